@@ -1,0 +1,33 @@
+# EMP: two commands on a fresh machine with Python 3.11.
+#   make run   sets up the environment and refreshes every bundled profile
+#   make test  sets up the environment and runs the test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: setup run test lint dev clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+run: setup
+	$(BIN)/emp refresh
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+dev: setup
+	$(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf var

@@ -1,0 +1,1 @@
+"""The indicator catalogue, its computation over the core layer, and indicator output checks."""

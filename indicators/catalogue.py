@@ -1,0 +1,76 @@
+"""Loading and checking the declarative indicator catalogue (indicators/catalogue.yaml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from indicators.methods import METHODS
+from sources.public_files import BY_ID as PUBLIC_SOURCES
+
+CATALOGUE_PATH = Path(__file__).parent / "catalogue.yaml"
+PARTS = {"A", "B", "C", "D", "Annex"}
+REQUIRED = ("id", "name", "part", "module", "definition", "formula", "unit", "sources", "method")
+
+
+class CatalogueError(ValueError):
+    """A catalogue entry is incomplete or names something that does not exist."""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name: str
+    part: str
+    module: str
+    definition: str
+    formula: str
+    unit: str
+    sources: tuple[str, ...]
+    method: str
+    disaggregations: tuple[str, ...] = ()
+    denominator: str | None = None
+    sdg_indicator: str | None = None
+    sdmx_series: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def load_catalogue(path: Path = CATALOGUE_PATH) -> tuple[Indicator, ...]:
+    """Read and check the catalogue; every problem is reported with the entry it belongs to."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    entries = document.get("indicators") or []
+    problems: list[str] = []
+    seen: set[str] = set()
+    result = []
+    for number, entry in enumerate(entries, start=1):
+        label = f"{path.name} entry {number} ({entry.get('id', '?')})"
+        missing = [key for key in REQUIRED if not entry.get(key)]
+        if missing:
+            problems.append(f"{label}: missing {', '.join(missing)}")
+            continue
+        if entry["id"] in seen:
+            problems.append(f"{label}: duplicate id")
+        seen.add(entry["id"])
+        if entry["part"] not in PARTS:
+            problems.append(f"{label}: part {entry['part']!r} is not one of {sorted(PARTS)}")
+        if entry["method"] not in METHODS:
+            problems.append(f"{label}: method {entry['method']!r} is not in indicators/methods.py")
+        unknown = [s for s in entry["sources"] if s not in PUBLIC_SOURCES]
+        if unknown:
+            problems.append(f"{label}: unknown sources {unknown}")
+        known = {k: entry.get(k) for k in Indicator.__dataclass_fields__ if k != "extra"}
+        known["sources"] = tuple(entry["sources"])
+        known["disaggregations"] = tuple(entry.get("disaggregations") or ())
+        extra = {k: v for k, v in entry.items() if k not in Indicator.__dataclass_fields__}
+        result.append(Indicator(**known, extra=extra))
+    if problems:
+        raise CatalogueError("indicator catalogue:\n  " + "\n  ".join(problems))
+    return tuple(result)
+
+
+@cache
+def catalogue() -> tuple[Indicator, ...]:
+    return load_catalogue()

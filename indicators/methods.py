@@ -1,0 +1,167 @@
+"""How each catalogue indicator is computed: one SQL query per method over core.observations.
+
+Every query returns the columns of marts.indicators except `source_vintages`, which the runner
+adds from meta.batches. `{id}` is replaced by the catalogue id.
+"""
+
+from __future__ import annotations
+
+WDI_POPULATION = "wdi_population (SP.POP.TOTL)"
+
+
+def _passthrough(series_in: str, series_out: str, unit: str, scale: str = "1") -> str:
+    """One core series copied as an indicator series, rescaled by `scale`."""
+    return f"""
+    SELECT '{{id}}' AS indicator_id, '{series_out}' AS series, ref_area, counterpart_area,
+           time_period, sex, age, migrant_status, obs_value * {scale} AS obs_value,
+           '{unit}' AS unit_measure, 0 AS unit_mult,
+           [source_id] AS source_ids, [batch_id] AS batch_ids,
+           NULL AS denominator_source, basis, type_of_data, obs_status AS quality_flag
+    FROM core.observations WHERE series = '{series_in}'
+    """
+
+
+def _refugees(by: str, counterpart: str) -> str:
+    """Refugees + other people in need of international protection, by asylum or by origin."""
+    return f"""
+    WITH pairs AS (
+        SELECT {by} AS area, {counterpart} AS partner, time_period,
+               sum(obs_value) AS value, list_distinct(list(source_id)) AS sources,
+               list_distinct(list(batch_id)) AS batches
+        FROM core.observations
+        WHERE series IN ('UNHCR_REF', 'UNHCR_OIP')
+        GROUP BY ALL
+    ), totals AS (
+        SELECT area, '_T' AS partner, time_period, sum(value) AS value,
+               list_distinct(flatten(list(sources))) AS sources,
+               list_distinct(flatten(list(batches))) AS batches
+        FROM pairs GROUP BY ALL
+    )
+    SELECT '{{id}}' AS indicator_id, '{{id}}' AS series, area AS ref_area,
+           partner AS counterpart_area, time_period, '_T' AS sex, '_T' AS age,
+           '_T' AS migrant_status, value AS obs_value, 'PS' AS unit_measure, 0 AS unit_mult,
+           sources AS source_ids, batches AS batch_ids, NULL AS denominator_source,
+           NULL AS basis, NULL AS type_of_data, 'A' AS quality_flag
+    FROM (SELECT * FROM pairs UNION ALL SELECT * FROM totals)
+    WHERE area IN (SELECT code FROM core.areas WHERE kind = 'country')
+    """
+
+
+POPULATION = """
+    population AS (
+        SELECT ref_area, time_period, obs_value AS pop, source_id AS pop_source,
+               batch_id AS pop_batch
+        FROM core.observations WHERE series = 'SP_POP_TOTL'
+    )
+"""
+
+METHODS: dict[str, str] = {
+    "immigrant_stock": _passthrough("IMS_STOCK", "IMM_STOCK", "PS"),
+    "immigrant_stock_share": """
+    WITH pop AS (
+        SELECT ref_area, time_period, sex, obs_value * 1000 AS pop, batch_id
+        FROM core.observations WHERE series = 'IMS_POP'
+    )
+    SELECT '{id}' AS indicator_id, '{id}' AS series, s.ref_area, '_T' AS counterpart_area,
+           s.time_period, s.sex, '_T' AS age, '_T' AS migrant_status,
+           s.obs_value / p.pop * 100 AS obs_value, 'PT' AS unit_measure, 0 AS unit_mult,
+           [s.source_id] AS source_ids, list_distinct([s.batch_id, p.batch_id]) AS batch_ids,
+           'un_desa_ims_2019 (Table 2, total population)' AS denominator_source,
+           s.basis, s.type_of_data, s.obs_status AS quality_flag
+    FROM core.observations s
+    JOIN pop p USING (ref_area, time_period, sex)
+    WHERE s.series = 'IMS_STOCK' AND p.pop > 0
+    """,
+    "immigrant_female_share": """
+    SELECT '{id}' AS indicator_id, '{id}' AS series, f.ref_area, '_T' AS counterpart_area,
+           f.time_period, '_T' AS sex, '_T' AS age, '_T' AS migrant_status,
+           f.obs_value / t.obs_value * 100 AS obs_value, 'PT' AS unit_measure, 0 AS unit_mult,
+           [f.source_id] AS source_ids, list_distinct([f.batch_id, t.batch_id]) AS batch_ids,
+           NULL AS denominator_source, f.basis, f.type_of_data, f.obs_status AS quality_flag
+    FROM core.observations f
+    JOIN core.observations t USING (series, ref_area, time_period)
+    WHERE f.series = 'IMS_STOCK' AND f.sex = 'F' AND t.sex = '_T' AND t.obs_value > 0
+    """,
+    "immigrant_stock_growth": """
+    WITH stock AS (
+        SELECT *, CAST(time_period AS INTEGER) AS year,
+               lag(obs_value) OVER w AS previous, lag(CAST(time_period AS INTEGER)) OVER w AS since
+        FROM core.observations WHERE series = 'IMS_STOCK'
+        WINDOW w AS (PARTITION BY ref_area, sex ORDER BY CAST(time_period AS INTEGER))
+    )
+    SELECT '{id}' AS indicator_id, '{id}' AS series, ref_area, '_T' AS counterpart_area,
+           time_period, sex, '_T' AS age, '_T' AS migrant_status,
+           ln(obs_value / previous) / (year - since) * 100 AS obs_value,
+           'PT' AS unit_measure, 0 AS unit_mult, [source_id] AS source_ids,
+           [batch_id] AS batch_ids, NULL AS denominator_source, basis, type_of_data,
+           obs_status AS quality_flag
+    FROM stock WHERE previous > 0 AND obs_value > 0
+    """,
+    "emigrant_stock": _passthrough("WB_MIG_STOCK_BILAT", "EMI_STOCK", "PS"),
+    "emigration_rate": f"""
+    WITH {POPULATION}
+    SELECT '{{id}}' AS indicator_id, '{{id}}' AS series, e.ref_area, '_T' AS counterpart_area,
+           e.time_period, '_T' AS sex, '_T' AS age, '_T' AS migrant_status,
+           e.obs_value / (e.obs_value + p.pop) * 100 AS obs_value, 'PT' AS unit_measure,
+           0 AS unit_mult, [e.source_id, p.pop_source] AS source_ids,
+           [e.batch_id, p.pop_batch] AS batch_ids, '{WDI_POPULATION}' AS denominator_source,
+           e.basis, NULL AS type_of_data, e.obs_status AS quality_flag
+    FROM core.observations e JOIN population p USING (ref_area, time_period)
+    WHERE e.series = 'WB_MIG_STOCK_BILAT' AND e.counterpart_area = '_T'
+    """,
+    "refugees_hosted": _refugees("ref_area", "counterpart_area"),
+    "refugees_abroad": _refugees("counterpart_area", "ref_area"),
+    "sdg_10_7_4": f"""
+    WITH {POPULATION}, refugees AS (
+        SELECT counterpart_area AS ref_area, time_period, sum(obs_value) AS refugees,
+               list_distinct(list(source_id)) AS sources, list_distinct(list(batch_id)) AS batches
+        FROM core.observations WHERE series IN ('UNHCR_REF', 'UNHCR_OIP') GROUP BY ALL
+    )
+    SELECT '{{id}}' AS indicator_id, 'SM_POP_REFG_OR' AS series, r.ref_area,
+           '_T' AS counterpart_area, r.time_period, '_T' AS sex, '_T' AS age,
+           '_T' AS migrant_status, r.refugees / (p.pop + r.refugees) * 100000 AS obs_value,
+           'PER_100000' AS unit_measure, 0 AS unit_mult,
+           list_distinct(list_append(r.sources, p.pop_source)) AS source_ids,
+           list_distinct(list_append(r.batches, p.pop_batch)) AS batch_ids,
+           '{WDI_POPULATION} + refugees' AS denominator_source, NULL AS basis,
+           NULL AS type_of_data, 'A' AS quality_flag
+    FROM refugees r JOIN population p USING (ref_area, time_period)
+    """,
+    "asylum_recognition_rate": """
+    WITH decisions AS (
+        SELECT ref_area, counterpart_area, time_period, source_id, batch_id,
+               sum(obs_value) FILTER (WHERE series IN ('UNHCR_DEC_RECOGNIZED',
+                   'UNHCR_DEC_COMPLEMENTARY')) AS positive,
+               sum(obs_value) FILTER (WHERE series = 'UNHCR_DEC_REJECTED') AS rejected
+        FROM core.observations WHERE series LIKE 'UNHCR_DEC_%' GROUP BY ALL
+    ), with_totals AS (
+        SELECT * FROM decisions
+        UNION ALL
+        SELECT ref_area, '_T', time_period, source_id, batch_id, sum(positive), sum(rejected)
+        FROM decisions GROUP BY ALL
+    )
+    SELECT '{id}' AS indicator_id, '{id}' AS series, ref_area, counterpart_area, time_period,
+           '_T' AS sex, '_T' AS age, '_T' AS migrant_status,
+           positive / (positive + rejected) * 100 AS obs_value, 'PT' AS unit_measure,
+           0 AS unit_mult, [source_id] AS source_ids, [batch_id] AS batch_ids,
+           NULL AS denominator_source, NULL AS basis, NULL AS type_of_data, 'A' AS quality_flag
+    FROM with_totals WHERE positive + rejected > 0
+    """,
+    "remittances_received": _passthrough("BX_TRF_PWKR_CD_DT", "REM_IN_USD", "USD")
+    + f"""
+    UNION ALL BY NAME
+    (WITH {POPULATION}
+    SELECT '{{id}}' AS indicator_id, 'REM_IN_USD_PER_CAPITA' AS series, r.ref_area,
+           r.counterpart_area, r.time_period, r.sex, r.age, r.migrant_status,
+           r.obs_value / p.pop AS obs_value, 'USD' AS unit_measure, 0 AS unit_mult,
+           [r.source_id, p.pop_source] AS source_ids, [r.batch_id, p.pop_batch] AS batch_ids,
+           '{WDI_POPULATION}' AS denominator_source, NULL AS basis, NULL AS type_of_data,
+           r.obs_status AS quality_flag
+    FROM core.observations r JOIN population p USING (ref_area, time_period)
+    WHERE r.series = 'BX_TRF_PWKR_CD_DT' AND p.pop > 0)
+    """,
+    "remittances_paid": _passthrough("BM_TRF_PWKR_CD_DT", "REM_OUT_USD", "USD"),
+    "remittances_gdp_share": _passthrough("BX_TRF_PWKR_DT_GD_ZS", "BX_TRF_PWKR", "PT"),
+    "remittance_cost": _passthrough("SI_RMT_COST_IB_ZS", "SI_RMT_COST", "PT"),
+    "remittance_corridors": _passthrough("WB_REM_BILAT", "REM_CORRIDOR_USD", "USD", "1e6"),
+}

@@ -1,0 +1,86 @@
+"""Country identity: ISO 3166-1 alpha-3 inside, M49 numeric carried along. Never join on names."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pycountry
+
+REFERENCE_DIR = Path(__file__).parent / "reference"
+
+
+class UnknownAreaError(ValueError):
+    """A publisher's label or code has no entry in the declared reference tables."""
+
+
+@cache
+def areas() -> pd.DataFrame:
+    """Every area EMP knows: ISO 3166-1 countries (pycountry) plus declared extras.
+
+    Columns: code (ISO3 or declared code), m49 (Int64), name, kind ('country' or 'other').
+    """
+    rows = [
+        {"code": c.alpha_3, "m49": int(c.numeric), "name": c.name, "kind": "country"}
+        for c in pycountry.countries
+    ]
+    with open(REFERENCE_DIR / "extra_areas.csv", newline="", encoding="utf-8") as fh:
+        for rec in csv.DictReader(fh):
+            m49 = int(rec["m49"]) if rec["m49"] else None
+            rows.append({"code": rec["code"], "m49": m49, "name": rec["name"], "kind": rec["kind"]})
+    frame = pd.DataFrame(rows)
+    frame["m49"] = frame["m49"].astype("Int64")
+    return frame
+
+
+@cache
+def _m49_to_code() -> dict[int, str]:
+    table = areas().dropna(subset=["m49"])
+    return {int(m): c for m, c in zip(table["m49"], table["code"], strict=True)}
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """Codes of areas that are countries (or country-like territories)."""
+    table = areas()
+    return frozenset(table.loc[table["kind"] == "country", "code"])
+
+
+@cache
+def known_codes() -> frozenset[str]:
+    """Country codes plus declared non-country codes (UNHCR's unknown origin, stateless...)."""
+    return frozenset(areas()["code"])
+
+
+def code_from_m49(m49: int) -> str | None:
+    """ISO3 (or declared) code for an M49 numeric country code; None for aggregates."""
+    return _m49_to_code().get(int(m49))
+
+
+def m49_from_code(code: str) -> int | None:
+    """M49 numeric code for an area code, for SDMX export."""
+    match = areas().loc[areas()["code"] == code, "m49"]
+    return None if match.empty or pd.isna(match.iloc[0]) else int(match.iloc[0])
+
+
+@cache
+def world_bank_labels() -> dict[str, tuple[str, str]]:
+    """World Bank matrix labels -> (code, kind), from the declared crosswalk.
+
+    kind is 'country', 'aggregate' (Other North/South) or 'total' (World).
+    """
+    with open(REFERENCE_DIR / "world_bank_labels.csv", newline="", encoding="utf-8") as fh:
+        return {r["label"]: (r["code"], r["kind"]) for r in csv.DictReader(fh)}
+
+
+def code_from_world_bank_label(label: str) -> tuple[str, str]:
+    """Look a World Bank bilateral-matrix label up in the declared crosswalk."""
+    try:
+        return world_bank_labels()[label]
+    except KeyError:
+        raise UnknownAreaError(
+            f"World Bank label {label!r} is not in {REFERENCE_DIR / 'world_bank_labels.csv'}; "
+            "add it with its ISO3 code"
+        ) from None

@@ -1,0 +1,118 @@
+"""The core observation contract (DESIGN section 4) and helpers shared by the readers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from sources.geography import country_codes
+
+TOTAL = "_T"
+
+#: Columns of core.observations, in order. `_T` marks a total (SDMX convention).
+OBSERVATION_COLUMNS: dict[str, str] = {
+    "series": "VARCHAR",
+    "ref_area": "VARCHAR",
+    "counterpart_area": "VARCHAR",
+    "time_period": "VARCHAR",
+    "sex": "VARCHAR",
+    "age": "VARCHAR",
+    "migrant_status": "VARCHAR",
+    "education": "VARCHAR",
+    "obs_value": "DOUBLE",
+    "unit_measure": "VARCHAR",
+    "unit_mult": "INTEGER",
+    "obs_status": "VARCHAR",
+    "basis": "VARCHAR",
+    "type_of_data": "VARCHAR",
+    "source_id": "VARCHAR",
+    "batch_id": "VARCHAR",
+    "source_row": "BIGINT",
+}
+
+DEFAULTS: dict[str, Any] = {
+    "counterpart_area": TOTAL,
+    "sex": TOTAL,
+    "age": TOTAL,
+    "migrant_status": TOTAL,
+    "education": TOTAL,
+    "unit_mult": 0,
+    "obs_status": "A",
+    "basis": None,
+    "type_of_data": None,
+    "source_row": None,
+}
+
+MISSING_MARKERS = frozenset({"", "..", "-", "…", "n/a", "NA"})
+
+
+@dataclass
+class RawRead:
+    """What a reader got out of one file: good rows, rejected rows, and the publisher's metadata."""
+
+    frame: pd.DataFrame
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    vintage: str | None = None
+
+    def reject(self, source_row: int, record: dict[str, Any], reasons: list[str]) -> None:
+        self.rejected.append({"source_row": source_row, "raw_record": record, "reasons": reasons})
+
+
+class FileLayoutError(ValueError):
+    """The file does not have the layout its publisher releases (header moved, sheet missing...)."""
+
+    def __init__(self, path: Any, message: str, row: int | None = None, column: str | None = None):
+        where = ", ".join(
+            part
+            for part in (
+                f"row {row}" if row is not None else "",
+                f"column {column!r}" if column is not None else "",
+            )
+            if part
+        )
+        super().__init__(f"{path}: {where + ': ' if where else ''}{message}")
+        self.path, self.row, self.column = path, row, column
+
+
+def parse_number(value: Any) -> tuple[float | None, str | None]:
+    """Read a published cell as a number: (value, None), (None, None) if marked missing,
+    or (None, reason) if the cell holds something that is not a number."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None, None
+    if isinstance(value, int | float):
+        return float(value), None
+    text = str(value).strip()
+    if text in MISSING_MARKERS:
+        return None, None
+    try:
+        return float(text.replace(",", "")), None
+    except ValueError:
+        return None, f"{text!r} is not a number"
+
+
+def observations(frame: pd.DataFrame, **constants: Any) -> pd.DataFrame:
+    """Complete a frame to the observation contract: fill defaults and constants, order columns."""
+    out = frame.copy()
+    for column, value in constants.items():
+        out[column] = value
+    for column, value in DEFAULTS.items():
+        if column not in out:
+            out[column] = value
+    for column in ("source_id", "batch_id"):  # stamped by the warehouse when it loads them
+        if column not in out:
+            out[column] = None
+    missing = [c for c in OBSERVATION_COLUMNS if c not in out]
+    if missing:
+        raise ValueError(f"observations lack columns {missing}")
+    out = out[list(OBSERVATION_COLUMNS)]
+    return out[out["obs_value"].notna()].reset_index(drop=True)
+
+
+def split_countries(obs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split observations into (countries, aggregates) by ref_area: regions, income groups and
+    world totals never mix with countries."""
+    is_country = obs["ref_area"].isin(country_codes())
+    return obs[is_country].reset_index(drop=True), obs[~is_country].reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""One module per publisher layout: `read(path) -> RawRead` and `harmonise(raw) -> observations`."""

@@ -1,0 +1,189 @@
+"""UNHCR Refugee Data Finder exports: population figures and asylum decisions.
+
+Layout as released: a preamble (extraction date, licence...; 14 lines in population.csv,
+none in the asylum-decisions export), then a CSV header starting with `Year`. `-` means not
+applicable. Countries are coded by UNHCR in ISO3, plus its own codes for unknown origin (UNK),
+stateless (XXA) and Tibetan (TIB), declared in `sources/reference/extra_areas.csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from sources.geography import known_codes
+from sources.observations import FileLayoutError, RawRead, observations, parse_number
+
+MAX_PREAMBLE_LINES = 40
+
+POPULATION_COLUMNS = {
+    "Year": "year",
+    "Country of origin": "origin_name",
+    "Country of origin (ISO)": "origin_iso",
+    "Country of asylum": "asylum_name",
+    "Country of asylum (ISO)": "asylum_iso",
+    "Refugees under UNHCR's mandate": "refugees",
+    "Asylum-seekers": "asylum_seekers",
+    "IDPs of concern to UNHCR": "idps",
+    "Other people in need of international protection": "other_in_need",
+    "Stateless persons": "stateless",
+    "Host Community": "host_community",
+    "Others of concern": "others_of_concern",
+}
+POPULATION_SERIES = {
+    "refugees": "UNHCR_REF",
+    "asylum_seekers": "UNHCR_ASY",
+    "idps": "UNHCR_IDP",
+    "other_in_need": "UNHCR_OIP",
+    "stateless": "UNHCR_STA",
+    "host_community": "UNHCR_HST",
+    "others_of_concern": "UNHCR_OOC",
+}
+DECISION_COLUMNS = {
+    "Year": "year",
+    "Country of origin": "origin_name",
+    "Country of origin (ISO)": "origin_iso",
+    "Country of asylum": "asylum_name",
+    "Country of asylum (ISO)": "asylum_iso",
+    "Authority": "authority",
+    "Stage of procedure": "stage",
+    "Cases / Persons": "cases_or_persons",
+    "Recognized decisions": "recognized",
+    "Complementary protection": "complementary",
+    "Rejected decisions": "rejected",
+    "Otherwise closed": "otherwise_closed",
+    "Total decisions": "total",
+}
+DECISION_SERIES = {
+    "recognized": "UNHCR_DEC_RECOGNIZED",
+    "complementary": "UNHCR_DEC_COMPLEMENTARY",
+    "rejected": "UNHCR_DEC_REJECTED",
+    "otherwise_closed": "UNHCR_DEC_CLOSED",
+    "total": "UNHCR_DEC_TOTAL",
+}
+
+
+def _read(path: Path, columns: dict[str, str], measures: list[str]) -> RawRead:
+    preamble = _preamble(path)
+    vintage = next(
+        (
+            f"UNHCR, last updated {row[1].strip()}"
+            for row in preamble
+            if len(row) > 1 and row[0].strip().startswith("Last updated")
+        ),
+        None,
+    )
+    table = pd.read_csv(
+        path, skiprows=len(preamble), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
+    header_row = len(preamble) + 1
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise FileLayoutError(path, f"missing columns {missing}", row=header_row)
+    table = table.rename(columns=columns)[list(columns.values())]
+    table.insert(0, "source_row", range(header_row + 1, header_row + 1 + len(table)))
+    result = RawRead(frame=pd.DataFrame(), vintage=vintage)
+    reasons: dict[int, list[str]] = {}
+    for column in measures:
+        parsed = table[column].map(parse_number)
+        for index, problem in parsed.str[1].dropna().items():
+            reasons.setdefault(index, []).append(
+                f"column {_original(columns, column)!r}: {problem}"
+            )
+        table[column] = parsed.str[0].astype("Float64")
+    year = table["year"].map(parse_number)
+    for index, (value, problem) in year.items():
+        if problem or value is None:
+            reasons.setdefault(index, []).append(f"column 'Year': {table.at[index, 'year']!r}")
+    known = known_codes()
+    for column in ("origin_iso", "asylum_iso"):
+        for index in table.index[~table[column].isin(known)]:
+            reasons.setdefault(index, []).append(
+                f"column {_original(columns, column)!r}: unknown country code "
+                f"{table.at[index, column]!r}"
+            )
+    for index, why in reasons.items():
+        result.reject(
+            int(table.at[index, "source_row"]), table.loc[index].astype(str).to_dict(), why
+        )
+    good = table.drop(index=list(reasons))
+    good["year"] = good["year"].astype("int64")
+    result.frame = good.reset_index(drop=True)
+    return result
+
+
+def _preamble(path: Path) -> list[list[str]]:
+    """The lines before the header (the first line whose first field is `Year`)."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for number, row in enumerate(csv.reader(fh)):
+            if row and row[0].strip() == "Year":
+                fh.seek(0)
+                return [r for _, r in zip(range(number), csv.reader(fh), strict=False)]
+            if number >= MAX_PREAMBLE_LINES:
+                break
+    raise FileLayoutError(
+        path,
+        f"no header line starting with 'Year' in the first {MAX_PREAMBLE_LINES} lines",
+        row=1,
+        column="Year",
+    )
+
+
+def _original(columns: dict[str, str], name: str) -> str:
+    return next(k for k, v in columns.items() if v == name)
+
+
+def read_population(path: Path) -> RawRead:
+    return _read(path, POPULATION_COLUMNS, list(POPULATION_SERIES))
+
+
+def read_decisions(path: Path) -> RawRead:
+    return _read(path, DECISION_COLUMNS, list(DECISION_SERIES))
+
+
+def harmonise_population(raw: pd.DataFrame) -> pd.DataFrame:
+    """End-year stocks: ref_area = country of asylum, counterpart_area = country of origin."""
+    long = raw.melt(
+        id_vars=["source_row", "year", "origin_iso", "asylum_iso"],
+        value_vars=list(POPULATION_SERIES),
+        var_name="measure",
+        value_name="obs_value",
+    )
+    frame = pd.DataFrame(
+        {
+            "series": long["measure"].map(POPULATION_SERIES),
+            "ref_area": long["asylum_iso"],
+            "counterpart_area": long["origin_iso"],
+            "time_period": long["year"].astype(str),
+            "obs_value": long["obs_value"].astype("float64"),
+            "unit_measure": "PS",
+            "source_row": long["source_row"],
+        }
+    )
+    return observations(frame)
+
+
+def harmonise_decisions(raw: pd.DataFrame) -> pd.DataFrame:
+    """Decisions summed over authority, procedure stage and cases/persons, per year and pair."""
+    summed = raw.groupby(["year", "origin_iso", "asylum_iso"], as_index=False)[
+        list(DECISION_SERIES)
+    ].sum(min_count=1)
+    long = summed.melt(
+        id_vars=["year", "origin_iso", "asylum_iso"],
+        value_vars=list(DECISION_SERIES),
+        var_name="measure",
+        value_name="obs_value",
+    )
+    frame = pd.DataFrame(
+        {
+            "series": long["measure"].map(DECISION_SERIES),
+            "ref_area": long["asylum_iso"],
+            "counterpart_area": long["origin_iso"],
+            "time_period": long["year"].astype(str),
+            "obs_value": long["obs_value"].astype("float64"),
+            "unit_measure": "NUMBER",
+        }
+    )
+    return observations(frame)

@@ -1,0 +1,1 @@
+"""DuckDB warehouse: connection handling, schema, batch loading, core building and publishing."""

@@ -1,0 +1,62 @@
+"""Opening the DuckDB warehouse. DuckDB allows one writing process per file: a second refresh
+waits for the first, then fails with a message that says so, and never half-writes."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from warehouse.schema import ensure_schema
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another process holds the warehouse file."""
+
+
+@contextmanager
+def connect(
+    database: Path | str, wait_seconds: float = 0.0, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse (creating its schema), waiting up to `wait_seconds` for another writer."""
+    path = Path(database)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as err:
+            if "lock" not in str(err).lower():
+                raise
+            if time.monotonic() >= deadline:
+                holder = re.search(r"PID (\d+)", str(err))
+                raise WarehouseBusyError(
+                    f"The warehouse {path} is in use by another refresh"
+                    f"{f' (process {holder.group(1)})' if holder else ''}; waited "
+                    f"{wait_seconds:.0f} s. Let it finish, or raise EMP_LOCK_WAIT to wait longer."
+                ) from err
+            time.sleep(0.5)
+    try:
+        if not read_only:
+            ensure_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: commit on success, roll back on any error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

@@ -1,0 +1,96 @@
+"""Warehouse layout: meta (batches, quarantine), raw (one table per source), core, marts."""
+
+from __future__ import annotations
+
+import duckdb
+
+from sources.observations import OBSERVATION_COLUMNS
+
+_OBS = ",\n    ".join(f"{name} {kind}" for name, kind in OBSERVATION_COLUMNS.items())
+
+INDICATOR_COLUMNS: dict[str, str] = {
+    "indicator_id": "VARCHAR",
+    "series": "VARCHAR",
+    "ref_area": "VARCHAR",
+    "counterpart_area": "VARCHAR",
+    "time_period": "VARCHAR",
+    "sex": "VARCHAR",
+    "age": "VARCHAR",
+    "migrant_status": "VARCHAR",
+    "obs_value": "DOUBLE",
+    "unit_measure": "VARCHAR",
+    "unit_mult": "INTEGER",
+    "source_ids": "VARCHAR[]",
+    "source_vintages": "VARCHAR[]",
+    "batch_ids": "VARCHAR[]",
+    "denominator_source": "VARCHAR",
+    "basis": "VARCHAR",
+    "type_of_data": "VARCHAR",
+    "quality_flag": "VARCHAR",
+}
+INDICATOR_KEY = (
+    "indicator_id",
+    "series",
+    "ref_area",
+    "counterpart_area",
+    "time_period",
+    "sex",
+    "age",
+    "migrant_status",
+)
+_IND = ",\n    ".join(f"{name} {kind}" for name, kind in INDICATOR_COLUMNS.items())
+
+DDL = f"""
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS core;
+CREATE SCHEMA IF NOT EXISTS marts;
+
+CREATE TABLE IF NOT EXISTS meta.batches (
+    batch_id VARCHAR PRIMARY KEY,
+    source_id VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    file_path VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    vintage VARCHAR,
+    loaded_at TIMESTAMP NOT NULL,
+    rows_read BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    raw_table VARCHAR NOT NULL,
+    UNIQUE (source_id, sha256)
+);
+
+CREATE TABLE IF NOT EXISTS meta.quarantine (
+    batch_id VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL,
+    source_row BIGINT,
+    raw_record JSON,
+    reasons VARCHAR[]
+);
+
+CREATE TABLE IF NOT EXISTS core.areas (
+    code VARCHAR PRIMARY KEY,
+    m49 INTEGER,
+    name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS core.observations (
+    {_OBS}
+);
+
+CREATE TABLE IF NOT EXISTS core.aggregate_observations (
+    {_OBS}
+);
+
+CREATE TABLE IF NOT EXISTS marts.indicators (
+    {_IND}
+);
+"""
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every schema and table that does not exist yet."""
+    con.execute(DDL)

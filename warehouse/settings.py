@@ -1,0 +1,41 @@
+"""Where EMP reads and writes, from environment variables with local defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sources.public_files import BUNDLED_DATA_DIR
+
+DEFAULT_COUNTRIES = ("GEO", "MAR", "MDA", "PHL")
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """EMP_HOME (default ./var) holds the warehouse and the snapshots unless they are set apart."""
+
+    home: Path = field(default_factory=lambda: _path("EMP_HOME", Path.cwd() / "var"))
+    database: Path | None = None
+    snapshots: Path | None = None
+    public_data: Path | None = None
+    countries: tuple[str, ...] = ()
+    lock_wait_seconds: float = 0.0
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        home = _path("EMP_HOME", Path.cwd() / "var")
+        countries = os.environ.get("EMP_COUNTRIES", ",".join(DEFAULT_COUNTRIES))
+        return cls(
+            home=home,
+            database=_path("EMP_DUCKDB", home / "emp.duckdb"),
+            snapshots=_path("EMP_SNAPSHOTS", home / "snapshots"),
+            public_data=_path("EMP_PUBLIC_DATA", BUNDLED_DATA_DIR),
+            countries=tuple(c.strip().upper() for c in countries.split(",") if c.strip()),
+            lock_wait_seconds=float(os.environ.get("EMP_LOCK_WAIT", "120")),
+        )
