@@ -9,14 +9,21 @@ from __future__ import annotations
 WDI_POPULATION = "wdi_population (SP.POP.TOTL)"
 
 
-def _passthrough(series_in: str, series_out: str, unit: str, scale: str = "1") -> str:
-    """One core series copied as an indicator series, rescaled by `scale`."""
+def _passthrough(
+    series_in: str,
+    series_out: str,
+    unit: str,
+    scale: str = "1",
+    denominator: str = "NULL",
+    period: str = "time_period",
+) -> str:
+    """One published core series taken as an indicator series, rescaled by `scale`."""
     return f"""
     SELECT '{{id}}' AS indicator_id, '{series_out}' AS series, ref_area, counterpart_area,
-           time_period, sex, age, migrant_status, obs_value * {scale} AS obs_value,
+           {period} AS time_period, sex, age, migrant_status, obs_value * {scale} AS obs_value,
            '{unit}' AS unit_measure, 0 AS unit_mult,
            [source_id] AS source_ids, [batch_id] AS batch_ids,
-           NULL AS denominator_source, basis, type_of_data, obs_status AS quality_flag
+           {denominator} AS denominator_source, basis, type_of_data, obs_status AS quality_flag
     FROM core.observations WHERE series = '{series_in}'
     """
 
@@ -57,46 +64,16 @@ POPULATION = """
 
 METHODS: dict[str, str] = {
     "immigrant_stock": _passthrough("IMS_STOCK", "IMM_STOCK", "PS"),
-    "immigrant_stock_share": """
-    WITH pop AS (
-        SELECT ref_area, time_period, sex, obs_value * 1000 AS pop, batch_id
-        FROM core.observations WHERE series = 'IMS_POP'
-    )
-    SELECT '{id}' AS indicator_id, '{id}' AS series, s.ref_area, '_T' AS counterpart_area,
-           s.time_period, s.sex, '_T' AS age, '_T' AS migrant_status,
-           s.obs_value / p.pop * 100 AS obs_value, 'PT' AS unit_measure, 0 AS unit_mult,
-           [s.source_id] AS source_ids, list_distinct([s.batch_id, p.batch_id]) AS batch_ids,
-           'un_desa_ims_2019 (Table 2, total population)' AS denominator_source,
-           s.basis, s.type_of_data, s.obs_status AS quality_flag
-    FROM core.observations s
-    JOIN pop p USING (ref_area, time_period, sex)
-    WHERE s.series = 'IMS_STOCK' AND p.pop > 0
-    """,
-    "immigrant_female_share": """
-    SELECT '{id}' AS indicator_id, '{id}' AS series, f.ref_area, '_T' AS counterpart_area,
-           f.time_period, '_T' AS sex, '_T' AS age, '_T' AS migrant_status,
-           f.obs_value / t.obs_value * 100 AS obs_value, 'PT' AS unit_measure, 0 AS unit_mult,
-           [f.source_id] AS source_ids, list_distinct([f.batch_id, t.batch_id]) AS batch_ids,
-           NULL AS denominator_source, f.basis, f.type_of_data, f.obs_status AS quality_flag
-    FROM core.observations f
-    JOIN core.observations t USING (series, ref_area, time_period)
-    WHERE f.series = 'IMS_STOCK' AND f.sex = 'F' AND t.sex = '_T' AND t.obs_value > 0
-    """,
-    "immigrant_stock_growth": """
-    WITH stock AS (
-        SELECT *, CAST(time_period AS INTEGER) AS year,
-               lag(obs_value) OVER w AS previous, lag(CAST(time_period AS INTEGER)) OVER w AS since
-        FROM core.observations WHERE series = 'IMS_STOCK'
-        WINDOW w AS (PARTITION BY ref_area, sex ORDER BY CAST(time_period AS INTEGER))
-    )
-    SELECT '{id}' AS indicator_id, '{id}' AS series, ref_area, '_T' AS counterpart_area,
-           time_period, sex, '_T' AS age, '_T' AS migrant_status,
-           ln(obs_value / previous) / (year - since) * 100 AS obs_value,
-           'PT' AS unit_measure, 0 AS unit_mult, [source_id] AS source_ids,
-           [batch_id] AS batch_ids, NULL AS denominator_source, basis, type_of_data,
-           obs_status AS quality_flag
-    FROM stock WHERE previous > 0 AND obs_value > 0
-    """,
+    "immigrant_stock_share": _passthrough(
+        "IMS_STOCK_PCT_POP",
+        "IMM_STOCK_PCT",
+        "PT",
+        denominator="'un_desa_ims_2019 (Table 2, total population)'",
+    ),
+    "immigrant_female_share": _passthrough("IMS_FEMALE_PCT", "IMM_FEMALE_PCT", "PT"),
+    "immigrant_stock_growth": _passthrough(
+        "IMS_GROWTH", "IMM_STOCK_GROWTH", "PT", period="split_part(time_period, '/', 2)"
+    ),
     "emigrant_stock": _passthrough("WB_MIG_STOCK_BILAT", "EMI_STOCK", "PS"),
     "emigration_rate": f"""
     WITH {POPULATION}

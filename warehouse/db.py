@@ -3,6 +3,8 @@ waits for the first, then fails with a message that says so, and never half-writ
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -60,3 +62,37 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+@contextmanager
+def refresh_lock(database: Path | str, wait_seconds: float) -> Iterator[None]:
+    """One refresh at a time per warehouse: wait up to `wait_seconds` for a running one, then
+    fail with a message naming it."""
+    lock_path = Path(f"{database}.refresh.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as fh:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "unknown process"
+                    raise WarehouseBusyError(
+                        f"Another refresh is running on {database} ({holder}); waited "
+                        f"{wait_seconds:.0f} s. Let it finish, or raise EMP_LOCK_WAIT to wait "
+                        "longer."
+                    ) from None
+                time.sleep(0.5)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"process {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)

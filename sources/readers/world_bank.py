@@ -23,11 +23,10 @@ def read_matrix(path: Path, sheet: str) -> RawRead:
         table = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object)
     except ValueError as err:
         raise FileLayoutError(path, f"expected sheet {sheet!r}: {err}") from err
-    title = str(table.iloc[0, 0])
     columns = table.iloc[LABEL_ROW - 1]
     if pd.isna(columns.iloc[1]):
         raise FileLayoutError(path, "expected area labels across", row=LABEL_ROW, column="B")
-    result = RawRead(frame=pd.DataFrame(), vintage=title)
+    result = RawRead(frame=pd.DataFrame())
     records = []
     for offset in range(LABEL_ROW, len(table)):
         row = table.iloc[offset]

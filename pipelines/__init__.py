@@ -1,0 +1,1 @@
+"""Dagster wiring (assets, checks, jobs, resources) and the `emp` command line."""

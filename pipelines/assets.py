@@ -1,0 +1,177 @@
+"""Assets per layer: raw (one per bundled file), core, marts (indicators), snapshots (per country).
+
+Each asset only calls the plain functions of sources/, warehouse/ and indicators/ and reports
+what they did as standard Dagster metadata.
+"""
+
+import warnings
+from pathlib import Path
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from indicators.catalogue import catalogue
+from indicators.checks import data_gaps, run_checks
+from indicators.compute import compute_indicators
+from pipelines.resources import WarehouseResource
+from sources.public_files import PUBLIC_FILES, PublicFile
+from warehouse.batches import current_batches, load_batch
+from warehouse.core import rebuild_source, refresh_areas
+from warehouse.schema import INDICATOR_COLUMNS
+from warehouse.settings import Settings
+from warehouse.snapshots import publish_snapshot
+
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+COUNTRIES = dg.StaticPartitionsDefinition(list(Settings.from_env().countries))
+
+
+def _schema(con, table: str) -> dg.TableSchema:
+    rows = con.execute(f"DESCRIBE {table}").fetchall()
+    return dg.TableSchema(columns=[dg.TableColumn(name=r[0], type=str(r[1])) for r in rows])
+
+
+def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["raw", public_file.source_id],
+        group_name="raw",
+        kinds={"duckdb"},
+        description=(
+            f"{public_file.title} ({public_file.publisher}, {public_file.licence}), loaded as "
+            f"released from {public_file.relative_path} into {public_file.raw_table}: one batch "
+            "per file, idempotent by SHA-256, unreadable rows to meta.quarantine."
+        ),
+    )
+    def _raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        path = public_file.path(Path(warehouse.public_data_dir))
+        with warehouse.connect() as con:
+            report = load_batch(
+                con, public_file.source_id, path, public_file.reader, public_file.vintage
+            )
+            schema = _schema(con, public_file.raw_table)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": report.rows_loaded,
+                "dagster/column_schema": schema,
+                "batch_id": report.batch_id,
+                "status": report.status,
+                "sha256": report.sha256,
+                "file": str(path),
+                "rows_read": report.rows_read,
+                "rows_quarantined": report.rows_quarantined,
+                "vintage": report.vintage or "",
+            }
+        )
+
+    return _raw
+
+
+RAW_ASSETS = [raw_asset(f) for f in PUBLIC_FILES]
+
+
+@dg.asset(
+    key=["core", "areas"],
+    group_name="core",
+    kinds={"duckdb"},
+    description="Reference areas: ISO 3166-1 countries (pycountry) with M49 codes, plus declared "
+    "extras (Kosovo, Channel Islands, UNHCR's unknown/stateless origins).",
+)
+def core_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        rows = refresh_areas(con)
+        schema = _schema(con, "core.areas")
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": rows, "dagster/column_schema": schema}
+    )
+
+
+@dg.asset(
+    key=["core", "observations"],
+    group_name="core",
+    kinds={"duckdb"},
+    deps=[core_areas, *RAW_ASSETS],
+    description="Harmonised long observations (SDMX-like, `_T` for totals) from the current "
+    "batch of every source; countries in core.observations, regions, income groups and world "
+    "totals apart in core.aggregate_observations.",
+)
+def core_observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    per_source = {}
+    with warehouse.connect() as con:
+        batches = current_batches(con).set_index("source_id")["batch_id"]
+        for public_file in PUBLIC_FILES:
+            countries, aggregates = rebuild_source(
+                con, public_file.source_id, batches[public_file.source_id], public_file.harmoniser
+            )
+            per_source[public_file.source_id] = {"countries": countries, "aggregates": aggregates}
+        total = con.execute("SELECT count(*) FROM core.observations").fetchone()[0]
+        schema = _schema(con, "core.observations")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": total,
+            "dagster/column_schema": schema,
+            "rows_by_source": per_source,
+        }
+    )
+
+
+@dg.asset(
+    key=["marts", "indicators"],
+    group_name="marts",
+    kinds={"duckdb"},
+    deps=[core_observations],
+    description="Every catalogue indicator for every country and year in the core layer, with "
+    "its sources, vintages, denominator, basis and quality flag.",
+)
+def indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        counts = compute_indicators(con)
+        preview = con.execute(
+            "SELECT indicator_id, series, ref_area, time_period, sex, obs_value "
+            "FROM marts.indicators WHERE counterpart_area = '_T' USING SAMPLE 10 ROWS"
+        ).df()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": sum(counts.values()),
+            "dagster/column_schema": dg.TableSchema(
+                columns=[dg.TableColumn(n, t) for n, t in INDICATOR_COLUMNS.items()]
+            ),
+            "rows_by_indicator": counts,
+            "catalogue_size": len(catalogue()),
+            "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
+        }
+    )
+
+
+@dg.asset(
+    key=["snapshots", "profile"],
+    group_name="snapshots",
+    kinds={"parquet"},
+    deps=[indicators],
+    partitions_def=COUNTRIES,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="An immutable profile snapshot per country: snapshots/<ISO3>/<version>/ with "
+    "indicators.parquet and manifest.json, written aside and renamed into place.",
+)
+def profile_snapshot(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    published = {}
+    rows = 0
+    with warehouse.connect() as con:
+        for country in context.partition_keys:
+            checks = [c.as_dict() for c in run_checks(con, country)]
+            validation = {
+                "passed": all(c["passed"] for c in checks),
+                "checks": checks,
+                "gaps": data_gaps(con, country),
+            }
+            path = publish_snapshot(con, country, Path(warehouse.snapshots_dir), validation)
+            published[country] = str(path)
+            rows += con.execute(
+                "SELECT count(*) FROM marts.indicators WHERE ref_area = ?", [country]
+            ).fetchone()[0]
+            context.log.info(f"{country}: published {path}")
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "snapshots": published})
+
+
+ALL_ASSETS = [*RAW_ASSETS, core_areas, core_observations, indicators, profile_snapshot]

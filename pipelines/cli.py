@@ -1,0 +1,174 @@
+"""The `emp` command line: refresh the profiles, list the published snapshots."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from warehouse.db import WarehouseBusyError, refresh_lock
+from warehouse.settings import Settings
+from warehouse.snapshots import list_snapshots
+
+console = Console(stderr=True)
+
+
+def _quiet_run_config() -> dict:
+    return {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def run_refresh(settings: Settings, countries: Sequence[str]) -> dict:
+    """Materialise every asset in-process: all sources, core, indicators, then one snapshot per
+    country. Returns a summary. Raises WarehouseBusyError if another refresh holds the warehouse.
+    """
+    import dagster as dg
+
+    from pipelines.assets import ALL_ASSETS, COUNTRIES, profile_snapshot
+    from pipelines.checks import INDICATOR_CHECKS
+    from pipelines.resources import WarehouseResource
+
+    known = COUNTRIES.get_partition_keys()
+    unknown = [c for c in countries if c not in known]
+    if unknown:
+        raise SystemExit(
+            f"emp refresh: {', '.join(unknown)} not among the profile countries "
+            f"{', '.join(known)} (set EMP_COUNTRIES)"
+        )
+    resources = {"warehouse": WarehouseResource.from_settings(settings)}
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    started = time.monotonic()
+    with refresh_lock(settings.database, settings.lock_wait_seconds):
+        first, *rest = countries
+        results = [
+            dg.materialize(
+                [*ALL_ASSETS, *INDICATOR_CHECKS],
+                resources=resources,
+                instance=instance,
+                run_config=_quiet_run_config(),
+                tags=_range(first, countries[-1] if countries == known else first),
+                raise_on_error=False,
+            )
+        ]
+        if countries != known:
+            for country in rest:
+                results.append(
+                    dg.materialize(
+                        ALL_ASSETS,
+                        selection=[profile_snapshot],
+                        resources=resources,
+                        instance=instance,
+                        run_config=_quiet_run_config(),
+                        partition_key=country,
+                        raise_on_error=False,
+                    )
+                )
+    return _summary(settings, countries, results, time.monotonic() - started)
+
+
+def _range(start: str, end: str) -> dict[str, str]:
+    return {
+        "dagster/asset_partition_range_start": start,
+        "dagster/asset_partition_range_end": end,
+    }
+
+
+def _summary(settings: Settings, countries, results, seconds: float) -> dict:
+    failures = []
+    for result in results:
+        for event in result.all_events:
+            if event.is_step_failure:
+                failures.append(f"{event.step_key}: {event.event_specific_data.error.message}")
+    latest = {}
+    for country in countries:
+        found = list_snapshots(settings.snapshots, country)
+        if found:
+            latest[country] = found[-1]
+    return {
+        "success": all(r.success for r in results),
+        "seconds": round(seconds, 1),
+        "database": str(settings.database),
+        "snapshots": latest,
+        "failures": failures,
+    }
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    countries = [c.upper() for c in args.country] or list(settings.countries)
+    console.print(f"Refreshing {', '.join(countries)} into {settings.database}")
+    try:
+        summary = run_refresh(settings, countries)
+    except WarehouseBusyError as err:
+        console.print(f"[red]{err}[/red]")
+        return 3
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        table = Table(title=f"Snapshots written ({summary['seconds']} s)")
+        for column in ("country", "version", "rows", "path"):
+            table.add_column(column)
+        for snap in summary["snapshots"].values():
+            table.add_row(snap["country"], snap["version"], str(snap["rows"]), snap["path"])
+        console.print(table)
+        for failure in summary["failures"]:
+            console.print(f"[red]failed[/red] {failure}")
+    return 0 if summary["success"] else 1
+
+
+def cmd_snapshots(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    found = list_snapshots(settings.snapshots, args.country.upper() if args.country else None)
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return 0
+    if not found:
+        console.print(f"No snapshots under {settings.snapshots}; run `emp refresh` first.")
+        return 0
+    table = Table(title=f"Snapshots under {settings.snapshots}")
+    for column in ("country", "version", "created_at", "rows", "path"):
+        table.add_column(column)
+    for snap in found:
+        table.add_row(
+            snap["country"],
+            snap["version"],
+            snap["created_at"],
+            str(snap["rows"]),
+            str(Path(snap["path"])),
+        )
+    Console().print(table)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emp",
+        description="Extended Migration Profiles: refresh the warehouse and publish snapshots. "
+        "Paths come from EMP_HOME (default ./var), EMP_DUCKDB, EMP_SNAPSHOTS, EMP_PUBLIC_DATA; "
+        "profile countries from EMP_COUNTRIES.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    refresh = commands.add_parser("refresh", help="load sources, compute indicators, publish")
+    refresh.add_argument("--country", action="append", default=[], help="ISO3; repeatable")
+    refresh.add_argument("--json", action="store_true", help="print the summary as JSON")
+    refresh.set_defaults(handler=cmd_refresh)
+    snapshots = commands.add_parser("snapshots", help="list published snapshots")
+    snapshots.add_argument("--country", help="ISO3")
+    snapshots.add_argument("--json", action="store_true", help="print JSON")
+    snapshots.set_defaults(handler=cmd_snapshots)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""The warehouse as a Dagster resource: one DuckDB file, the snapshot folder, the input folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+
+from warehouse.db import connect
+from warehouse.settings import Settings
+
+
+class WarehouseResource(ConfigurableResource):
+    """Paths come from EMP_HOME / EMP_DUCKDB / EMP_SNAPSHOTS / EMP_PUBLIC_DATA by default."""
+
+    database: str
+    snapshots_dir: str
+    public_data_dir: str
+    lock_wait_seconds: float = 120.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WarehouseResource:
+        return cls(
+            database=str(settings.database),
+            snapshots_dir=str(settings.snapshots),
+            public_data_dir=str(settings.public_data),
+            lock_wait_seconds=settings.lock_wait_seconds,
+        )
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connect(Path(self.database), wait_seconds=self.lock_wait_seconds) as con:
+            yield con

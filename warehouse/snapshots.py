@@ -1,0 +1,157 @@
+"""Publishing immutable profile snapshots: snapshots/<ISO3>/<version>/ with Parquet + manifest.
+
+A snapshot is written to a hidden temporary folder and renamed into place, so a reader sees a
+whole snapshot or none. Versions are UTC timestamps; an existing version is never overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from datetime import UTC, datetime
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+
+from warehouse.schema import INDICATOR_KEY
+
+INDICATORS_FILE = "indicators.parquet"
+MANIFEST_FILE = "manifest.json"
+
+
+class SnapshotExistsError(FileExistsError):
+    """A snapshot version is never overwritten."""
+
+
+def code_version() -> dict[str, str | None]:
+    """The package version and, when run from a git checkout, the commit."""
+    commit = None
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    return {"package": package_version("emp"), "git_commit": commit}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def new_version(country_dir: Path, now: datetime) -> str:
+    """A timestamp version not yet used in `country_dir`."""
+    base = now.strftime("%Y%m%dT%H%M%SZ")
+    candidate, n = base, 1
+    while (country_dir / candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def inputs_of(con: duckdb.DuckDBPyConnection, batch_ids: list[str]) -> list[dict[str, Any]]:
+    frame = con.execute(
+        """
+        SELECT source_id, batch_id, file_name, sha256, size_bytes, vintage,
+               strftime(loaded_at, '%Y-%m-%dT%H:%M:%SZ') AS loaded_at
+        FROM meta.batches WHERE list_contains(?, batch_id) ORDER BY source_id
+        """,
+        [batch_ids],
+    ).df()
+    return frame.to_dict(orient="records")
+
+
+def publish_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    country: str,
+    snapshots_dir: Path,
+    validation: dict[str, Any],
+    now: datetime | None = None,
+) -> Path:
+    """Write the country's indicators and manifest as a new snapshot version; return its path."""
+    now = now or datetime.now(UTC)
+    country_dir = Path(snapshots_dir) / country
+    country_dir.mkdir(parents=True, exist_ok=True)
+    version = new_version(country_dir, now)
+    final = country_dir / version
+    staging = country_dir / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        order = ", ".join(INDICATOR_KEY)
+        table = con.sql(
+            f"SELECT * FROM marts.indicators WHERE ref_area = $country ORDER BY {order}",
+            params={"country": country},
+        ).to_arrow_table()
+        pq.write_table(table, staging / INDICATORS_FILE, compression="zstd")
+        batch_ids = sorted({b for ids in table.column("batch_ids").to_pylist() for b in ids})
+        counts = con.execute(
+            "SELECT indicator_id, count(*) FROM marts.indicators WHERE ref_area = ? "
+            "GROUP BY 1 ORDER BY 1",
+            [country],
+        ).fetchall()
+        manifest = {
+            "profile": country,
+            "version": version,
+            "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "code_version": code_version(),
+            "inputs": inputs_of(con, batch_ids),
+            "row_counts": {INDICATORS_FILE: table.num_rows, "by_indicator": dict(counts)},
+            "files": [
+                {
+                    "name": INDICATORS_FILE,
+                    "sha256": _sha256(staging / INDICATORS_FILE),
+                    "bytes": (staging / INDICATORS_FILE).stat().st_size,
+                }
+            ],
+            "validation": validation,
+            "content": "aggregate indicators only; no microdata or personal data",
+        }
+        (staging / MANIFEST_FILE).write_text(
+            json.dumps(manifest, indent=2, default=str), encoding="utf-8"
+        )
+        for path in staging.iterdir():
+            path.chmod(0o444)
+        if final.exists():
+            raise SnapshotExistsError(f"snapshot {final} exists; versions are never overwritten")
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final
+
+
+def list_snapshots(snapshots_dir: Path, country: str | None = None) -> list[dict[str, Any]]:
+    """Every published snapshot (oldest first per country), read from the manifests."""
+    root = Path(snapshots_dir)
+    found = []
+    if not root.is_dir():
+        return found
+    for country_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        if country and country_dir.name != country:
+            continue
+        for folder in sorted(p for p in country_dir.iterdir() if p.is_dir()):
+            manifest_path = folder / MANIFEST_FILE
+            if folder.name.startswith(".") or not manifest_path.exists():
+                continue
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            found.append(
+                {
+                    "country": manifest["profile"],
+                    "version": manifest["version"],
+                    "created_at": manifest["created_at"],
+                    "rows": manifest["row_counts"][INDICATORS_FILE],
+                    "path": str(folder),
+                }
+            )
+    return found
