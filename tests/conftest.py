@@ -1,0 +1,57 @@
+"""Shared fixtures: one real refresh (Dagster, in-process) into a temporary DuckDB file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.assets import ALL_ASSETS, COUNTRIES
+from pipelines.checks import INDICATOR_CHECKS
+from pipelines.resources import WarehouseResource
+from sources.public_files import BUNDLED_DATA_DIR
+
+PROFILE_COUNTRIES = ("GEO", "MAR", "MDA", "PHL")
+
+
+@dataclass(frozen=True)
+class Built:
+    database: Path
+    snapshots: Path
+    result: dg.ExecuteInProcessResult
+
+    def query(self, sql: str, params: list | None = None):
+        with duckdb.connect(str(self.database), read_only=True) as con:
+            return con.execute(sql, params or []).df()
+
+
+def warehouse_resource(root: Path) -> WarehouseResource:
+    return WarehouseResource(
+        database=str(root / "emp.duckdb"),
+        snapshots_dir=str(root / "snapshots"),
+        public_data_dir=str(BUNDLED_DATA_DIR),
+        lock_wait_seconds=5,
+    )
+
+
+def refresh(root: Path) -> dg.ExecuteInProcessResult:
+    keys = COUNTRIES.get_partition_keys()
+    return dg.materialize(
+        [*ALL_ASSETS, *INDICATOR_CHECKS],
+        resources={"warehouse": warehouse_resource(root)},
+        tags={
+            "dagster/asset_partition_range_start": keys[0],
+            "dagster/asset_partition_range_end": keys[-1],
+        },
+    )
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Built:
+    """The whole pipeline on the bundled data, once per test session."""
+    root = tmp_path_factory.mktemp("emp")
+    result = refresh(root)
+    return Built(root / "emp.duckdb", root / "snapshots", result)

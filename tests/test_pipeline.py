@@ -1,0 +1,146 @@
+"""The whole pipeline, materialised in-process by Dagster into a temporary DuckDB file."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from indicators.catalogue import catalogue
+from sources.public_files import BY_ID
+from tests.conftest import PROFILE_COUNTRIES
+from warehouse.batches import file_sha256
+
+
+def test_refresh_succeeds_with_checks_passing(built):
+    assert built.result.success
+    checks = built.result.get_asset_check_evaluations()
+    assert len(checks) == 3
+    assert all(c.passed for c in checks)
+
+
+def _value(built, indicator_id: str, ref_area: str, period: str, **where) -> float:
+    clauses = " ".join(f"AND {k} = '{v}'" for k, v in where.items())
+    frame = built.query(
+        "SELECT obs_value FROM marts.indicators WHERE indicator_id = ? AND ref_area = ? "
+        f"AND time_period = ? AND counterpart_area = '_T' AND sex = '_T' {clauses}",
+        [indicator_id, ref_area, period],
+    )
+    assert len(frame) == 1, f"{indicator_id} {ref_area} {period}: {len(frame)} rows"
+    return float(frame.obs_value.iloc[0])
+
+
+def test_sdg_10_7_4_moldova_2023(built):
+    assert round(_value(built, "SDG_10_7_4", "MDA", "2023"), 2) == 216.92
+
+
+@pytest.mark.parametrize(
+    ("iso3", "rate"), [("MDA", 27.11), ("GEO", 19.02), ("MAR", 7.92), ("PHL", 5.23)]
+)
+def test_emigration_rate_2017(built, iso3, rate):
+    assert round(_value(built, "EMI_RATE", iso3, "2017"), 2) == rate
+
+
+def test_morocco_immigrant_stock_2019_with_type_of_data(built):
+    row = built.query(
+        "SELECT * FROM marts.indicators WHERE indicator_id = 'IMM_STOCK' AND ref_area = 'MAR' "
+        "AND time_period = '2019' AND sex = '_T'"
+    ).iloc[0]
+    assert row.obs_value == 98_574
+    assert row.type_of_data == "C"
+    assert row.basis == "foreign_citizen"
+    assert list(row.source_ids) == ["un_desa_ims_2019"]
+    assert "POP/DB/MIG/Stock/Rev.2019" in row.source_vintages[0]
+
+
+def test_bilateral_remittances_into_moldova_match_wdi_total(built):
+    corridors = built.query(
+        "SELECT sum(obs_value) AS v FROM marts.indicators WHERE indicator_id = 'REM_CORRIDOR_USD' "
+        "AND ref_area = 'MDA' AND time_period = '2017' AND counterpart_area <> '_T'"
+    ).v.iloc[0]
+    wdi = _value(built, "REM_IN_USD", "MDA", "2017", series="REM_IN_USD")
+    assert abs(corridors - wdi) / wdi < 0.02
+
+
+def test_population_used_as_denominator_is_recorded(built):
+    frame = built.query(
+        "SELECT DISTINCT indicator_id, denominator_source FROM marts.indicators "
+        "WHERE indicator_id IN ('EMI_RATE', 'SDG_10_7_4', 'IMM_STOCK_PCT')"
+    )
+    sources = dict(zip(frame.indicator_id, frame.denominator_source, strict=True))
+    assert sources["EMI_RATE"].startswith("wdi_population")
+    assert sources["SDG_10_7_4"].startswith("wdi_population")
+    assert sources["IMM_STOCK_PCT"].startswith("un_desa_ims_2019")
+
+
+def test_every_catalogue_indicator_computed_for_profile_countries(built):
+    frame = built.query(
+        "SELECT DISTINCT indicator_id, ref_area FROM marts.indicators WHERE list_contains(?, "
+        "ref_area)",
+        [list(PROFILE_COUNTRIES)],
+    )
+    for country in PROFILE_COUNTRIES:
+        present = set(frame[frame.ref_area == country].indicator_id)
+        assert {i.id for i in catalogue()} <= present, country
+
+
+def test_indicators_carry_sources_and_quality(built):
+    frame = built.query(
+        "SELECT count(*) FILTER (WHERE len(source_ids) = 0 OR len(source_vintages) = 0 "
+        "OR quality_flag IS NULL) AS missing, count(*) AS n FROM marts.indicators"
+    )
+    assert frame.n.iloc[0] > 100_000
+    assert frame.missing.iloc[0] == 0
+
+
+def test_aggregates_kept_apart_from_countries(built):
+    core = built.query(
+        "SELECT count(*) AS n FROM core.observations "
+        "WHERE ref_area IN ('WLD', 'M49_900', 'HIC', 'WB_OTHER_NORTH')"
+    )
+    assert core.n.iloc[0] == 0
+    aggregates = built.query("SELECT DISTINCT ref_area FROM core.aggregate_observations").ref_area
+    assert {"WLD", "M49_900", "HIC", "WB_OTHER_NORTH"} <= set(aggregates)
+
+
+def test_every_observation_traces_to_a_file_hash(built):
+    orphans = built.query(
+        "SELECT count(*) AS n FROM core.observations o "
+        "LEFT JOIN meta.batches b USING (batch_id) WHERE b.sha256 IS NULL"
+    )
+    assert orphans.n.iloc[0] == 0
+
+
+@pytest.mark.parametrize("country", PROFILE_COUNTRIES)
+def test_snapshot_per_country(built, country):
+    versions = sorted(p for p in (built.snapshots / country).iterdir())
+    assert len(versions) == 1 and not versions[0].name.startswith(".")
+    folder = versions[0]
+    table = pq.read_table(folder / "indicators.parquet")
+    required = {
+        "indicator_id",
+        "series",
+        "ref_area",
+        "counterpart_area",
+        "time_period",
+        "sex",
+        "age",
+        "migrant_status",
+        "obs_value",
+        "unit_measure",
+        "source_ids",
+        "denominator_source",
+        "basis",
+        "quality_flag",
+    }
+    assert required <= set(table.column_names)
+    assert set(table.column("ref_area").to_pylist()) == {country}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["profile"] == country and manifest["version"] == folder.name
+    assert manifest["row_counts"]["indicators.parquet"] == table.num_rows
+    assert manifest["files"][0]["sha256"] == file_sha256(folder / "indicators.parquet")
+    assert manifest["validation"]["passed"] is True
+    hashes = {i["source_id"]: i["sha256"] for i in manifest["inputs"]}
+    un_desa = BY_ID["un_desa_ims_2019"]
+    assert hashes["un_desa_ims_2019"] == file_sha256(un_desa.path())
