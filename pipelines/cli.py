@@ -84,7 +84,10 @@ def _summary(settings: Settings, countries, results, seconds: float) -> dict:
     for result in results:
         for event in result.all_events:
             if event.is_step_failure:
-                failures.append(f"{event.step_key}: {event.event_specific_data.error.message}")
+                error = event.event_specific_data.error
+                while error.cause is not None:  # the user-code error, not Dagster's wrapper
+                    error = error.cause
+                failures.append(f"{event.step_key}: {error.message.strip()}")
     latest = {}
     for country in countries:
         found = list_snapshots(settings.snapshots, country)

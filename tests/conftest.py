@@ -28,12 +28,12 @@ class Built:
             return con.execute(sql, params or []).df()
 
 
-def warehouse_resource(root: Path) -> WarehouseResource:
+def warehouse_resource(root: Path, lock_wait_seconds: float = 5) -> WarehouseResource:
     return WarehouseResource(
         database=str(root / "emp.duckdb"),
         snapshots_dir=str(root / "snapshots"),
         public_data_dir=str(BUNDLED_DATA_DIR),
-        lock_wait_seconds=5,
+        lock_wait_seconds=lock_wait_seconds,
     )
 
 
