@@ -143,26 +143,30 @@ def read_decisions(path: Path) -> RawRead:
     return _read(path, DECISION_COLUMNS, list(DECISION_SERIES))
 
 
-def harmonise_population(raw: pd.DataFrame) -> pd.DataFrame:
-    """End-year stocks: ref_area = country of asylum, counterpart_area = country of origin."""
-    long = raw.melt(
-        id_vars=["source_row", "year", "origin_iso", "asylum_iso"],
-        value_vars=list(POPULATION_SERIES),
-        var_name="measure",
-        value_name="obs_value",
+def _pairs(table: pd.DataFrame, series: dict[str, str], unit: str) -> pd.DataFrame:
+    """Wide measures per (year, origin, asylum) -> observations with ref_area = asylum."""
+    ids = [c for c in ("source_row", "year", "origin_iso", "asylum_iso") if c in table]
+    long = table.melt(
+        id_vars=ids, value_vars=list(series), var_name="measure", value_name="obs_value"
     )
     frame = pd.DataFrame(
         {
-            "series": long["measure"].map(POPULATION_SERIES),
+            "series": long["measure"].map(series),
             "ref_area": long["asylum_iso"],
             "counterpart_area": long["origin_iso"],
             "time_period": long["year"].astype(str),
             "obs_value": long["obs_value"].astype("float64"),
-            "unit_measure": "PS",
-            "source_row": long["source_row"],
+            "unit_measure": unit,
         }
     )
+    if "source_row" in long:
+        frame["source_row"] = long["source_row"]
     return observations(frame)
+
+
+def harmonise_population(raw: pd.DataFrame) -> pd.DataFrame:
+    """End-year stocks: ref_area = country of asylum, counterpart_area = country of origin."""
+    return _pairs(raw, POPULATION_SERIES, "PS")
 
 
 def harmonise_decisions(raw: pd.DataFrame) -> pd.DataFrame:
@@ -170,20 +174,4 @@ def harmonise_decisions(raw: pd.DataFrame) -> pd.DataFrame:
     summed = raw.groupby(["year", "origin_iso", "asylum_iso"], as_index=False)[
         list(DECISION_SERIES)
     ].sum(min_count=1)
-    long = summed.melt(
-        id_vars=["year", "origin_iso", "asylum_iso"],
-        value_vars=list(DECISION_SERIES),
-        var_name="measure",
-        value_name="obs_value",
-    )
-    frame = pd.DataFrame(
-        {
-            "series": long["measure"].map(DECISION_SERIES),
-            "ref_area": long["asylum_iso"],
-            "counterpart_area": long["origin_iso"],
-            "time_period": long["year"].astype(str),
-            "obs_value": long["obs_value"].astype("float64"),
-            "unit_measure": "NUMBER",
-        }
-    )
-    return observations(frame)
+    return _pairs(summed, DECISION_SERIES, "NUMBER")

@@ -80,33 +80,28 @@ def _codes(labels: pd.Series, role: str) -> pd.Series:
     return labels.map(pick)
 
 
-def harmonise_migration(raw: pd.DataFrame) -> pd.DataFrame:
-    """Origin down, destination across: ref_area = origin, counterpart_area = destination."""
+def _matrix(raw: pd.DataFrame, series: str, ref: str, counterpart: str, unit: str, **constants):
     frame = pd.DataFrame(
         {
-            "series": "WB_MIG_STOCK_BILAT",
-            "ref_area": _codes(raw["row_label"], "ref_area"),
-            "counterpart_area": _codes(raw["column_label"], "counterpart_area"),
+            "series": series,
+            "ref_area": _codes(raw[ref], "ref_area"),
+            "counterpart_area": _codes(raw[counterpart], "counterpart_area"),
             "time_period": "2017",
             "obs_value": raw["value"],
-            "unit_measure": "PS",
+            "unit_measure": unit,
             "source_row": raw["source_row"],
         }
     )
-    return observations(frame, obs_status="E", basis="foreign_born")
+    return observations(frame, obs_status="E", **constants)
+
+
+def harmonise_migration(raw: pd.DataFrame) -> pd.DataFrame:
+    """Origin down, destination across: ref_area = origin, counterpart_area = destination."""
+    return _matrix(
+        raw, "WB_MIG_STOCK_BILAT", "row_label", "column_label", "PS", basis="foreign_born"
+    )
 
 
 def harmonise_remittances(raw: pd.DataFrame) -> pd.DataFrame:
     """Sending down, receiving across: ref_area = receiving, counterpart_area = sending."""
-    frame = pd.DataFrame(
-        {
-            "series": "WB_REM_BILAT",
-            "ref_area": _codes(raw["column_label"], "ref_area"),
-            "counterpart_area": _codes(raw["row_label"], "counterpart_area"),
-            "time_period": "2017",
-            "obs_value": raw["value"],
-            "unit_measure": "USD",
-            "source_row": raw["source_row"],
-        }
-    )
-    return observations(frame, unit_mult=6, obs_status="E")
+    return _matrix(raw, "WB_REM_BILAT", "column_label", "row_label", "USD", unit_mult=6)
