@@ -10,9 +10,11 @@ import yaml
 
 from indicators.methods import METHODS
 from sources.public_files import BY_ID as PUBLIC_SOURCES
+from sources.specs import SourceSpec, bundled_specs
 
 CATALOGUE_PATH = Path(__file__).parent / "catalogue.yaml"
 PARTS = {"A", "B", "C", "D", "Annex"}
+NATIONAL_ONLY = "national"  # method of an indicator fed only by national source specs
 REQUIRED = ("id", "name", "part", "module", "definition", "formula", "unit", "sources", "method")
 
 
@@ -38,8 +40,12 @@ class Indicator:
     extra: dict = field(default_factory=dict)
 
 
-def load_catalogue(path: Path = CATALOGUE_PATH) -> tuple[Indicator, ...]:
-    """Read and check the catalogue; every problem is reported with the entry it belongs to."""
+def load_catalogue(
+    path: Path = CATALOGUE_PATH, specs: dict[str, SourceSpec] | None = None
+) -> tuple[Indicator, ...]:
+    """Read and check the catalogue against the public sources and the source specs; every
+    problem is reported with the entry or spec it belongs to."""
+    specs = bundled_specs() if specs is None else specs
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     entries = document.get("indicators") or []
     problems: list[str] = []
@@ -56,9 +62,9 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> tuple[Indicator, ...]:
         seen.add(entry["id"])
         if entry["part"] not in PARTS:
             problems.append(f"{label}: part {entry['part']!r} is not one of {sorted(PARTS)}")
-        if entry["method"] not in METHODS:
+        if entry["method"] not in METHODS and entry["method"] != NATIONAL_ONLY:
             problems.append(f"{label}: method {entry['method']!r} is not in indicators/methods.py")
-        unknown = [s for s in entry["sources"] if s not in PUBLIC_SOURCES]
+        unknown = [s for s in entry["sources"] if s not in PUBLIC_SOURCES and s not in specs]
         if unknown:
             problems.append(f"{label}: unknown sources {unknown}")
         known = {k: entry.get(k) for k in Indicator.__dataclass_fields__ if k != "extra"}
@@ -66,6 +72,14 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> tuple[Indicator, ...]:
         known["disaggregations"] = tuple(entry.get("disaggregations") or ())
         extra = {k: v for k, v in entry.items() if k not in Indicator.__dataclass_fields__}
         result.append(Indicator(**known, extra=extra))
+    for spec in specs.values():
+        for name, measure in spec.measures.items():
+            for feed in measure.feeds:
+                if feed.indicator not in seen:
+                    problems.append(
+                        f"spec {spec.id}, measure {name!r}: feeds {feed.indicator!r}, "
+                        "which is not in the catalogue"
+                    )
     if problems:
         raise CatalogueError("indicator catalogue:\n  " + "\n  ".join(problems))
     return tuple(result)

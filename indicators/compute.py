@@ -1,41 +1,81 @@
-"""Computing every catalogue indicator for every country and year in the core layer."""
+"""Computing every catalogue indicator for every country and period in the core layer.
+
+An indicator's rows come from its method (international sources) and from every national
+series a source spec declares as feeding it. Where two sources give the same indicator for the
+same area, period and breakdown, the catalogue's order of sources decides which row is
+`preferred`; the others stay as alternative series.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 import duckdb
+import pandas as pd
 
-from indicators.catalogue import Indicator, catalogue
+from indicators.catalogue import NATIONAL_ONLY, Indicator, catalogue
 from indicators.methods import METHODS
+from sources.specs import SourceSpec, bundled_specs
 from warehouse.db import transaction
-from warehouse.schema import INDICATOR_COLUMNS
+from warehouse.schema import INDICATOR_KEY
+
+FEED_SQL = """
+    SELECT '{id}' AS indicator_id, series, ref_area, counterpart_area, time_period, sex, age,
+           migrant_status, breakdown, obs_value * power(10, unit_mult) AS obs_value,
+           unit_measure, 0 AS unit_mult, [source_id] AS source_ids, [batch_id] AS batch_ids,
+           NULL AS denominator_source, basis, type_of_data, obs_status AS quality_flag
+    FROM core.observations WHERE source_id = $source AND series = $series {where}
+"""
 
 
-def indicator_sql(indicator: Indicator) -> str:
-    return METHODS[indicator.method].replace("{id}", indicator.id)
+def indicator_queries(indicator: Indicator, specs: dict[str, SourceSpec]) -> list[tuple[str, dict]]:
+    """(SQL, parameters) for each part of an indicator: its method, then its national feeds."""
+    queries = []
+    if indicator.method != NATIONAL_ONLY:
+        queries.append((METHODS[indicator.method].replace("{id}", indicator.id), {}))
+    feeds = {
+        (spec.id, measure.series, tuple(sorted(feed.where.items())))
+        for spec in specs.values()
+        for measure in spec.measures.values()
+        for feed in measure.feeds
+        if feed.indicator == indicator.id
+    }  # several columns of one series (men, women) feed it once
+    for source, series, where_items in sorted(feeds):
+        params = {"source": source, "series": series}
+        where = ""
+        for n, (dimension, code) in enumerate(where_items):
+            where += f" AND {dimension} = $w{n}"
+            params[f"w{n}"] = code
+        queries.append((FEED_SQL.replace("{id}", indicator.id).format(where=where), params))
+    return queries
 
 
 def compute_indicators(
-    con: duckdb.DuckDBPyConnection, indicators: Iterable[Indicator] | None = None
+    con: duckdb.DuckDBPyConnection,
+    indicators: Iterable[Indicator] | None = None,
+    specs: dict[str, SourceSpec] | None = None,
 ) -> dict[str, int]:
     """Rebuild marts.indicators in one transaction; returns rows per indicator id."""
     indicators = tuple(indicators or catalogue())
-    columns = ", ".join(c for c in INDICATOR_COLUMNS if c != "source_vintages")
-    counts: dict[str, int] = {}
+    specs = bundled_specs() if specs is None else specs
+    ranks = pd.DataFrame(
+        [(i.id, source, rank) for i in indicators for rank, source in enumerate(i.sources)],
+        columns=["indicator_id", "source_id", "source_rank"],
+    )
+    partition = ", ".join([*INDICATOR_KEY[:1], *INDICATOR_KEY[2:], "unit_measure"])
     with transaction(con):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE staged_indicators AS "
-            "SELECT * EXCLUDE (source_vintages) FROM marts.indicators LIMIT 0"
+            "SELECT * EXCLUDE (source_vintages, preferred) FROM marts.indicators LIMIT 0"
         )
         for indicator in indicators:
-            con.execute(
-                f"INSERT INTO staged_indicators BY NAME SELECT {columns} "
-                f"FROM ({indicator_sql(indicator)})"
-            )
+            for sql, params in indicator_queries(indicator, specs):
+                con.execute(f"INSERT INTO staged_indicators BY NAME SELECT * FROM ({sql})", params)
+        con.execute("UPDATE staged_indicators SET breakdown = '_T' WHERE breakdown IS NULL")
         con.execute("DELETE FROM marts.indicators")
+        con.register("source_ranks", ranks)
         con.execute(
-            """
+            f"""
             INSERT INTO marts.indicators BY NAME
             WITH vintages AS (
                 SELECT list(batch_id) AS ids, list(source_id || ': ' || coalesce(vintage, '?')
@@ -44,13 +84,20 @@ def compute_indicators(
             )
             SELECT s.*,
                    list_sort(list_transform(s.batch_ids,
-                       lambda b: v.labels[list_position(v.ids, b)])) AS source_vintages
-            FROM staged_indicators s, vintages v
+                       lambda b: v.labels[list_position(v.ids, b)])) AS source_vintages,
+                   row_number() OVER (
+                       PARTITION BY {partition.replace("indicator_id", "s.indicator_id")}
+                       ORDER BY coalesce(r.source_rank, 99), s.series
+                   ) = 1 AS preferred
+            FROM staged_indicators s
+            CROSS JOIN vintages v
+            LEFT JOIN source_ranks r
+                ON r.indicator_id = s.indicator_id AND r.source_id = s.source_ids[1]
             """
         )
+        con.unregister("source_ranks")
         con.execute("DROP TABLE staged_indicators")
-        for indicator_id, rows in con.execute(
-            "SELECT indicator_id, count(*) FROM marts.indicators GROUP BY 1"
-        ).fetchall():
-            counts[indicator_id] = rows
+        counts = dict(
+            con.execute("SELECT indicator_id, count(*) FROM marts.indicators GROUP BY 1").fetchall()
+        )
     return {i.id: counts.get(i.id, 0) for i in indicators}

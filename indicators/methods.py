@@ -1,7 +1,8 @@
 """How each catalogue indicator is computed: one SQL query per method over core.observations.
 
-Every query returns the columns of marts.indicators except `source_vintages`, which the runner
-adds from meta.batches. `{id}` is replaced by the catalogue id.
+Every query returns the columns of marts.indicators except `source_vintages` and `preferred`,
+which the runner adds; a query without `breakdown` means the total (`_T`). `{id}` is replaced by
+the catalogue id.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ def _passthrough(
     """One published core series taken as an indicator series, rescaled by `scale`."""
     return f"""
     SELECT '{{id}}' AS indicator_id, '{series_out}' AS series, ref_area, counterpart_area,
-           {period} AS time_period, sex, age, migrant_status, obs_value * {scale} AS obs_value,
+           {period} AS time_period, sex, age, migrant_status, breakdown,
+           obs_value * {scale} AS obs_value,
            '{unit}' AS unit_measure, 0 AS unit_mult,
            [source_id] AS source_ids, [batch_id] AS batch_ids,
            {denominator} AS denominator_source, basis, type_of_data, obs_status AS quality_flag
@@ -130,7 +132,7 @@ METHODS: dict[str, str] = {
     (WITH {POPULATION}
     SELECT '{{id}}' AS indicator_id, 'REM_IN_USD_PER_CAPITA' AS series, r.ref_area,
            r.counterpart_area, r.time_period, r.sex, r.age, r.migrant_status,
-           r.obs_value / p.pop AS obs_value, 'USD' AS unit_measure, 0 AS unit_mult,
+           r.obs_value / p.pop AS obs_value, 'USD_PER_PERSON' AS unit_measure, 0 AS unit_mult,
            [r.source_id, p.pop_source] AS source_ids, [r.batch_id, p.pop_batch] AS batch_ids,
            '{WDI_POPULATION}' AS denominator_source, NULL AS basis, NULL AS type_of_data,
            r.obs_status AS quality_flag

@@ -15,8 +15,10 @@ from indicators.checks import data_gaps, run_checks
 from indicators.compute import compute_indicators
 from pipelines.resources import WarehouseResource
 from sources.public_files import PUBLIC_FILES, PublicFile
-from warehouse.batches import current_batches, load_batch
-from warehouse.core import rebuild_source, refresh_areas
+from sources.specs import bundled_specs
+from warehouse.batches import load_batch
+from warehouse.core import rebuild_core, refresh_areas
+from warehouse.ingest import ingest_folder
 from warehouse.schema import INDICATOR_COLUMNS
 from warehouse.settings import Settings
 from warehouse.snapshots import publish_snapshot
@@ -86,23 +88,46 @@ def core_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    key=["raw", "national_submissions"],
+    group_name="raw",
+    kinds={"duckdb"},
+    description="Ministry submissions, each file matched to its source spec (sources/specs/) "
+    "and loaded as one batch: the bundled sample files, then every file dropped in the inbox "
+    "(moved to archive/ with its batch report, or to rejected/ with the reason).",
+)
+def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    specs = bundled_specs()
+    with warehouse.connect() as con:
+        outcomes = ingest_folder(con, Path(warehouse.national_data_dir), specs)
+        outcomes += ingest_folder(
+            con, warehouse.inbox, specs, warehouse.archive, warehouse.rejected
+        )
+    table = [o.as_dict() for o in outcomes]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": sum(o.batch.rows_loaded for o in outcomes if o.batch),
+            "files": len(outcomes),
+            "loaded": sum(o.status == "loaded" for o in outcomes),
+            "rejected": [
+                f"{o.ministry}/{o.file}: {o.message}" for o in outcomes if o.status == "rejected"
+            ],
+            "batches": dg.MetadataValue.json(table),
+        }
+    )
+
+
+@dg.asset(
     key=["core", "observations"],
     group_name="core",
     kinds={"duckdb"},
-    deps=[core_areas, *RAW_ASSETS],
+    deps=[core_areas, national_submissions, *RAW_ASSETS],
     description="Harmonised long observations (SDMX-like, `_T` for totals) from the current "
-    "batch of every source; countries in core.observations, regions, income groups and world "
-    "totals apart in core.aggregate_observations.",
+    "batch of every public file and every batch of every ministry dataset; countries in "
+    "core.observations, regions, income groups and world totals in core.aggregate_observations.",
 )
 def core_observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    per_source = {}
     with warehouse.connect() as con:
-        batches = current_batches(con).set_index("source_id")["batch_id"]
-        for public_file in PUBLIC_FILES:
-            countries, aggregates = rebuild_source(
-                con, public_file.source_id, batches[public_file.source_id], public_file.harmoniser
-            )
-            per_source[public_file.source_id] = {"countries": countries, "aggregates": aggregates}
+        per_source = rebuild_core(con, bundled_specs())
         total = con.execute("SELECT count(*) FROM core.observations").fetchone()[0]
         schema = _schema(con, "core.observations")
     return dg.MaterializeResult(
@@ -174,4 +199,11 @@ def profile_snapshot(
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "snapshots": published})
 
 
-ALL_ASSETS = [*RAW_ASSETS, core_areas, core_observations, indicators, profile_snapshot]
+ALL_ASSETS = [
+    *RAW_ASSETS,
+    national_submissions,
+    core_areas,
+    core_observations,
+    indicators,
+    profile_snapshot,
+]

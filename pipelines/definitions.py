@@ -7,6 +7,7 @@ import dagster as dg
 from pipelines.assets import ALL_ASSETS
 from pipelines.checks import INDICATOR_CHECKS
 from pipelines.resources import WarehouseResource
+from pipelines.sensors import inbox_job, inbox_sensor
 from warehouse.settings import Settings
 
 refresh_job = dg.define_asset_job(
@@ -21,7 +22,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=ALL_ASSETS,
         asset_checks=INDICATOR_CHECKS,
-        jobs=[refresh_job],
+        jobs=[refresh_job, inbox_job],
+        sensors=[inbox_sensor],
         resources={"warehouse": WarehouseResource.from_settings(settings)},
         executor=dg.in_process_executor,
     )

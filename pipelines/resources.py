@@ -14,11 +14,14 @@ from warehouse.settings import Settings
 
 
 class WarehouseResource(ConfigurableResource):
-    """Paths come from EMP_HOME / EMP_DUCKDB / EMP_SNAPSHOTS / EMP_PUBLIC_DATA by default."""
+    """Paths come from EMP_HOME, EMP_DUCKDB, EMP_SNAPSHOTS, EMP_PUBLIC_DATA, EMP_NATIONAL_DATA
+    and EMP_INBOX by default (see warehouse/settings.py)."""
 
     database: str
     snapshots_dir: str
     public_data_dir: str
+    national_data_dir: str
+    inbox_dir: str
     lock_wait_seconds: float = 120.0
 
     @classmethod
@@ -27,8 +30,22 @@ class WarehouseResource(ConfigurableResource):
             database=str(settings.database),
             snapshots_dir=str(settings.snapshots),
             public_data_dir=str(settings.public_data),
+            national_data_dir=str(settings.national_data),
+            inbox_dir=str(settings.inbox),
             lock_wait_seconds=settings.lock_wait_seconds,
         )
+
+    @property
+    def inbox(self) -> Path:
+        return Path(self.inbox_dir)
+
+    @property
+    def archive(self) -> Path:
+        return self.inbox.parent / "archive"
+
+    @property
+    def rejected(self) -> Path:
+        return self.inbox.parent / "rejected"
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

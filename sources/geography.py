@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import gettext
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -84,3 +86,36 @@ def code_from_world_bank_label(label: str) -> tuple[str, str]:
             f"World Bank label {label!r} is not in {REFERENCE_DIR / 'world_bank_labels.csv'}; "
             "add it with its ISO3 code"
         ) from None
+
+
+def normalise_label(label: str) -> str:
+    """Case, accents, cedillas, apostrophes and spacing folded away, for matching labels."""
+    text = unicodedata.normalize("NFKD", str(label).replace("’", "'"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(text.casefold().split())
+
+
+@cache
+def country_names(language: str) -> dict[str, str]:
+    """Normalised country names in `language` (pycountry's ISO 3166 translations) -> ISO3.
+
+    Inverted official forms are added too: 'Moldova, République de' -> 'République de Moldova'.
+    """
+    translate = (
+        gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language]).gettext
+        if language != "en"
+        else (lambda text: text)
+    )
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attribute in ("name", "common_name", "official_name"):
+            english = getattr(country, attribute, None)
+            if not english:
+                continue
+            for text in {english, translate(english)}:
+                names.setdefault(normalise_label(text), country.alpha_3)
+                if ", " in text:
+                    head, tail = text.split(", ", 1)
+                    names.setdefault(normalise_label(f"{tail} {head}"), country.alpha_3)
+                    names.setdefault(normalise_label(head), country.alpha_3)
+    return names

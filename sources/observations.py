@@ -12,7 +12,9 @@ from sources.geography import country_codes
 
 TOTAL = "_T"
 
-#: Columns of core.observations, in order. `_T` marks a total (SDMX convention).
+#: Columns of core.observations, in order. `_T` marks a total (SDMX convention). `breakdown` is
+#: the SDMX composite breakdown for what the named dimensions do not cover (economic sector of a
+#: placement, purpose of a residence permit), with codes declared in the source spec.
 OBSERVATION_COLUMNS: dict[str, str] = {
     "series": "VARCHAR",
     "ref_area": "VARCHAR",
@@ -22,6 +24,7 @@ OBSERVATION_COLUMNS: dict[str, str] = {
     "age": "VARCHAR",
     "migrant_status": "VARCHAR",
     "education": "VARCHAR",
+    "breakdown": "VARCHAR",
     "obs_value": "DOUBLE",
     "unit_measure": "VARCHAR",
     "unit_mult": "INTEGER",
@@ -33,12 +36,26 @@ OBSERVATION_COLUMNS: dict[str, str] = {
     "source_row": "BIGINT",
 }
 
+#: What identifies one observation of a source.
+OBSERVATION_KEY = [
+    "series",
+    "ref_area",
+    "counterpart_area",
+    "time_period",
+    "sex",
+    "age",
+    "migrant_status",
+    "education",
+    "breakdown",
+]
+
 DEFAULTS: dict[str, Any] = {
     "counterpart_area": TOTAL,
     "sex": TOTAL,
     "age": TOTAL,
     "migrant_status": TOTAL,
     "education": TOTAL,
+    "breakdown": TOTAL,
     "unit_mult": 0,
     "obs_status": "A",
     "basis": None,

@@ -13,6 +13,7 @@ from pipelines.assets import ALL_ASSETS, COUNTRIES
 from pipelines.checks import INDICATOR_CHECKS
 from pipelines.resources import WarehouseResource
 from sources.public_files import BUNDLED_DATA_DIR
+from sources.samples import NATIONAL_DATA_DIR
 
 PROFILE_COUNTRIES = ("GEO", "MAR", "MDA", "PHL")
 
@@ -33,6 +34,8 @@ def warehouse_resource(root: Path, lock_wait_seconds: float = 5) -> WarehouseRes
         database=str(root / "emp.duckdb"),
         snapshots_dir=str(root / "snapshots"),
         public_data_dir=str(BUNDLED_DATA_DIR),
+        national_data_dir=str(NATIONAL_DATA_DIR),
+        inbox_dir=str(root / "inbox"),
         lock_wait_seconds=lock_wait_seconds,
     )
 

@@ -7,7 +7,8 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from indicators.catalogue import catalogue
+from indicators.catalogue import NATIONAL_ONLY, catalogue
+from sources.specs import bundled_specs
 from sources.public_files import BY_ID
 from tests.conftest import PROFILE_COUNTRIES
 from warehouse.batches import file_sha256
@@ -80,9 +81,19 @@ def test_every_catalogue_indicator_computed_for_profile_countries(built):
         "ref_area)",
         [list(PROFILE_COUNTRIES)],
     )
+    specs = bundled_specs()
     for country in PROFILE_COUNTRIES:
         present = set(frame[frame.ref_area == country].indicator_id)
-        assert {i.id for i in catalogue()} <= present, country
+        expected = {
+            i.id
+            for i in catalogue()
+            if i.method != NATIONAL_ONLY or any(specs[s].country == country for s in i.sources)
+        }
+        assert expected <= present, country
+    assert {"LAB_DEPLOYED", "IMM_PERMITS"} <= set(frame[frame.ref_area == "MAR"].indicator_id)
+    assert {"EMI_FLOW", "RET_FLOW", "LAB_ABROAD"} <= set(
+        frame[frame.ref_area == "MDA"].indicator_id
+    )
 
 
 def test_indicators_carry_sources_and_quality(built):

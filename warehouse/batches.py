@@ -42,14 +42,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def batch_id_for(source_id: str, sha256: str) -> str:
-    return f"{source_id}-{sha256[:16]}"
+def batch_id_for(source_id: str, sha256: str, identity: str | None = None) -> str:
+    """Same source and same bytes, same batch; `identity` adds what the file name says when
+    the name carries the reference period (the same table sent for two years is two batches)."""
+    return f"{source_id}-{sha256[:16]}" + (f"-{identity}" if identity else "")
 
 
-def existing_batch(con: duckdb.DuckDBPyConnection, source_id: str, sha256: str) -> dict | None:
-    found = con.execute(
-        "SELECT * FROM meta.batches WHERE source_id = ? AND sha256 = ?", [source_id, sha256]
-    ).df()
+def existing_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict | None:
+    found = con.execute("SELECT * FROM meta.batches WHERE batch_id = ?", [batch_id]).df()
     return None if found.empty else found.iloc[0].to_dict()
 
 
@@ -59,6 +59,8 @@ def load_batch(
     path: Path,
     read: callable,
     vintage: str | None = None,
+    spec_version: int | None = None,
+    identity: str | None = None,
 ) -> BatchReport:
     """Read `path` with `read` and load it into `raw.<source_id>` as one batch.
 
@@ -67,8 +69,8 @@ def load_batch(
     """
     sha256 = file_sha256(path)
     size = path.stat().st_size
-    batch_id = batch_id_for(source_id, sha256)
-    seen = existing_batch(con, source_id, sha256)
+    batch_id = batch_id_for(source_id, sha256, identity)
+    seen = existing_batch(con, batch_id)
     if seen is not None:
         return BatchReport(
             batch_id,
@@ -108,7 +110,9 @@ def load_batch(
             con.execute("INSERT INTO meta.quarantine BY NAME SELECT * FROM rejected")
             con.unregister("rejected")
         con.execute(
-            "INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO meta.batches (batch_id, source_id, file_name, file_path, sha256, "
+            "size_bytes, vintage, loaded_at, rows_read, rows_loaded, rows_quarantined, raw_table, "
+            "spec_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 batch_id,
                 source_id,
@@ -122,6 +126,7 @@ def load_batch(
                 len(frame),
                 len(result.rejected),
                 table,
+                spec_version,
             ],
         )
     return BatchReport(
@@ -147,3 +152,14 @@ def current_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         ORDER BY source_id
         """
     ).df()
+
+
+def batches_of(con: duckdb.DuckDBPyConnection, source_id: str) -> list[str]:
+    """Every batch of a source, oldest first."""
+    return [
+        row[0]
+        for row in con.execute(
+            "SELECT batch_id FROM meta.batches WHERE source_id = ? ORDER BY loaded_at, batch_id",
+            [source_id],
+        ).fetchall()
+    ]

@@ -17,6 +17,7 @@ INDICATOR_COLUMNS: dict[str, str] = {
     "sex": "VARCHAR",
     "age": "VARCHAR",
     "migrant_status": "VARCHAR",
+    "breakdown": "VARCHAR",
     "obs_value": "DOUBLE",
     "unit_measure": "VARCHAR",
     "unit_mult": "INTEGER",
@@ -27,6 +28,7 @@ INDICATOR_COLUMNS: dict[str, str] = {
     "basis": "VARCHAR",
     "type_of_data": "VARCHAR",
     "quality_flag": "VARCHAR",
+    "preferred": "BOOLEAN",
 }
 INDICATOR_KEY = (
     "indicator_id",
@@ -37,6 +39,7 @@ INDICATOR_KEY = (
     "sex",
     "age",
     "migrant_status",
+    "breakdown",
 )
 _IND = ",\n    ".join(f"{name} {kind}" for name, kind in INDICATOR_COLUMNS.items())
 
@@ -59,7 +62,7 @@ CREATE TABLE IF NOT EXISTS meta.batches (
     rows_loaded BIGINT NOT NULL,
     rows_quarantined BIGINT NOT NULL,
     raw_table VARCHAR NOT NULL,
-    UNIQUE (source_id, sha256)
+    spec_version INTEGER
 );
 
 CREATE TABLE IF NOT EXISTS meta.quarantine (
@@ -91,6 +94,18 @@ CREATE TABLE IF NOT EXISTS marts.indicators (
 """
 
 
+#: Columns added since the first release: a warehouse built before them gains them on open.
+ADDED_COLUMNS = {
+    "meta.batches": {"spec_version": "INTEGER"},
+    "core.observations": {"breakdown": "VARCHAR DEFAULT '_T'"},
+    "core.aggregate_observations": {"breakdown": "VARCHAR DEFAULT '_T'"},
+    "marts.indicators": {"breakdown": "VARCHAR DEFAULT '_T'", "preferred": "BOOLEAN"},
+}
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema and table that does not exist yet."""
+    """Create every schema and table that does not exist yet, and add newer columns."""
     con.execute(DDL)
+    for table, columns in ADDED_COLUMNS.items():
+        for name, kind in columns.items():
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")

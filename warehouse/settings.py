@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sources.public_files import BUNDLED_DATA_DIR
+from sources.samples import NATIONAL_DATA_DIR
 
 DEFAULT_COUNTRIES = ("GEO", "MAR", "MDA", "PHL")
 
@@ -18,14 +19,27 @@ def _path(name: str, default: Path) -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """EMP_HOME (default ./var) holds the warehouse and the snapshots unless they are set apart."""
+    """EMP_HOME (default ./var) holds the warehouse, the snapshots and the inbox (with its
+    archive/ and rejected/ folders beside it) unless they are set apart."""
 
     home: Path = field(default_factory=lambda: _path("EMP_HOME", Path.cwd() / "var"))
     database: Path | None = None
     snapshots: Path | None = None
     public_data: Path | None = None
+    national_data: Path | None = None
+    inbox: Path | None = None
     countries: tuple[str, ...] = ()
     lock_wait_seconds: float = 0.0
+
+    @property
+    def archive(self) -> Path:
+        """Inbox files that were loaded, each with its batch report."""
+        return Path(self.inbox).parent / "archive"
+
+    @property
+    def rejected(self) -> Path:
+        """Inbox files that could not be loaded, each with the reason."""
+        return Path(self.inbox).parent / "rejected"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,6 +50,8 @@ class Settings:
             database=_path("EMP_DUCKDB", home / "emp.duckdb"),
             snapshots=_path("EMP_SNAPSHOTS", home / "snapshots"),
             public_data=_path("EMP_PUBLIC_DATA", BUNDLED_DATA_DIR),
+            national_data=_path("EMP_NATIONAL_DATA", NATIONAL_DATA_DIR),
+            inbox=_path("EMP_INBOX", home / "inbox"),
             countries=tuple(c.strip().upper() for c in countries.split(",") if c.strip()),
             lock_wait_seconds=float(os.environ.get("EMP_LOCK_WAIT", "120")),
         )

@@ -1,0 +1,63 @@
+"""The inbox sensor: a file dropped in `inbox/<MINISTRY>/` starts its ingestion and the
+refresh of the country it belongs to."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import dagster as dg
+
+from pipelines.assets import (
+    COUNTRIES,
+    core_areas,
+    core_observations,
+    indicators,
+    national_submissions,
+    profile_snapshot,
+)
+from pipelines.checks import INDICATOR_CHECKS
+from pipelines.resources import WarehouseResource
+from sources.inbox import files_in, match_spec
+from sources.specs import bundled_specs
+
+inbox_job = dg.define_asset_job(
+    "ingest_inbox",
+    selection=dg.AssetSelection.assets(
+        national_submissions, core_areas, core_observations, indicators, profile_snapshot
+    )
+    | dg.AssetSelection.checks(*INDICATOR_CHECKS),
+    partitions_def=COUNTRIES,
+    description="Load the files waiting in the inbox, rebuild core and indicators, and publish "
+    "a new snapshot of the country the files belong to.",
+)
+
+
+@dg.sensor(job=inbox_job, minimum_interval_seconds=30)
+def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+    """One run per country with new files; a file that matches no spec gets a run that only
+    moves it to rejected/ with the reason."""
+    seen = set(json.loads(context.cursor)) if context.cursor else set()
+    specs = bundled_specs()
+    present, new = set(), defaultdict(list)
+    for ministry, path in files_in(warehouse.inbox):
+        stat = path.stat()
+        key = f"{ministry}/{path.name}:{stat.st_size}:{stat.st_mtime_ns}"
+        present.add(key)
+        if key in seen:
+            continue
+        spec = match_spec(ministry, path, specs).spec
+        new[spec.country if spec else None].append(key)
+    context.update_cursor(json.dumps(sorted(present)))
+    if not new:
+        return dg.SkipReason(f"no new file in {warehouse.inbox}")
+    partitions = set(COUNTRIES.get_partition_keys())
+    requests = []
+    for country, keys in sorted(new.items(), key=lambda item: str(item[0])):
+        if country in partitions:
+            requests.append(dg.RunRequest(run_key="|".join(keys), partition_key=country))
+        else:
+            requests.append(
+                dg.RunRequest(run_key="|".join(keys), asset_selection=[national_submissions.key])
+            )
+    return requests

@@ -1,0 +1,201 @@
+"""Source specs: one YAML file per ministry dataset declares how to read its files.
+
+Onboarding a new ministry file means writing a spec in `sources/specs/<ministry>/`, not code. A
+spec is checked against the model below; every mistake is reported with its place in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SPECS_DIR = Path(__file__).parent / "specs"
+
+Dimension = Literal[
+    "ref_area", "counterpart_area", "sex", "age", "migrant_status", "education", "breakdown"
+]
+SEX_CODES = {"M", "F", "_T"}
+
+
+class SpecError(ValueError):
+    """A spec file is malformed; the message lists every problem with its place."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Strict):
+    """A column holding a dimension: its labels are mapped to codes."""
+
+    dimension: Dimension
+    codes: dict[str, str] = Field(default_factory=dict)
+    country_names: Literal["en", "fr", "ro"] | None = None
+
+    @model_validator(mode="after")
+    def _codes_or_names(self) -> ColumnSpec:
+        if self.dimension in ("ref_area", "counterpart_area") and not (
+            self.codes or self.country_names
+        ):
+            raise ValueError("an area column needs `codes` or `country_names`")
+        if self.dimension == "sex":
+            wrong = sorted(set(self.codes.values()) - SEX_CODES)
+            if wrong:
+                raise ValueError(f"sex codes must be M, F or _T, not {wrong}")
+        return self
+
+
+class Feed(_Strict):
+    """An indicator this measure feeds, optionally only for some dimension values."""
+
+    indicator: str
+    where: dict[str, str] = Field(default_factory=dict)
+
+
+class MeasureSpec(_Strict):
+    """A column holding values of one series."""
+
+    series: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    unit: str
+    unit_mult: int = 0
+    stat_type: Literal["stock", "flow", "ratio"]
+    basis: str | None = None
+    dimensions: dict[Dimension, str] = Field(default_factory=dict)  # fixed by the column
+    feeds: list[Feed] = Field(default_factory=list)
+
+
+class PeriodSpec(_Strict):
+    """Where the reference period comes from: the file name, a column, or the column headers."""
+
+    frequency: Literal["year", "quarter", "month"]
+    from_filename: str | None = None
+    column: str | None = None
+    columns: str | None = None  # headers that are periods (wide layout), matched by this regex
+    measure: str | None = None  # with `columns`: the measure their cells hold
+    pattern: str = r"(?P<year>\d{4})"
+
+    @model_validator(mode="after")
+    def _one_place(self) -> PeriodSpec:
+        places = [p for p in (self.from_filename, self.column, self.columns) if p]
+        if len(places) != 1:
+            raise ValueError("give exactly one of from_filename, column, columns")
+        regex = self.pattern if self.column else places[0]
+        try:
+            groups = set(re.compile(regex).groupindex)
+        except re.error as err:
+            raise ValueError(f"bad regular expression {regex!r}: {err}") from err
+        needed = {"year"} | ({"quarter"} if self.frequency == "quarter" else set())
+        needed |= {"month"} if self.frequency == "month" else set()
+        if not needed <= groups:
+            raise ValueError(f"{regex!r} must have the named groups {sorted(needed)}")
+        if self.columns and not self.measure:
+            raise ValueError("`columns` needs `measure`: the series the cells hold")
+        return self
+
+
+class SourceSpec(_Strict):
+    """How to read one ministry dataset."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: int = Field(ge=1)
+    ministry: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    ministry_name: str
+    dataset: str
+    country: str = Field(pattern=r"^[A-Z]{3}$")
+    synthetic: bool = False
+    file_pattern: str
+    format: Literal["csv", "xlsx", "xls", "parquet"]
+    sheet: str | int | None = None
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    decimal: str = "."
+    thousands: str | None = None
+    skip_rows: int = Field(default=0, ge=0)
+    header_rows: int = Field(default=1, ge=1, le=3)
+    stop_at_blank_row: bool = True
+    period: PeriodSpec
+    columns: dict[str, ColumnSpec] = Field(default_factory=dict)
+    measures: dict[str, MeasureSpec]
+    constants: dict[Dimension, str] = Field(default_factory=dict)
+    description: str = ""
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError as err:
+            raise ValueError(f"unknown encoding {value!r}") from err
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SourceSpec:
+        dims = [c.dimension for c in self.columns.values()] + list(self.constants)
+        doubled = sorted({d for d in dims if dims.count(d) > 1})
+        if doubled:
+            raise ValueError(f"dimensions given twice (column and constant?): {doubled}")
+        if "ref_area" not in dims:
+            raise ValueError("no ref_area: map a column to it or set constants.ref_area")
+        if self.period.columns and self.period.measure not in self.measures:
+            raise ValueError(f"period.measure {self.period.measure!r} is not in measures")
+        if self.format in ("xlsx", "xls") and self.sheet is None:
+            raise ValueError("an Excel spec needs `sheet`")
+        return self
+
+    @property
+    def source_id(self) -> str:
+        return self.id
+
+    def matches(self, file_name: str) -> bool:
+        from fnmatch import fnmatch
+
+        return fnmatch(file_name, self.file_pattern)
+
+
+def load_spec(path: Path) -> SourceSpec:
+    """Read and check one spec file."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise SpecError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(document, dict):
+        raise SpecError(f"{path}: a spec is a mapping of fields")
+    try:
+        return SourceSpec.model_validate(document)
+    except ValidationError as err:
+        lines = [
+            f"  {'.'.join(str(p) for p in e['loc']) or '(spec)'}: {e['msg']}" for e in err.errors()
+        ]
+        raise SpecError(f"{path}: {len(lines)} problem(s)\n" + "\n".join(lines)) from None
+
+
+def load_specs(folder: Path = SPECS_DIR) -> dict[str, SourceSpec]:
+    """Every spec under `folder` (one sub-folder per ministry), by id."""
+    specs: dict[str, SourceSpec] = {}
+    problems = []
+    for path in sorted(folder.glob("*/*.yaml")):
+        try:
+            spec = load_spec(path)
+        except SpecError as err:
+            problems.append(str(err))
+            continue
+        if spec.ministry != path.parent.name:
+            problems.append(f"{path}: ministry {spec.ministry!r} but folder {path.parent.name!r}")
+        if spec.id in specs:
+            problems.append(f"{path}: id {spec.id!r} is used by another spec")
+        specs[spec.id] = spec
+    if problems:
+        raise SpecError("\n".join(problems))
+    return specs
+
+
+@cache
+def bundled_specs() -> dict[str, SourceSpec]:
+    return load_specs()
