@@ -8,8 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from indicators.catalogue import NATIONAL_ONLY, catalogue
-from sources.specs import bundled_specs
 from sources.public_files import BY_ID
+from sources.specs import bundled_specs
 from tests.conftest import PROFILE_COUNTRIES
 from warehouse.batches import file_sha256
 
