@@ -19,6 +19,7 @@ from sources.specs import bundled_specs
 from warehouse.batches import load_batch
 from warehouse.core import rebuild_core, refresh_areas
 from warehouse.ingest import ingest_folder
+from warehouse.projects import rebuild_projects, refresh_admin_areas
 from warehouse.schema import INDICATOR_COLUMNS
 from warehouse.settings import Settings
 from warehouse.snapshots import publish_snapshot
@@ -199,10 +200,46 @@ def profile_snapshot(
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "snapshots": published})
 
 
+@dg.asset(
+    key=["core", "admin_areas"],
+    group_name="core",
+    kinds={"duckdb"},
+    description="Sub-national areas with validity dates: ISO 3166-2 regions, provinces and "
+    "districts (pycountry), Morocco's 16 former regions (codes reused in 2015 for other areas) "
+    "with their successors, and Moldova's development regions (statistics office).",
+)
+def core_admin_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        rows = refresh_admin_areas(con)
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+
+
+@dg.asset(
+    key=["core", "projects"],
+    group_name="core",
+    kinds={"duckdb"},
+    deps=[national_submissions, core_admin_areas],
+    description="The JMDI project registry, and the logframe reports linked to it: indicators "
+    "(matched to catalogue ids), baseline, target and actual values, intervention areas "
+    "resolved at the report date.",
+)
+def core_projects(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        counts = rebuild_projects(con, {i.id for i in catalogue()})
+        linked = con.execute(
+            "SELECT count(*) FROM core.project_indicators WHERE linked_to_catalogue"
+        ).fetchone()[0]
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": counts["values"], **counts, "linked_indicators": linked}
+    )
+
+
 ALL_ASSETS = [
     *RAW_ASSETS,
     national_submissions,
     core_areas,
+    core_admin_areas,
+    core_projects,
     core_observations,
     indicators,
     profile_snapshot,

@@ -10,8 +10,10 @@ import dagster as dg
 
 from pipelines.assets import (
     COUNTRIES,
+    core_admin_areas,
     core_areas,
     core_observations,
+    core_projects,
     indicators,
     national_submissions,
     profile_snapshot,
@@ -24,7 +26,13 @@ from sources.specs import bundled_specs
 inbox_job = dg.define_asset_job(
     "ingest_inbox",
     selection=dg.AssetSelection.assets(
-        national_submissions, core_areas, core_observations, indicators, profile_snapshot
+        national_submissions,
+        core_areas,
+        core_admin_areas,
+        core_projects,
+        core_observations,
+        indicators,
+        profile_snapshot,
     )
     | dg.AssetSelection.checks(*INDICATOR_CHECKS),
     partitions_def=COUNTRIES,
@@ -56,8 +64,15 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
     for country, keys in sorted(new.items(), key=lambda item: str(item[0])):
         if country in partitions:
             requests.append(dg.RunRequest(run_key="|".join(keys), partition_key=country))
-        else:
+        else:  # project reports, and files no spec matches (moved to rejected/)
             requests.append(
-                dg.RunRequest(run_key="|".join(keys), asset_selection=[national_submissions.key])
+                dg.RunRequest(
+                    run_key="|".join(keys),
+                    asset_selection=[
+                        national_submissions.key,
+                        core_admin_areas.key,
+                        core_projects.key,
+                    ],
+                )
             )
     return requests

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gettext
 import unicodedata
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -119,3 +120,77 @@ def country_names(language: str) -> dict[str, str]:
                     names.setdefault(normalise_label(f"{tail} {head}"), country.alpha_3)
                     names.setdefault(normalise_label(head), country.alpha_3)
     return names
+
+
+#: Start of Morocco's 12 regions (Decree 2-15-40 of 20 February 2015); ISO 3166-2 reuses the
+#: codes MA-01..MA-12 of the 16 former regions for different areas, hence validity dates.
+MOROCCO_REGIONS_2015 = date(2015, 2, 20)
+SUBNATIONAL_COUNTRIES = ("MAR", "MDA")
+
+
+@cache
+def admin_areas() -> pd.DataFrame:
+    """Sub-national areas with validity dates: ISO 3166-2 (pycountry) plus the declared former
+    regions and statistics-office regions (sources/reference/admin_areas_declared.csv).
+
+    Columns: code, country, level, name, parent_code, valid_from, valid_to, source,
+    successors (codes of the areas that replaced it), members (codes of the areas it groups).
+    """
+    rows = []
+    for iso3 in SUBNATIONAL_COUNTRIES:
+        alpha2 = pycountry.countries.get(alpha_3=iso3).alpha_2
+        for sub in pycountry.subdivisions.get(country_code=alpha2):
+            level = sub.type.lower().replace(" ", "_")
+            rows.append(
+                {
+                    "code": sub.code,
+                    "country": iso3,
+                    "level": level,
+                    "name": sub.name,
+                    "parent_code": sub.parent_code,
+                    "valid_from": MOROCCO_REGIONS_2015
+                    if sub.code[:3] == "MA-" and level == "region"
+                    else None,
+                    "valid_to": None,
+                    "source": "ISO 3166-2 (pycountry)",
+                    "successors": [],
+                    "members": [],
+                }
+            )
+    declared = pd.read_csv(
+        REFERENCE_DIR / "admin_areas_declared.csv", dtype=str, keep_default_na=False
+    )
+    for rec in declared.to_dict(orient="records"):
+        rows.append(
+            {
+                "code": rec["code"],
+                "country": rec["country"],
+                "level": rec["level"],
+                "name": rec["name"],
+                "parent_code": None,
+                "valid_from": date.fromisoformat(rec["valid_from"]) if rec["valid_from"] else None,
+                "valid_to": date.fromisoformat(rec["valid_to"]) if rec["valid_to"] else None,
+                "source": rec["source"],
+                "successors": [c for c in rec["successors"].split(";") if c],
+                "members": [c for c in rec["members"].split(";") if c],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def admin_area_on(code: str, on: date) -> dict | None:
+    """The area a code meant on a date (None if the code was not valid then)."""
+    table = admin_areas()
+    for rec in table[table["code"] == code].to_dict(orient="records"):
+        starts, ends = rec["valid_from"], rec["valid_to"]
+        if (starts is None or starts <= on) and (ends is None or on <= ends):
+            return rec
+    return None
+
+
+def current_codes(code: str, on: date) -> list[str]:
+    """The codes in use today for what `code` meant on `on` (its successors if it was replaced)."""
+    area = admin_area_on(code, on)
+    if area is None:
+        return []
+    return list(area["successors"]) or [code]

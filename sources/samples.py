@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from sources.projects import write_logframe
 from sources.public_files import BY_ID
 
 NATIONAL_DATA_DIR = Path(__file__).parent / "data" / "national"
@@ -310,6 +312,163 @@ def lfs_working_abroad(out: Path, rng: np.random.Generator) -> Path:
     return _save(wb, out / "MDA_BNS" / f"lucratori_strainatate_{YEAR}.xlsx")
 
 
+PROJECT_STATUS = (
+    "SYNTHETIC sample: values invented for testing; the JMDI handbook gives no budgets or "
+    "outcome figures"
+)
+
+
+def _progress(rng: np.random.Generator, baseline: float, target: float, periods: int) -> list:
+    """Actual values moving from the baseline towards the target, with noise."""
+    steps = np.sort(rng.uniform(0.2, 1.0, periods))
+    return [round(baseline + (target - baseline) * s) for s in steps]
+
+
+def project_reports(out: Path, rng: np.random.Generator) -> list[Path]:
+    """Logframe reports of two Moroccan and two Moldovan JMDI projects (values synthetic).
+
+    The Moroccan reports predate 2015 and name the former regions (MA-09 Chaouia-Ouardigha,
+    MA-04 L'Oriental), whose codes ISO 3166-2 now gives to other regions.
+    """
+    periods = ["2011-S1", "2011-S2", "2012-S1"]
+    reports = {
+        "Morocco-32": (
+            [
+                (
+                    "MIDEF-1",
+                    "Women trained in income-generating activities",
+                    None,
+                    "persons",
+                    "Women",
+                    0,
+                    120,
+                ),
+                (
+                    "MIDEF-2",
+                    "Micro-enterprises created by women with migrant savings",
+                    None,
+                    "number",
+                    "Women",
+                    3,
+                    25,
+                ),
+                (
+                    "MIDEF-3",
+                    "Personal remittances received, national",
+                    "REM_IN_USD",
+                    "USD",
+                    "Total",
+                    6_400_000_000,
+                    None,
+                ),
+            ],
+            ["MA-09", "MA-KHO"],
+        ),
+        "Morocco-33": (
+            [
+                ("POUL-1", "Households running a poultry unit", None, "households", "Total", 0, 40),
+                ("POUL-2", "Jobs created in poultry farming", None, "persons", "Men", 0, 30),
+                ("POUL-2", "Jobs created in poultry farming", None, "persons", "Women", 0, 30),
+            ],
+            ["MA-04", "MA-NAD"],
+        ),
+        "Moldova-29": (
+            [
+                (
+                    "HH-1",
+                    "Elderly and children of left-behind households receiving support",
+                    None,
+                    "persons",
+                    "Total",
+                    0,
+                    600,
+                ),
+                (
+                    "HH-2",
+                    "Citizens working or seeking work abroad, national",
+                    "LAB_ABROAD",
+                    "persons",
+                    "Total",
+                    310_000,
+                    None,
+                ),
+            ],
+            ["MD-RD-NORD", "MD-SO"],
+        ),
+        "Moldova-31": (
+            [
+                (
+                    "FIN-1",
+                    "Remittance recipients trained in financial literacy",
+                    None,
+                    "persons",
+                    "Women",
+                    0,
+                    900,
+                ),
+                (
+                    "FIN-1",
+                    "Remittance recipients trained in financial literacy",
+                    None,
+                    "persons",
+                    "Men",
+                    0,
+                    600,
+                ),
+                (
+                    "FIN-2",
+                    "Share of remittances received through formal channels",
+                    None,
+                    "%",
+                    "Total",
+                    52,
+                    65,
+                ),
+                (
+                    "FIN-3",
+                    "Personal remittances received, national",
+                    "REM_IN_USD",
+                    "USD",
+                    "Total",
+                    1_180_000_000,
+                    None,
+                ),
+            ],
+            ["MD-CU", "MD-CA", "MD-UN"],
+        ),
+    }
+    written = []
+    for code, (indicators, areas) in reports.items():
+        rows = []
+        for ind_code, name, emp_id, unit, sex, baseline, target in indicators:
+            baseline_year = 2009 if code.startswith("Moldova") else 2010
+            actual = (
+                {}
+                if target is None
+                else dict(zip(periods, _progress(rng, baseline, target, len(periods)), strict=True))
+            )
+            rows.append(
+                {
+                    "Indicator code": ind_code,
+                    "Indicator": name,
+                    "EMP indicator": emp_id,
+                    "Unit": unit,
+                    "Sex": sex,
+                    "Baseline value": baseline,
+                    "Baseline date": f"{baseline_year}-12-31",
+                    "Target value": target,
+                    "Target date": "2012-12-31" if target is not None else None,
+                    "actual": actual,
+                    "areas": areas,
+                }
+            )
+        path = out / "PROJECTS" / f"logframe_{code}_2012-S1.xlsx"
+        written.append(
+            write_logframe(path, code, "2012-S1", date(2012, 6, 30), PROJECT_STATUS, rows, periods)
+        )
+    return written
+
+
 def _save(wb: Workbook, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.properties.creator = "EMP sample generator (synthetic data)"
@@ -328,9 +487,10 @@ GENERATORS = (
 
 
 def generate_all(out: Path = NATIONAL_DATA_DIR, seed: int = 2019) -> list[Path]:
-    """Write every sample submission under `out/<ministry>/`; same seed, same values."""
+    """Write every sample submission under `out/<ministry>/` and the project reports under
+    `out/PROJECTS/`; same seed, same values."""
     rng = np.random.default_rng(seed)
-    return [generate(out, rng) for generate in GENERATORS]
+    return [generate(out, rng) for generate in GENERATORS] + project_reports(out, rng)
 
 
 def main() -> None:

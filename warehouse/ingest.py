@@ -8,15 +8,18 @@ with the reason when no spec matches or the file cannot be read.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
 import duckdb
 
 from sources.inbox import files_in, match_spec, move_aside
 from sources.observations import FileLayoutError
+from sources.projects import PROJECTS_FOLDER, REPORT_PATTERN, read_logframe, registry_codes
 from sources.specs import SourceSpec
 from sources.submissions import period_in_name, read_submission
 from warehouse.batches import BatchReport, load_batch
+from warehouse.projects import REPORTS_SOURCE
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ def ingest_file(
     rejected: Path | None = None,
 ) -> FileOutcome:
     """Load one submission; with `archive`/`rejected`, move it there afterwards."""
+    if ministry == PROJECTS_FOLDER:
+        return _ingest_report(con, path, archive, rejected)
     found = match_spec(ministry, path, specs)
     if found.spec is None:
         return _reject(ministry, path, None, found.reason, rejected)
@@ -60,7 +65,33 @@ def ingest_file(
         )
     except FileLayoutError as err:
         return _reject(ministry, path, spec.id, str(err), rejected)
-    outcome = FileOutcome(ministry, path.name, report.status, spec.id, batch=report)
+    return _archive(con, ministry, path, spec.id, report, archive)
+
+
+def _ingest_report(
+    con: duckdb.DuckDBPyConnection, path: Path, archive: Path | None, rejected: Path | None
+) -> FileOutcome:
+    """A project's logframe report (sources/projects.py template)."""
+    if not fnmatch(path.name, REPORT_PATTERN):
+        reason = f"{path.name} is not a logframe report (file names: {REPORT_PATTERN!r})"
+        return _reject(PROJECTS_FOLDER, path, None, reason, rejected)
+    codes = registry_codes()
+    try:
+        report = load_batch(con, REPORTS_SOURCE, path, lambda p: read_logframe(p, codes))
+    except FileLayoutError as err:
+        return _reject(PROJECTS_FOLDER, path, REPORTS_SOURCE, str(err), rejected)
+    return _archive(con, PROJECTS_FOLDER, path, REPORTS_SOURCE, report, archive)
+
+
+def _archive(
+    con: duckdb.DuckDBPyConnection,
+    ministry: str,
+    path: Path,
+    source_id: str,
+    report: BatchReport,
+    archive: Path | None,
+) -> FileOutcome:
+    outcome = FileOutcome(ministry, path.name, report.status, source_id, batch=report)
     if archive is not None:
         quarantined = con.execute(
             "SELECT source_row, reasons FROM meta.quarantine WHERE batch_id = ? "
