@@ -10,12 +10,11 @@ from pathlib import Path
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from indicators.catalogue import catalogue
+from indicators.catalogue import catalogue, load_catalogue
 from indicators.checks import data_gaps, run_checks
 from indicators.compute import compute_indicators
 from pipelines.resources import WarehouseResource
 from sources.public_files import PUBLIC_FILES, PublicFile
-from sources.specs import bundled_specs
 from warehouse.batches import load_batch
 from warehouse.core import rebuild_core, refresh_areas
 from warehouse.ingest import ingest_folder
@@ -52,9 +51,13 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
                 con, public_file.source_id, path, public_file.reader, public_file.vintage
             )
             schema = _schema(con, public_file.raw_table)
+            records = con.execute(
+                f"SELECT count(*) FROM {public_file.raw_table} WHERE batch_id = ?",
+                [report.batch_id],
+            ).fetchone()[0]
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": report.rows_loaded,
+                "dagster/row_count": records,
                 "dagster/column_schema": schema,
                 "batch_id": report.batch_id,
                 "status": report.status,
@@ -97,7 +100,7 @@ def core_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
     "(moved to archive/ with its batch report, or to rejected/ with the reason).",
 )
 def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    specs = bundled_specs()
+    specs = warehouse.specs
     with warehouse.connect() as con:
         outcomes = ingest_folder(con, Path(warehouse.national_data_dir), specs)
         outcomes += ingest_folder(
@@ -128,7 +131,7 @@ def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def core_observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        per_source = rebuild_core(con, bundled_specs())
+        per_source = rebuild_core(con, warehouse.specs)
         total = con.execute("SELECT count(*) FROM core.observations").fetchone()[0]
         schema = _schema(con, "core.observations")
     return dg.MaterializeResult(
@@ -150,7 +153,7 @@ def core_observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        counts = compute_indicators(con)
+        counts = compute_indicators(con, load_catalogue(specs=warehouse.specs), warehouse.specs)
         preview = con.execute(
             "SELECT indicator_id, series, ref_area, time_period, sex, obs_value "
             "FROM marts.indicators WHERE counterpart_area = '_T' USING SAMPLE 10 ROWS"

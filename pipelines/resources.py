@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource
 
+from sources.specs import SPECS_DIR, SourceSpec, bundled_specs
 from warehouse.db import connect
 from warehouse.settings import Settings
 
@@ -22,6 +23,7 @@ class WarehouseResource(ConfigurableResource):
     public_data_dir: str
     national_data_dir: str
     inbox_dir: str
+    specs_dir: str = str(SPECS_DIR)
     lock_wait_seconds: float = 120.0
 
     @classmethod
@@ -32,8 +34,14 @@ class WarehouseResource(ConfigurableResource):
             public_data_dir=str(settings.public_data),
             national_data_dir=str(settings.national_data),
             inbox_dir=str(settings.inbox),
+            specs_dir=str(settings.specs),
             lock_wait_seconds=settings.lock_wait_seconds,
         )
+
+    @property
+    def specs(self) -> dict[str, SourceSpec]:
+        """The source specs in force (EMP_SPECS, default the bundled sources/specs)."""
+        return bundled_specs(self.specs_dir)
 
     @property
     def inbox(self) -> Path:

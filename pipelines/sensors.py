@@ -21,7 +21,6 @@ from pipelines.assets import (
 from pipelines.checks import INDICATOR_CHECKS
 from pipelines.resources import WarehouseResource
 from sources.inbox import files_in, match_spec
-from sources.specs import bundled_specs
 
 inbox_job = dg.define_asset_job(
     "ingest_inbox",
@@ -46,7 +45,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
     """One run per country with new files; a file that matches no spec gets a run that only
     moves it to rejected/ with the reason."""
     seen = set(json.loads(context.cursor)) if context.cursor else set()
-    specs = bundled_specs()
+    specs = warehouse.specs
     present, new = set(), defaultdict(list)
     for ministry, path in files_in(warehouse.inbox):
         stat = path.stat()

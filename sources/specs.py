@@ -197,5 +197,10 @@ def load_specs(folder: Path = SPECS_DIR) -> dict[str, SourceSpec]:
 
 
 @cache
-def bundled_specs() -> dict[str, SourceSpec]:
-    return load_specs()
+def _specs_in(folder: str) -> dict[str, SourceSpec]:
+    return load_specs(Path(folder))
+
+
+def bundled_specs(folder: Path | str | None = None) -> dict[str, SourceSpec]:
+    """The specs in `folder` (default: the bundled sources/specs), read once per folder."""
+    return _specs_in(str(Path(folder or SPECS_DIR).resolve()))

@@ -29,15 +29,17 @@ class Built:
             return con.execute(sql, params or []).df()
 
 
-def warehouse_resource(root: Path, lock_wait_seconds: float = 5) -> WarehouseResource:
-    return WarehouseResource(
-        database=str(root / "emp.duckdb"),
-        snapshots_dir=str(root / "snapshots"),
-        public_data_dir=str(BUNDLED_DATA_DIR),
-        national_data_dir=str(NATIONAL_DATA_DIR),
-        inbox_dir=str(root / "inbox"),
-        lock_wait_seconds=lock_wait_seconds,
-    )
+def warehouse_resource(root: Path, lock_wait_seconds: float = 5, **paths: str) -> WarehouseResource:
+    """A warehouse under `root`, on the bundled data unless `paths` say otherwise."""
+    settings = {
+        "database": str(root / "emp.duckdb"),
+        "snapshots_dir": str(root / "snapshots"),
+        "public_data_dir": str(BUNDLED_DATA_DIR),
+        "national_data_dir": str(NATIONAL_DATA_DIR),
+        "inbox_dir": str(root / "inbox"),
+        "lock_wait_seconds": lock_wait_seconds,
+    }
+    return WarehouseResource(**{**settings, **paths})
 
 
 def refresh(root: Path) -> dg.ExecuteInProcessResult:

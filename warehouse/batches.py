@@ -86,7 +86,10 @@ def load_batch(
         )
     result: RawRead = read(path)
     frame = result.frame.assign(batch_id=batch_id)
-    rows_read = len(frame) + len(result.rejected)
+    # Rows of the file, not cells: a wide row read into several long records counts once.
+    loaded_rows = set(frame["source_row"]) if len(frame) else set()
+    rejected_rows = {r["source_row"] for r in result.rejected}
+    rows_read, rows_loaded = len(loaded_rows | rejected_rows), len(loaded_rows - rejected_rows)
     vintage = result.vintage or vintage
     table = f"raw.{source_id}"
     with transaction(con):
@@ -123,8 +126,8 @@ def load_batch(
                 vintage,
                 datetime.now(UTC).replace(tzinfo=None),
                 rows_read,
-                len(frame),
-                len(result.rejected),
+                rows_loaded,
+                len(rejected_rows),
                 table,
                 spec_version,
             ],
@@ -137,8 +140,8 @@ def load_batch(
         size,
         "loaded",
         rows_read,
-        len(frame),
-        len(result.rejected),
+        rows_loaded,
+        len(rejected_rows),
         vintage,
     )
 

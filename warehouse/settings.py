@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sources.public_files import BUNDLED_DATA_DIR
 from sources.samples import NATIONAL_DATA_DIR
+from sources.specs import SPECS_DIR
 
 DEFAULT_COUNTRIES = ("GEO", "MAR", "MDA", "PHL")
 
@@ -27,6 +28,7 @@ class Settings:
     snapshots: Path | None = None
     public_data: Path | None = None
     national_data: Path | None = None
+    specs: Path | None = None
     inbox: Path | None = None
     countries: tuple[str, ...] = ()
     lock_wait_seconds: float = 0.0
@@ -51,6 +53,7 @@ class Settings:
             snapshots=_path("EMP_SNAPSHOTS", home / "snapshots"),
             public_data=_path("EMP_PUBLIC_DATA", BUNDLED_DATA_DIR),
             national_data=_path("EMP_NATIONAL_DATA", NATIONAL_DATA_DIR),
+            specs=_path("EMP_SPECS", SPECS_DIR),
             inbox=_path("EMP_INBOX", home / "inbox"),
             countries=tuple(c.strip().upper() for c in countries.split(",") if c.strip()),
             lock_wait_seconds=float(os.environ.get("EMP_LOCK_WAIT", "120")),
