@@ -149,6 +149,24 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from sources.projects import write_logframe
+
+    path = write_logframe(
+        Path(args.output),
+        args.project,
+        args.period,
+        date.today(),
+        "to be filled in",
+        [],
+        args.actual or [args.period],
+    )
+    console.print(f"Blank logframe report for {args.project}: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emp",
@@ -165,6 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     snapshots.add_argument("--country", help="ISO3")
     snapshots.add_argument("--json", action="store_true", help="print JSON")
     snapshots.set_defaults(handler=cmd_snapshots)
+    template = commands.add_parser(
+        "logframe-template", help="write a blank logframe report for a project to fill in"
+    )
+    template.add_argument("output", help="file to write, e.g. logframe_Morocco-32_2013-S1.xlsx")
+    template.add_argument("--project", required=True, help="registry code, e.g. Morocco-32")
+    template.add_argument("--period", required=True, help="reporting period, e.g. 2013-S1")
+    template.add_argument(
+        "--actual", action="append", help="a period with an Actual column; repeatable"
+    )
+    template.set_defaults(handler=cmd_template)
     return parser
 
 
