@@ -14,6 +14,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sources.expectations import Rule
+
 SPECS_DIR = Path(__file__).parent / "specs"
 
 Dimension = Literal[
@@ -123,6 +125,7 @@ class SourceSpec(_Strict):
     measures: dict[str, MeasureSpec]
     constants: dict[Dimension, str] = Field(default_factory=dict)
     description: str = ""
+    expectations: list[Rule] = Field(default_factory=list)
 
     @field_validator("encoding")
     @classmethod

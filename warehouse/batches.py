@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +12,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from sources.expectations import CheckOutcome, verdict
 from sources.observations import RawRead
 from warehouse.db import transaction
+from warehouse.validation import store_outcomes
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class BatchReport:
     rows_loaded: int
     rows_quarantined: int
     vintage: str | None
+    validation: str | None = None  # passed, warned, failed (held back from core)
+    outcomes: tuple = ()
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -61,11 +66,15 @@ def load_batch(
     vintage: str | None = None,
     spec_version: int | None = None,
     identity: str | None = None,
+    validate: Callable[[pd.DataFrame], list[CheckOutcome]] | None = None,
 ) -> BatchReport:
     """Read `path` with `read` and load it into `raw.<source_id>` as one batch.
 
     The same bytes loaded again change nothing. Rows the reader rejected go to meta.quarantine
     with their row number, raw record and reasons, in the same transaction as the good rows.
+    `validate` runs the batch's expectation suite on the rows read; its results are stored in
+    the same transaction, and a batch that fails an error rule is marked `failed` and kept out
+    of core.
     """
     sha256 = file_sha256(path)
     size = path.stat().st_size
@@ -83,6 +92,7 @@ def load_batch(
             int(seen["rows_loaded"]),
             int(seen["rows_quarantined"]),
             seen["vintage"],
+            seen.get("validation"),
         )
     result: RawRead = read(path)
     frame = result.frame.assign(batch_id=batch_id)
@@ -90,6 +100,8 @@ def load_batch(
     loaded_rows = set(frame["source_row"]) if len(frame) else set()
     rejected_rows = {r["source_row"] for r in result.rejected}
     rows_read, rows_loaded = len(loaded_rows | rejected_rows), len(loaded_rows - rejected_rows)
+    outcomes = validate(result.frame) if validate else []
+    status = verdict(outcomes) if validate else None
     vintage = result.vintage or vintage
     table = f"raw.{source_id}"
     with transaction(con):
@@ -115,7 +127,7 @@ def load_batch(
         con.execute(
             "INSERT INTO meta.batches (batch_id, source_id, file_name, file_path, sha256, "
             "size_bytes, vintage, loaded_at, rows_read, rows_loaded, rows_quarantined, raw_table, "
-            "spec_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "spec_version, validation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 batch_id,
                 source_id,
@@ -130,8 +142,10 @@ def load_batch(
                 len(rejected_rows),
                 table,
                 spec_version,
+                status,
             ],
         )
+        store_outcomes(con, "batch", outcomes, source_id, batch_id)
     return BatchReport(
         batch_id,
         source_id,
@@ -143,6 +157,8 @@ def load_batch(
         rows_loaded,
         len(rejected_rows),
         vintage,
+        status,
+        tuple(outcomes),
     )
 
 
@@ -150,7 +166,7 @@ def current_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The latest loaded batch of every source: the ones core is built from."""
     return con.execute(
         """
-        SELECT * FROM meta.batches
+        SELECT * FROM meta.batches WHERE coalesce(validation, '') <> 'failed'
         QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY loaded_at DESC) = 1
         ORDER BY source_id
         """
@@ -158,11 +174,12 @@ def current_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def batches_of(con: duckdb.DuckDBPyConnection, source_id: str) -> list[str]:
-    """Every batch of a source, oldest first."""
+    """Every batch of a source that passed validation, oldest first."""
     return [
         row[0]
         for row in con.execute(
-            "SELECT batch_id FROM meta.batches WHERE source_id = ? ORDER BY loaded_at, batch_id",
+            "SELECT batch_id FROM meta.batches WHERE source_id = ? "
+            "AND coalesce(validation, '') <> 'failed' ORDER BY loaded_at, batch_id",
             [source_id],
         ).fetchall()
     ]

@@ -73,6 +73,19 @@ CREATE TABLE IF NOT EXISTS meta.quarantine (
     reasons VARCHAR[]
 );
 
+CREATE TABLE IF NOT EXISTS meta.validation_results (
+    checked_at TIMESTAMP NOT NULL,
+    scope VARCHAR NOT NULL,      -- batch, core, indicators, reconciliation
+    source_id VARCHAR,
+    batch_id VARCHAR,
+    check_name VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,   -- error or warn
+    success BOOLEAN NOT NULL,
+    description VARCHAR,
+    failure_count BIGINT,
+    failures JSON
+);
+
 CREATE TABLE IF NOT EXISTS core.areas (
     code VARCHAR PRIMARY KEY,
     m49 INTEGER,
@@ -96,7 +109,7 @@ CREATE TABLE IF NOT EXISTS marts.indicators (
 
 #: Columns added since the first release: a warehouse built before them gains them on open.
 ADDED_COLUMNS = {
-    "meta.batches": {"spec_version": "INTEGER"},
+    "meta.batches": {"spec_version": "INTEGER", "validation": "VARCHAR"},
     "core.observations": {"breakdown": "VARCHAR DEFAULT '_T'"},
     "core.aggregate_observations": {"breakdown": "VARCHAR DEFAULT '_T'"},
     "marts.indicators": {"breakdown": "VARCHAR DEFAULT '_T'", "preferred": "BOOLEAN"},

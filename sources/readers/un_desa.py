@@ -164,6 +164,8 @@ def harmonise(raw: pd.DataFrame) -> pd.DataFrame:
         "E" if isinstance(t, str) and "I" in t.split() else "A" for t in frame["type_of_data"]
     ]
     frame["obs_value"] = frame["value"]
+    # The publisher lists Oceania (M49 909) twice, as a region and as an SDG region.
+    frame = frame.drop_duplicates(["series", "ref_area", "time_period", "sex"], keep="first")
     return observations(
         frame[
             [
