@@ -14,8 +14,9 @@ from indicators.catalogue import catalogue, load_catalogue
 from indicators.checks import data_gaps, run_checks
 from indicators.compute import compute_indicators
 from pipelines.resources import WarehouseResource
+from sources.expectations import suite_file, validate_frame
 from sources.public_files import PUBLIC_FILES, PublicFile
-from warehouse.batches import load_batch
+from warehouse.batches import BatchReport, load_batch
 from warehouse.core import rebuild_core, refresh_areas
 from warehouse.ingest import ingest_folder
 from warehouse.projects import rebuild_projects, refresh_admin_areas
@@ -33,9 +34,43 @@ def _schema(con, table: str) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name=r[0], type=str(r[1])) for r in rows])
 
 
+def expectations_result(reports: list[BatchReport]) -> dg.AssetCheckResult:
+    """One check result for the batches an asset loaded: ERROR (blocking) if a batch loaded now
+    failed its suite, WARN for warnings or for batches held back earlier."""
+    failed_now = [r for r in reports if r.validation == "failed" and r.status == "loaded"]
+    held_back = [r for r in reports if r.validation == "failed" and r.status != "loaded"]
+    warned = [r for r in reports if r.validation == "warned"]
+    failures = {
+        r.batch_id: [
+            {"check": o.name, "rule": o.description, "failures": o.failures[:10]}
+            for o in r.outcomes
+            if not o.success
+        ]
+        for r in reports
+        if r.validation in ("failed", "warned")
+    }
+    return dg.AssetCheckResult(
+        check_name="expectations",
+        passed=not (failed_now or held_back or warned),
+        severity=dg.AssetCheckSeverity.ERROR if failed_now else dg.AssetCheckSeverity.WARN,
+        description=f"{len(reports)} batch(es): {len(failed_now)} failed now, "
+        f"{len(held_back)} held back earlier, {len(warned)} with warnings",
+        metadata={"failures": dg.MetadataValue.json(failures)},
+    )
+
+
 def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", public_file.source_id],
+        check_specs=[
+            dg.AssetCheckSpec(
+                "expectations",
+                asset=dg.AssetKey(["raw", public_file.source_id]),
+                blocking=True,
+                description=f"sources/expectations/{public_file.source_id}.yaml, run with "
+                "Great Expectations on the batch's harmonised rows",
+            )
+        ],
         group_name="raw",
         kinds={"duckdb"},
         description=(
@@ -48,7 +83,14 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
         path = public_file.path(Path(warehouse.public_data_dir))
         with warehouse.connect() as con:
             report = load_batch(
-                con, public_file.source_id, path, public_file.reader, public_file.vintage
+                con,
+                public_file.source_id,
+                path,
+                public_file.reader,
+                public_file.vintage,
+                validate=lambda raw: validate_frame(
+                    public_file.harmoniser(raw), suite_file(public_file.source_id)
+                ),
             )
             schema = _schema(con, public_file.raw_table)
             records = con.execute(
@@ -66,7 +108,9 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
                 "rows_read": report.rows_read,
                 "rows_quarantined": report.rows_quarantined,
                 "vintage": report.vintage or "",
-            }
+                "validation": report.validation or "",
+            },
+            check_results=[expectations_result([report])],
         )
 
     return _raw
@@ -93,6 +137,15 @@ def core_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 @dg.asset(
     key=["raw", "national_submissions"],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "expectations",
+            asset=dg.AssetKey(["raw", "national_submissions"]),
+            blocking=True,
+            description="each spec's expectation suite (sources/specs/), run with Great "
+            "Expectations on every batch; a failed batch stays out of core",
+        )
+    ],
     group_name="raw",
     kinds={"duckdb"},
     description="Ministry submissions, each file matched to its source spec (sources/specs/) "
@@ -116,7 +169,8 @@ def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
                 f"{o.ministry}/{o.file}: {o.message}" for o in outcomes if o.status == "rejected"
             ],
             "batches": dg.MetadataValue.json(table),
-        }
+        },
+        check_results=[expectations_result([o.batch for o in outcomes if o.batch])],
     )
 
 

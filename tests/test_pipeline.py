@@ -16,9 +16,16 @@ from warehouse.batches import file_sha256
 
 def test_refresh_succeeds_with_checks_passing(built):
     assert built.result.success
-    checks = built.result.get_asset_check_evaluations()
-    assert len(checks) == 3
-    assert all(c.passed for c in checks)
+    checks = {
+        (c.asset_key.to_user_string(), c.check_name): c
+        for c in built.result.get_asset_check_evaluations()
+    }
+    failing = {key for key, c in checks.items() if not c.passed}
+    # Remittances above 100 % of GDP (Lesotho, 1982-1995) are real: a warning, not an error.
+    assert failing == {("raw/wdi_remittances_gdp", "expectations")}
+    assert checks[("raw/wdi_remittances_gdp", "expectations")].severity.value == "WARN"
+    assert ("raw/national_submissions", "expectations") in checks
+    assert len(checks) >= 14
 
 
 def _value(built, indicator_id: str, ref_area: str, period: str, **where) -> float:

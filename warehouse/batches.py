@@ -36,7 +36,9 @@ class BatchReport:
     outcomes: tuple = ()
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data["failed_checks"] = [o for o in data.pop("outcomes") if not o["success"]]
+        return data
 
 
 def file_sha256(path: Path) -> str:

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import duckdb
 
+from sources.expectations import suite_file, validate_frame
 from sources.inbox import files_in, match_spec, move_aside
 from sources.observations import FileLayoutError
 from sources.projects import PROJECTS_FOLDER, REPORT_PATTERN, read_logframe, registry_codes
 from sources.specs import SourceSpec
-from sources.submissions import period_in_name, read_submission
+from sources.submissions import harmonise_submission, period_in_name, read_submission
 from warehouse.batches import BatchReport, load_batch
 from warehouse.projects import REPORTS_SOURCE
 
@@ -26,7 +27,7 @@ from warehouse.projects import REPORTS_SOURCE
 class FileOutcome:
     ministry: str
     file: str
-    status: str  # loaded, unchanged, rejected
+    status: str  # loaded, unchanged, held back (failed validation), rejected
     spec_id: str | None = None
     message: str | None = None
     batch: BatchReport | None = None
@@ -62,10 +63,11 @@ def ingest_file(
             vintage=f"{spec.ministry}: {spec.dataset} (spec v{spec.version})",
             spec_version=spec.version,
             identity=period_in_name(spec, path),
+            validate=lambda raw: validate_frame(harmonise_submission(spec)(raw), spec.expectations),
         )
     except FileLayoutError as err:
         return _reject(ministry, path, spec.id, str(err), rejected)
-    return _archive(con, ministry, path, spec.id, report, archive)
+    return _archive(con, ministry, path, spec.id, report, archive, rejected)
 
 
 def _ingest_report(
@@ -77,10 +79,16 @@ def _ingest_report(
         return _reject(PROJECTS_FOLDER, path, None, reason, rejected)
     codes = registry_codes()
     try:
-        report = load_batch(con, REPORTS_SOURCE, path, lambda p: read_logframe(p, codes))
+        report = load_batch(
+            con,
+            REPORTS_SOURCE,
+            path,
+            lambda p: read_logframe(p, codes),
+            validate=lambda raw: validate_frame(raw, suite_file(REPORTS_SOURCE)),
+        )
     except FileLayoutError as err:
         return _reject(PROJECTS_FOLDER, path, REPORTS_SOURCE, str(err), rejected)
-    return _archive(con, PROJECTS_FOLDER, path, REPORTS_SOURCE, report, archive)
+    return _archive(con, PROJECTS_FOLDER, path, REPORTS_SOURCE, report, archive, rejected)
 
 
 def _archive(
@@ -90,8 +98,17 @@ def _archive(
     source_id: str,
     report: BatchReport,
     archive: Path | None,
+    rejected: Path | None,
 ) -> FileOutcome:
-    outcome = FileOutcome(ministry, path.name, report.status, source_id, batch=report)
+    status = "held back" if report.validation == "failed" else report.status
+    message = (
+        "failed its expectation suite: kept in raw, not used in the profile"
+        if report.validation == "failed"
+        else None
+    )
+    outcome = FileOutcome(ministry, path.name, status, source_id, message, batch=report)
+    if report.validation == "failed" and rejected is not None:
+        archive = rejected  # the focal point gets it back with the report
     if archive is not None:
         quarantined = con.execute(
             "SELECT source_row, reasons FROM meta.quarantine WHERE batch_id = ? "
