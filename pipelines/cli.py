@@ -149,6 +149,35 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from sources.check import check_file, plain_words
+    from sources.specs import bundled_specs
+
+    settings = Settings.from_env()
+    path = Path(args.file)
+    if not path.is_file():
+        console.print(f"[red]{path}: no such file[/red]")
+        return 2
+    try:
+        report = check_file(path, bundled_specs(settings.specs), args.source)
+    except KeyError as err:
+        console.print(f"[red]{err.args[0]}[/red]")
+        return 2
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        out = Console()
+        out.print(
+            f"{path.name}: checked against {report.source or 'no spec'}, "
+            f"{report.rows_read} rows read"
+        )
+        for line in plain_words(report):
+            out.print(line, markup=False, highlight=False)
+        verdict = "would load" if report.would_load else "would NOT load"
+        out.print(f"{len(report.problems)} problem(s); the file {verdict}.")
+    return 0 if report.would_load else 1
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     from datetime import date
 
@@ -183,6 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
     snapshots.add_argument("--country", help="ISO3")
     snapshots.add_argument("--json", action="store_true", help="print JSON")
     snapshots.set_defaults(handler=cmd_snapshots)
+    check = commands.add_parser(
+        "check", help="check a file before sending it: nothing is loaded; exit 1 if it would fail"
+    )
+    check.add_argument("file")
+    check.add_argument("--source", help="the spec id, when the file name does not say it")
+    check.add_argument("--json", action="store_true", help="print the problems as JSON")
+    check.set_defaults(handler=cmd_check)
     template = commands.add_parser(
         "logframe-template", help="write a blank logframe report for a project to fill in"
     )

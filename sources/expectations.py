@@ -232,6 +232,7 @@ def validate_frame(frame: pd.DataFrame, rules: list[Rule] | tuple[Rule, ...]) ->
             for entry in indexed:
                 row = entry.get(ROW)
                 if rule.rule == "sums_to_total":
+                    column = rule.column or "obs_value"
                     shown = f"total {entry['total']:,.6g}, parts add up to {entry['parts']:,.6g}"
                 else:
                     shown = _short(entry.get(column.split(",")[0]))

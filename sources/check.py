@@ -1,0 +1,160 @@
+"""Checking a file before it is sent: everything that loading would do, except loading."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+
+from sources.expectations import CheckOutcome, suite_file, validate_frame
+from sources.observations import FileLayoutError
+from sources.projects import REPORT_PATTERN, read_logframe, registry_codes
+from sources.specs import SourceSpec
+from sources.submissions import harmonise_submission, read_submission
+
+_REASON = re.compile(r"^(?:column ([\"'])(?P<column>.+?)\1: )?(?P<text>.*)$", re.S)
+
+
+@dataclass
+class Problem:
+    severity: str  # error: the file (or the row) would not load; warn: it would, with a note
+    rule: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+
+@dataclass
+class FileCheck:
+    file: str
+    source: str | None
+    would_load: bool = True
+    rows_read: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _spec_for(path: Path, specs: dict[str, SourceSpec], source: str | None) -> SourceSpec | None:
+    if source:
+        if source not in specs:
+            raise KeyError(f"no spec {source!r}; known: {', '.join(sorted(specs))}")
+        return specs[source]
+    by_folder = [
+        s for s in specs.values() if s.ministry == path.parent.name and s.matches(path.name)
+    ]
+    by_name = [s for s in specs.values() if s.matches(path.name)]
+    hits = by_folder or by_name
+    return hits[0] if len(hits) == 1 else None
+
+
+def check_file(path: Path, specs: dict[str, SourceSpec], source: str | None = None) -> FileCheck:
+    """Read `path` as its spec says and run the spec's expectations; load nothing."""
+    if fnmatch(path.name, REPORT_PATTERN) and source in (None, "project_reports"):
+        return _check(
+            path,
+            "project_reports",
+            lambda p: read_logframe(p, registry_codes()),
+            lambda raw: validate_frame(raw, suite_file("project_reports")),
+            {},
+        )
+    spec = _spec_for(path, specs, source)
+    if spec is None:
+        report = FileCheck(str(path), None, would_load=False)
+        report.problems.append(
+            Problem(
+                "error",
+                "spec",
+                f"no source spec matches the file name {path.name!r}; name the "
+                "dataset with --source (see `sources/specs/`)",
+            )
+        )
+        return report
+    file_columns = _file_columns(spec)
+    return _check(
+        path,
+        spec.id,
+        lambda p: read_submission(spec, p),
+        lambda raw: validate_frame(harmonise_submission(spec)(raw), spec.expectations),
+        file_columns,
+    )
+
+
+def _file_columns(spec: SourceSpec) -> dict[str, str]:
+    """Harmonised column -> the file's column, to speak of the file the sender knows."""
+    names = {column.dimension: name for name, column in spec.columns.items()}
+    measures = (
+        [name for name in spec.measures]
+        if not spec.period.columns
+        else [f"columns matching {spec.period.columns!r}"]
+    )
+    names["obs_value"] = " / ".join(measures)
+    return names
+
+
+def _check(path, source, read, validate, file_columns) -> FileCheck:
+    report = FileCheck(str(path), source)
+    try:
+        result = read(path)
+    except FileLayoutError as err:
+        report.would_load = False
+        report.problems.append(Problem("error", "layout", str(err), err.row, err.column))
+        return report
+    rows = {r["source_row"] for r in result.rejected}
+    if len(result.frame):
+        rows |= set(result.frame["source_row"])
+    report.rows_read = len(rows)
+    for rejected in result.rejected:
+        for reason in rejected["reasons"]:
+            found = _REASON.match(reason)
+            column = found["column"]
+            value = rejected["raw_record"].get(column) if column else None
+            report.problems.append(
+                Problem(
+                    "error",
+                    "row",
+                    found["text"],
+                    rejected["source_row"],
+                    column,
+                    None if value is None else str(value)[:80],
+                )
+            )
+    outcomes: list[CheckOutcome] = validate(result.frame) if len(result.frame) else []
+    for outcome in outcomes:
+        if outcome.success:
+            continue
+        for failure in outcome.failures:
+            column = file_columns.get(failure["column"], failure["column"])
+            report.problems.append(
+                Problem(
+                    outcome.severity,
+                    outcome.name,
+                    f"breaks the rule: {outcome.description}",
+                    failure["row"],
+                    column,
+                    failure["value"],
+                )
+            )
+    report.would_load = not any(p.severity == "error" for p in report.problems)
+    return report
+
+
+def plain_words(report: FileCheck) -> list[str]:
+    """One line per problem, as a focal point would read it."""
+    lines = []
+    for p in report.problems:
+        where = ", ".join(
+            part
+            for part in (
+                f"row {p.row}" if p.row is not None else "",
+                f"column '{p.column}'" if p.column else "",
+            )
+            if part
+        )
+        value = f" (value: {p.value})" if p.value not in (None, "") else ""
+        label = "ERROR" if p.severity == "error" else "warning"
+        lines.append(f"{label}: {where + ': ' if where else ''}{p.message}{value}")
+    return lines
