@@ -1,118 +1,80 @@
-"""Checks on the indicator outputs, and the data gaps of a profile (EMP Part D)."""
+"""Checks on the indicator outputs (Great Expectations, suite in indicators/expectations.yaml),
+catalogue coverage, and the data gaps of a profile (EMP Part D)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import duckdb
+import yaml
 
 from indicators.catalogue import catalogue
-from warehouse.schema import INDICATOR_KEY
+from sources.expectations import CheckOutcome, parse_rules, validate_frame
 
-#: Indicators whose values are shares of a whole and must lie within 0-100.
-SHARE_INDICATORS = ("IMM_STOCK_PCT", "IMM_FEMALE_PCT", "EMI_RATE", "ASY_RECOGNITION", "SDG_10_c_1")
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    passed: bool
-    description: str
-    failures: int = 0
-    examples: list[dict] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+SUITE_PATH = Path(__file__).parent / "expectations.yaml"
 
 
-def _examples(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
-    frame = con.execute(f"SELECT * FROM ({sql}) LIMIT 5", params).df()
-    return frame.astype(str).to_dict(orient="records")
+def indicator_suite():
+    return parse_rules(yaml.safe_load(SUITE_PATH.read_text(encoding="utf-8")), str(SUITE_PATH))
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> int:
-    return con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
-
-
-def _where_area(ref_area: str | None) -> tuple[str, list]:
-    return ("WHERE ref_area = ?", [ref_area]) if ref_area else ("", [])
-
-
-def unique_keys(con: duckdb.DuckDBPyConnection, ref_area: str | None = None) -> CheckResult:
-    where, params = _where_area(ref_area)
-    key = ", ".join(INDICATOR_KEY)
-    sql = f"SELECT {key}, count(*) AS n FROM marts.indicators {where} GROUP BY ALL HAVING n > 1"
-    failures = _count(con, sql, params)
-    return CheckResult(
-        "unique_keys",
-        failures == 0,
-        "one value per indicator, series, area, counterpart, period and breakdown",
-        failures,
-        _examples(con, sql, params) if failures else [],
-    )
-
-
-def shares_within_bounds(
+def indicator_outcomes(
     con: duckdb.DuckDBPyConnection, ref_area: str | None = None
-) -> CheckResult:
-    where, params = _where_area(ref_area)
-    ids = ", ".join(f"'{i}'" for i in SHARE_INDICATORS)
-    sql = (
-        f"SELECT indicator_id, ref_area, counterpart_area, time_period, sex, obs_value "
-        f"FROM marts.indicators {where} {'AND' if where else 'WHERE'} indicator_id IN ({ids}) "
-        f"AND (obs_value < 0 OR obs_value > 100)"
-    )
-    failures = _count(con, sql, params)
-    return CheckResult(
-        "shares_within_0_100",
-        failures == 0,
-        f"shares and rates ({', '.join(SHARE_INDICATORS)}) lie within 0-100",
-        failures,
-        _examples(con, sql, params) if failures else [],
-    )
+) -> list[CheckOutcome]:
+    """The indicator suite on marts.indicators (one country's rows, or all)."""
+    where, params = ("WHERE ref_area = ?", [ref_area]) if ref_area else ("", [])
+    frame = con.execute(
+        "SELECT * EXCLUDE (source_ids, source_vintages, batch_ids), "
+        f"row_number() OVER () AS source_row FROM marts.indicators {where}",
+        params,
+    ).df()
+    return validate_frame(frame, indicator_suite()) + [catalogue_coverage(con, ref_area)]
 
 
-def known_areas(con: duckdb.DuckDBPyConnection, ref_area: str | None = None) -> CheckResult:
-    where, params = _where_area(ref_area)
-    sql = (
-        f"SELECT DISTINCT ref_area FROM marts.indicators {where} "
-        f"{'AND' if where else 'WHERE'} ref_area NOT IN "
-        "(SELECT code FROM core.areas WHERE kind = 'country')"
-    )
-    failures = _count(con, sql, params)
-    return CheckResult(
-        "countries_only",
-        failures == 0,
-        "every reference area is a country code (ISO 3166-1 or declared), never an aggregate",
-        failures,
-        _examples(con, sql, params) if failures else [],
+def catalogue_coverage(con: duckdb.DuckDBPyConnection, ref_area: str | None = None) -> CheckOutcome:
+    """Every catalogue indicator is computed, or listed as a gap with its reason."""
+    gaps = data_gaps(con, ref_area)
+    return CheckOutcome(
+        "catalogue_coverage",
+        "warn",
+        not gaps,
+        "every catalogue indicator is computed, or listed as a gap with its reason",
+        len(gaps),
+        [
+            {"row": None, "column": "indicator_id", "value": g["indicator_id"], "where": g}
+            for g in gaps
+        ],
     )
 
 
-def data_gaps(con: duckdb.DuckDBPyConnection, ref_area: str) -> list[dict]:
-    """Catalogue indicators with no value for the country, and why (EMP Part D)."""
+def data_gaps(con: duckdb.DuckDBPyConnection, ref_area: str | None = None) -> list[dict]:
+    """Catalogue indicators with no value (for the country, or anywhere), and why."""
+    where, params = ("WHERE ref_area = ?", [ref_area]) if ref_area else ("", [])
     present = {
         row[0]
         for row in con.execute(
-            "SELECT DISTINCT indicator_id FROM marts.indicators WHERE ref_area = ?", [ref_area]
+            f"SELECT DISTINCT indicator_id FROM marts.indicators {where}", params
         ).fetchall()
     }
+    loaded = {r[0] for r in con.execute("SELECT DISTINCT source_id FROM meta.batches").fetchall()}
     gaps = []
     for indicator in catalogue():
         if indicator.id in present:
             continue
-        gaps.append(
-            {
-                "indicator_id": indicator.id,
-                "reason": f"no value for {ref_area} in {', '.join(indicator.sources)}",
-            }
-        )
+        missing = [s for s in indicator.sources if s not in loaded]
+        if missing:
+            reason = f"no data loaded from {', '.join(missing)}"
+        else:
+            reason = f"no value for {ref_area or 'any country'} in {', '.join(indicator.sources)}"
+        gaps.append({"indicator_id": indicator.id, "reason": reason})
     return gaps
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, ref_area: str | None = None) -> list[CheckResult]:
-    return [
-        unique_keys(con, ref_area),
-        shares_within_bounds(con, ref_area),
-        known_areas(con, ref_area),
-    ]
+def summary(outcomes: list[CheckOutcome]) -> dict:
+    """Counts for a manifest or a report."""
+    return {
+        "run": len(outcomes),
+        "passed": sum(o.success for o in outcomes),
+        "warned": sum(not o.success and o.severity == "warn" for o in outcomes),
+        "failed": sum(not o.success and o.severity == "error" for o in outcomes),
+    }

@@ -11,18 +11,23 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from indicators.catalogue import catalogue, load_catalogue
-from indicators.checks import data_gaps, run_checks
+from indicators.checks import data_gaps, indicator_outcomes, summary
 from indicators.compute import compute_indicators
+from indicators.reconciliation import RECONCILIATIONS, reconciliations
 from pipelines.resources import WarehouseResource
-from sources.expectations import suite_file, validate_frame
+from sources.expectations import CheckOutcome, suite_file, validate_frame, verdict
 from sources.public_files import PUBLIC_FILES, PublicFile
 from warehouse.batches import BatchReport, load_batch
 from warehouse.core import rebuild_core, refresh_areas
+from warehouse.core_checks import RULES as CORE_SQL_RULES
+from warehouse.core_checks import core_outcomes
 from warehouse.ingest import ingest_folder
 from warehouse.projects import rebuild_projects, refresh_admin_areas
+from warehouse.report import validation_report, write_report
 from warehouse.schema import INDICATOR_COLUMNS
 from warehouse.settings import Settings
 from warehouse.snapshots import publish_snapshot
+from warehouse.validation import store_outcomes
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
@@ -56,6 +61,36 @@ def expectations_result(reports: list[BatchReport]) -> dg.AssetCheckResult:
         description=f"{len(reports)} batch(es): {len(failed_now)} failed now, "
         f"{len(held_back)} held back earlier, {len(warned)} with warnings",
         metadata={"failures": dg.MetadataValue.json(failures)},
+    )
+
+
+def check_result(outcome: CheckOutcome, name: str | None = None) -> dg.AssetCheckResult:
+    severity = (
+        dg.AssetCheckSeverity.ERROR if outcome.severity == "error" else (dg.AssetCheckSeverity.WARN)
+    )
+    return dg.AssetCheckResult(
+        check_name=name or outcome.name,
+        passed=outcome.success,
+        severity=severity,
+        description=outcome.description,
+        metadata={
+            "failures": outcome.failure_count,
+            "examples": dg.MetadataValue.json(outcome.failures[:20]),
+        },
+    )
+
+
+def combined(outcomes: list[CheckOutcome]) -> CheckOutcome:
+    """Several rules as one check: an error if any error rule failed."""
+    failing = [o for o in outcomes if not o.success]
+    status = verdict(outcomes)
+    return CheckOutcome(
+        "expectations",
+        "error" if status == "failed" else "warn",
+        not failing,
+        f"{len(outcomes)} rules, {len(failing)} not met",
+        sum(o.failure_count for o in failing),
+        [dict(f, rule=o.description) for o in failing for f in o.failures[:5]],
     )
 
 
@@ -174,8 +209,17 @@ def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
+CORE_CHECKS = [
+    dg.AssetCheckSpec(
+        name, asset=dg.AssetKey(["core", "observations"]), blocking=True, description=description
+    )
+    for name, (description, _) in CORE_SQL_RULES.items()
+]
+
+
 @dg.asset(
     key=["core", "observations"],
+    check_specs=CORE_CHECKS,
     group_name="core",
     kinds={"duckdb"},
     deps=[core_areas, national_submissions, *RAW_ASSETS],
@@ -188,17 +232,40 @@ def core_observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
         per_source = rebuild_core(con, warehouse.specs)
         total = con.execute("SELECT count(*) FROM core.observations").fetchone()[0]
         schema = _schema(con, "core.observations")
+        outcomes = core_outcomes(con)
+        store_outcomes(con, "core", outcomes)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": total,
             "dagster/column_schema": schema,
             "rows_by_source": per_source,
-        }
+        },
+        check_results=[check_result(o) for o in outcomes],
     )
+
+
+INDICATOR_CHECKS = [
+    dg.AssetCheckSpec(
+        "expectations",
+        asset=dg.AssetKey(["marts", "indicators"]),
+        blocking=True,
+        description="indicators/expectations.yaml, run with Great Expectations on the mart, and "
+        "catalogue coverage",
+    ),
+    *[
+        dg.AssetCheckSpec(
+            name,
+            asset=dg.AssetKey(["marts", "indicators"]),
+            description=f"reconciliation: {name.replace('_', ' ')}",
+        )
+        for name in RECONCILIATIONS
+    ],
+]
 
 
 @dg.asset(
     key=["marts", "indicators"],
+    check_specs=INDICATOR_CHECKS,
     group_name="marts",
     kinds={"duckdb"},
     deps=[core_observations],
@@ -208,6 +275,10 @@ def core_observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         counts = compute_indicators(con, load_catalogue(specs=warehouse.specs), warehouse.specs)
+        outcomes = indicator_outcomes(con)
+        reconciled = reconciliations(con, COUNTRIES.get_partition_keys())
+        store_outcomes(con, "indicators", outcomes)
+        store_outcomes(con, "reconciliation", reconciled)
         preview = con.execute(
             "SELECT indicator_id, series, ref_area, time_period, sex, obs_value "
             "FROM marts.indicators WHERE counterpart_area = '_T' USING SAMPLE 10 ROWS"
@@ -221,7 +292,11 @@ def indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
             "rows_by_indicator": counts,
             "catalogue_size": len(catalogue()),
             "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
-        }
+        },
+        check_results=[
+            check_result(combined(outcomes), "expectations"),
+            *[check_result(o) for o in reconciled],
+        ],
     )
 
 
@@ -242,10 +317,11 @@ def profile_snapshot(
     rows = 0
     with warehouse.connect() as con:
         for country in context.partition_keys:
-            checks = [c.as_dict() for c in run_checks(con, country)]
+            outcomes = indicator_outcomes(con, country)
             validation = {
-                "passed": all(c["passed"] for c in checks),
-                "checks": checks,
+                **summary(outcomes),
+                "passed": verdict(outcomes) != "failed",
+                "checks": [o.as_dict() for o in outcomes],
                 "gaps": data_gaps(con, country),
             }
             path = publish_snapshot(con, country, Path(warehouse.snapshots_dir), validation)
@@ -291,6 +367,29 @@ def core_projects(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
+@dg.asset(
+    key=["reports", "validation"],
+    group_name="reports",
+    kinds={"html"},
+    deps=[indicators, profile_snapshot],
+    description="One-page validation report (HTML and JSON) for the working group: per source "
+    "and batch, the checks run, passed, warned and failed, with the failing rows and values; "
+    "the core, indicator and reconciliation checks. Written under EMP_HOME/reports/validation/.",
+)
+def validation_report_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        report = validation_report(con)
+    html, data = write_report(report, warehouse.reports / "validation")
+    return dg.MaterializeResult(
+        metadata={
+            "html": str(html),
+            "json": str(data),
+            **{f"checks_{k}": v for k, v in report["counts"].items()},
+            "held_back": [b["batch_id"] for b in report["held_back"]],
+        }
+    )
+
+
 ALL_ASSETS = [
     *RAW_ASSETS,
     national_submissions,
@@ -300,4 +399,5 @@ ALL_ASSETS = [
     core_observations,
     indicators,
     profile_snapshot,
+    validation_report_asset,
 ]

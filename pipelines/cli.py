@@ -31,7 +31,6 @@ def run_refresh(settings: Settings, countries: Sequence[str]) -> dict:
     import dagster as dg
 
     from pipelines.assets import ALL_ASSETS, COUNTRIES, profile_snapshot
-    from pipelines.checks import INDICATOR_CHECKS
     from pipelines.resources import WarehouseResource
 
     known = COUNTRIES.get_partition_keys()
@@ -48,7 +47,7 @@ def run_refresh(settings: Settings, countries: Sequence[str]) -> dict:
         first, *rest = countries
         results = [
             dg.materialize(
-                [*ALL_ASSETS, *INDICATOR_CHECKS],
+                ALL_ASSETS,
                 resources=resources,
                 instance=instance,
                 run_config=_quiet_run_config(),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.assets import ALL_ASSETS
-from pipelines.checks import INDICATOR_CHECKS
 from pipelines.resources import WarehouseResource
 from pipelines.sensors import inbox_job, inbox_sensor
 from warehouse.settings import Settings
@@ -21,7 +20,6 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     return dg.Definitions(
         assets=ALL_ASSETS,
-        asset_checks=INDICATOR_CHECKS,
         jobs=[refresh_job, inbox_job],
         sensors=[inbox_sensor],
         resources={"warehouse": WarehouseResource.from_settings(settings)},

@@ -48,6 +48,11 @@ class WarehouseResource(ConfigurableResource):
         return Path(self.inbox_dir)
 
     @property
+    def reports(self) -> Path:
+        """Validation reports: beside the snapshots, under EMP_HOME/reports."""
+        return Path(self.snapshots_dir).parent / "reports"
+
+    @property
     def archive(self) -> Path:
         return self.inbox.parent / "archive"
 

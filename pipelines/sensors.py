@@ -18,7 +18,6 @@ from pipelines.assets import (
     national_submissions,
     profile_snapshot,
 )
-from pipelines.checks import INDICATOR_CHECKS
 from pipelines.resources import WarehouseResource
 from sources.inbox import files_in, match_spec
 
@@ -32,8 +31,7 @@ inbox_job = dg.define_asset_job(
         core_observations,
         indicators,
         profile_snapshot,
-    )
-    | dg.AssetSelection.checks(*INDICATOR_CHECKS),
+    ),
     partitions_def=COUNTRIES,
     description="Load the files waiting in the inbox, rebuild core and indicators, and publish "
     "a new snapshot of the country the files belong to.",

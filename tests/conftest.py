@@ -10,7 +10,6 @@ import duckdb
 import pytest
 
 from pipelines.assets import ALL_ASSETS, COUNTRIES
-from pipelines.checks import INDICATOR_CHECKS
 from pipelines.resources import WarehouseResource
 from sources.public_files import BUNDLED_DATA_DIR
 from sources.samples import NATIONAL_DATA_DIR
@@ -45,7 +44,7 @@ def warehouse_resource(root: Path, lock_wait_seconds: float = 5, **paths: str) -
 def refresh(root: Path) -> dg.ExecuteInProcessResult:
     keys = COUNTRIES.get_partition_keys()
     return dg.materialize(
-        [*ALL_ASSETS, *INDICATOR_CHECKS],
+        ALL_ASSETS,
         resources={"warehouse": warehouse_resource(root)},
         tags={
             "dagster/asset_partition_range_start": keys[0],

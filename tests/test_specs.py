@@ -12,7 +12,6 @@ import pytest
 
 from indicators.catalogue import CatalogueError, load_catalogue
 from pipelines.assets import ALL_ASSETS
-from pipelines.checks import INDICATOR_CHECKS
 from sources.samples import NATIONAL_DATA_DIR
 from sources.specs import SPECS_DIR, SpecError, bundled_specs, load_spec, load_specs
 from tests.conftest import warehouse_resource
@@ -125,7 +124,7 @@ def test_onboarding_a_new_file_needs_only_a_yaml(tmp_path: Path):
 
     resource = warehouse_resource(tmp_path, specs_dir=str(specs), national_data_dir=str(national))
     result = dg.materialize(
-        [*ALL_ASSETS, *INDICATOR_CHECKS],
+        ALL_ASSETS,
         resources={"warehouse": resource},
         selection=dg.AssetSelection.groups("raw", "core", "marts"),
     )
