@@ -165,15 +165,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
-        out = Console()
-        out.print(
+        print(
             f"{path.name}: checked against {report.source or 'no spec'}, "
             f"{report.rows_read} rows read"
         )
         for line in plain_words(report):
-            out.print(line, markup=False, highlight=False)
+            print(line)
         verdict = "would load" if report.would_load else "would NOT load"
-        out.print(f"{len(report.problems)} problem(s); the file {verdict}.")
+        print(f"{len(report.problems)} problem(s); the file {verdict}.")
     return 0 if report.would_load else 1
 
 
