@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pandas as pd
 
 from sources.geography import country_names, normalise_label
@@ -25,22 +29,38 @@ DIMENSIONS = (
 RAW_COLUMNS = ("source_row", "record", "series", "time_period", *DIMENSIONS, "value")
 
 
-def read_table(spec: SourceSpec, path: Path) -> tuple[pd.DataFrame, list[int]]:
-    """The file's data rows with their header labels, and the file row number of each."""
+@dataclass
+class Table:
+    """A file's data rows under its header labels, the file row of each, and the problems
+    found in particular rows while reading (wrong field count, a formula instead of a value)."""
+
+    frame: pd.DataFrame
+    rows: list[int]
+    row_problems: dict[int, list[str]] = field(default_factory=dict)
+
+
+def read_table(spec: SourceSpec, path: Path) -> Table:
+    """Read the file's table as its spec says; a file that cannot be read at all raises a
+    FileLayoutError naming the file (and the row, where there is one)."""
+    if not path.stat().st_size:
+        raise FileLayoutError(path, "the file is empty")
     if spec.format == "csv":
-        frame, first_row = _read_csv(spec, path)
+        table = _read_csv(spec, path)
     elif spec.format == "parquet":
-        frame = pd.read_parquet(path).astype(object)
-        first_row = 1
+        try:
+            frame = pd.read_parquet(path).astype(object)
+        except Exception as err:  # pyarrow raises several kinds for a damaged file
+            raise FileLayoutError(path, f"not a readable Parquet file: {err}") from err
+        table = Table(frame, list(range(1, len(frame) + 1)))
     else:
-        frame, first_row = _read_excel(spec, path)
-    rows = list(range(first_row, first_row + len(frame)))
-    if spec.stop_at_blank_row and len(frame):
-        blank = frame.apply(lambda r: all(_is_blank(v) for v in r), axis=1)
+        table = _read_excel(spec, path)
+    if spec.stop_at_blank_row and len(table.frame):
+        blank = table.frame.apply(lambda r: all(_is_blank(v) for v in r), axis=1)
         if blank.any():
             cut = int(blank.to_numpy().argmax())
-            frame, rows = frame.iloc[:cut], rows[:cut]
-    return frame.reset_index(drop=True), rows
+            table.frame, table.rows = table.frame.iloc[:cut], table.rows[:cut]
+    table.frame = table.frame.reset_index(drop=True)
+    return table
 
 
 def _is_blank(value: Any) -> bool:
@@ -49,50 +69,68 @@ def _is_blank(value: Any) -> bool:
     )
 
 
-def _read_csv(spec: SourceSpec, path: Path) -> tuple[pd.DataFrame, int]:
+def _read_csv(spec: SourceSpec, path: Path) -> Table:
     try:
         with open(path, encoding=spec.encoding, newline="") as fh:
             text = fh.read()
     except UnicodeDecodeError as err:
-        line = text_line_of(path, err.start)
         raise FileLayoutError(
             path,
             f"not readable as {spec.encoding} (the spec's encoding): byte "
-            f"{err.object[err.start : err.start + 1]!r} at offset {err.start}",
-            row=line,
+            f"{err.object[err.start : err.start + 1]!r} at offset {err.start}; save the file "
+            f"as {spec.encoding}",
+            row=text_line_of(path, err.start),
         ) from err
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         raise FileLayoutError(path, "the file is empty")
-    from io import StringIO
-
-    header = list(range(spec.header_rows)) if spec.header_rows > 1 else 0
-    try:
-        frame = pd.read_csv(
-            StringIO(text),
-            sep=spec.delimiter,
-            skiprows=spec.skip_rows,
-            header=header,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
+    csv.field_size_limit(1 << 30)
+    lines = list(csv.reader(io.StringIO(text), delimiter=spec.delimiter))
+    head_at = spec.skip_rows
+    head = lines[head_at : head_at + spec.header_rows]
+    if len(head) < spec.header_rows:
+        raise FileLayoutError(path, "no header row", row=head_at + 1)
+    labels = [
+        " ".join(filter(None, (h[i].strip() if i < len(h) else "" for h in head)))
+        for i in range(max(len(h) for h in head))
+    ]
+    if len(labels) == 1:
+        other = next(
+            (d for d in (";", ",", "\t", "|") if d != spec.delimiter and d in labels[0]), None
         )
-    except pd.errors.ParserError as err:
-        raise FileLayoutError(path, f"not a {spec.delimiter!r}-separated table: {err}") from err
-    frame.columns = _labels(frame.columns)
-    return frame, spec.skip_rows + spec.header_rows + 1
+        if other:
+            raise FileLayoutError(
+                path,
+                f"the header has one column: the file seems separated by {other!r}, the "
+                f"spec says {spec.delimiter!r}",
+                row=head_at + 1,
+            )
+    first = head_at + spec.header_rows + 1
+    records, problems = [], {}
+    for offset, fields in enumerate(lines[head_at + spec.header_rows :]):
+        if fields and len(fields) != len(labels) and any(f.strip() for f in fields):
+            problems[first + offset] = [
+                f"the row has {len(fields)} fields, the header {len(labels)} (a truncated "
+                "or shifted row?)"
+            ]
+        records.append((fields + [""] * len(labels))[: len(labels)])
+    frame = pd.DataFrame(records, columns=labels, dtype=object)
+    return Table(frame, list(range(first, first + len(frame))), problems)
 
 
 def text_line_of(path: Path, offset: int) -> int:
     return path.read_bytes()[:offset].count(b"\n") + 1
 
 
-def _read_excel(spec: SourceSpec, path: Path) -> tuple[pd.DataFrame, int]:
+def _read_excel(spec: SourceSpec, path: Path) -> Table:
     try:
         sheet = pd.read_excel(path, sheet_name=spec.sheet, header=None, dtype=object)
     except ValueError as err:
-        raise FileLayoutError(path, f"no sheet {spec.sheet!r}: {err}") from err
+        raise FileLayoutError(path, f"no sheet {spec.sheet!r} ({err})") from err
+    except Exception as err:  # zip, XML and OLE errors of a damaged workbook
+        raise FileLayoutError(
+            path, f"not a readable {spec.format.upper()} workbook (truncated or damaged?): {err}"
+        ) from err
     top = spec.skip_rows
     head = sheet.iloc[top : top + spec.header_rows]
     if len(head) < spec.header_rows:
@@ -101,16 +139,31 @@ def _read_excel(spec: SourceSpec, path: Path) -> tuple[pd.DataFrame, int]:
     labels = [" ".join(str(v).strip() for v in head[c] if not _is_blank(v)) for c in head.columns]
     body = sheet.iloc[top + spec.header_rows :].copy()
     body.columns = labels
-    return body, top + spec.header_rows + 1
+    first = top + spec.header_rows + 1
+    problems = _formulas(spec, path, labels, first) if spec.format == "xlsx" else {}
+    return Table(body, list(range(first, first + len(body))), problems)
 
 
-def _labels(columns: pd.Index) -> list[str]:
-    if isinstance(columns, pd.MultiIndex):
-        return [
-            " ".join(p for p in map(str, parts) if p and not p.startswith("Unnamed"))
-            for parts in columns
-        ]
-    return [str(c).strip() for c in columns]
+def _formulas(spec: SourceSpec, path: Path, labels: list[str], first: int) -> dict:
+    """Cells holding a formula: its value is whatever the sender's spreadsheet last computed,
+    if it saved one at all. Such rows are refused with the formula named."""
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    sheet = book.worksheets[spec.sheet] if isinstance(spec.sheet, int) else book[spec.sheet]
+    problems: dict[int, list[str]] = {}
+    for number, row in enumerate(sheet.iter_rows(min_row=first, values_only=True), start=first):
+        for index, value in enumerate(row):
+            if isinstance(value, str) and value.startswith("=") and index < len(labels):
+                problems.setdefault(number, []).append(
+                    f"column {labels[index]!r}: holds the formula {_short(value)!r}; send "
+                    "values, not formulas"
+                )
+    book.close()
+    return problems
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else f"{text[:57]}... ({len(text):,} characters)"
 
 
 def period_of(spec: SourceSpec, year: str, quarter: str | None, month: str | None) -> str:
@@ -152,6 +205,15 @@ class CodeMapper:
             else "in the spec's code list"
         )
 
+    def problem(self, label: Any) -> str:
+        """Why a label has no code, in plain words."""
+        if _is_blank(label):
+            return "is empty (a merged cell, or a missing label?)"
+        text = str(label).strip()
+        if text[0] in "=+@" or (text[0] == "-" and not text[1:2].isdigit()):
+            return f"{_short(text)!r} looks like a spreadsheet formula; refused"
+        return f"{_short(text)!r} is not {self.what}"
+
     def __call__(self, label: Any) -> str | None:
         text = "" if _is_blank(label) else str(label).strip()
         if text in self.exact:
@@ -173,12 +235,13 @@ def parse_value(spec: SourceSpec, cell: Any) -> tuple[float | None, str | None]:
         text = text.replace(spec.thousands, "")
     if spec.decimal != ".":
         if "." in text and spec.thousands != ".":
-            return None, f"{cell!r} has '.', but this file's decimal mark is {spec.decimal!r}"
+            mark = spec.decimal
+            return None, f"{_short(cell)!r} has '.', but this file's decimal mark is {mark!r}"
         text = text.replace(spec.decimal, ".")
     try:
         return float(text), None
     except ValueError:
-        return None, f"{cell!r} is not a number"
+        return None, f"{_short(cell)!r} is not a number"
 
 
 def period_in_name(spec: SourceSpec, path: Path) -> str | None:
@@ -193,7 +256,8 @@ def period_in_name(spec: SourceSpec, path: Path) -> str | None:
 
 def read_submission(spec: SourceSpec, path: Path) -> RawRead:
     """Read a file by its spec into long cells; rows that cannot be read are rejected whole."""
-    table, rows = read_table(spec, path)
+    read = read_table(spec, path)
+    table, rows = read.frame, read.rows
     file_period = None
     if spec.period.from_filename:
         file_period = _period_from(spec, spec.period.from_filename, path.name)
@@ -226,11 +290,12 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
     cells = []
     for position, record in enumerate(table.to_dict(orient="records")):
         source_row = rows[position]
-        reasons, dims = [], {d: spec.constants.get(d, TOTAL) for d in DIMENSIONS}
+        reasons = list(read.row_problems.get(source_row, []))
+        dims = {d: spec.constants.get(d, TOTAL) for d in DIMENSIONS}
         for name, column in spec.columns.items():
             code = mappers[name](record[name])
             if code is None:
-                reasons.append(f"column {name!r}: {record[name]!r} is not {mappers[name].what}")
+                reasons.append(f"column {name!r}: {mappers[name].problem(record[name])}")
             else:
                 dims[column.dimension] = code
         row_period = file_period
