@@ -1,0 +1,374 @@
+"""A corpus of malformed ministry files, each with its expected outcome: a clear message naming
+the file, the row and the column; no crash; the warehouse unchanged, or the rows in quarantine,
+or the batch held back by its expectation suite."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from sources.samples import NATIONAL_DATA_DIR
+from sources.specs import bundled_specs
+from warehouse.db import connect
+from warehouse.ingest import ingest_file
+
+CONSULAR = NATIONAL_DATA_DIR / "MAR_MAE" / "immatriculations_consulaires_2019.csv"
+BORDER = NATIONAL_DATA_DIR / "MDA_IGPF" / "emigrare_revenire_2019.csv"
+REMITTANCES = NATIONAL_DATA_DIR / "MAR_OC" / "transferts_mre_2019.xlsx"
+PERMITS = NATIONAL_DATA_DIR / "MAR_DGSN" / "titres_sejour_2019.xlsx"
+LFS = NATIONAL_DATA_DIR / "MDA_BNS" / "lucratori_strainatate_2019.xlsx"
+LOGFRAME = NATIONAL_DATA_DIR / "PROJECTS" / "logframe_Morocco-33_2012-S1.xlsx"
+
+
+def text(path: Path, encoding: str = "utf-8") -> str:
+    return path.read_text(encoding=encoding)
+
+
+def lines_of(path: Path, encoding: str = "utf-8") -> list[str]:
+    return text(path, encoding).splitlines()
+
+
+def csv_bytes(lines: list[str], encoding: str = "utf-8") -> bytes:
+    return ("\n".join(lines) + "\n").encode(encoding)
+
+
+def edit_line(path: Path, number: int, old: str, new: str, encoding="utf-8") -> bytes:
+    lines = lines_of(path, encoding)
+    assert old in lines[number - 1], (number, lines[number - 1])
+    lines[number - 1] = lines[number - 1].replace(old, new, 1)
+    return csv_bytes(lines, encoding)
+
+
+def workbook(path: Path, change: Callable) -> bytes:
+    book = openpyxl.load_workbook(path)
+    change(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def merge_nationality(book) -> None:
+    sheet = book.active
+    sheet["A6"] = None  # France over rows 5-6, as a merged cell leaves it
+    sheet.merge_cells("A5:A6")
+
+
+@dataclass
+class Case:
+    ministry: str
+    name: str
+    content: Callable[[], bytes]
+    status: str  # rejected, loaded, held back
+    message: list[str] = field(default_factory=list)  # in the rejection message
+    quarantined: dict[int, str] = field(default_factory=dict)  # row -> words of a reason
+    failed_check: str | None = None
+
+
+LATIN1 = "latin-1"
+CASES = {
+    "wrong encoding (UTF-16 for UTF-8)": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2019.csv",
+        lambda: text(BORDER).encode("utf-16"),
+        "rejected",
+        ["emigrare_revenire_2019.csv: row 1", "not readable as utf-8"],
+    ),
+    "wrong encoding (UTF-8 for Latin-1)": Case(
+        "MAR_MAE",
+        "immatriculations_consulaires_2019.csv",
+        lambda: text(CONSULAR, LATIN1).encode("utf-8"),
+        "rejected",
+        ["missing columns ['Pays de résidence'", "Pays de rÃ©sidence"],
+    ),
+    "byte order mark": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2018.csv",
+        lambda: b"\xef\xbb\xbf" + BORDER.read_bytes().replace(b"2019,", b"2018,"),
+        "loaded",
+    ),
+    "truncated CSV": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2017.csv",
+        lambda: BORDER.read_bytes().replace(b"2019,", b"2017,")[:-12],
+        "loaded",
+        quarantined={23: "the row has 3 fields, the header 5 (a truncated"},
+    ),
+    "truncated workbook": Case(
+        "MAR_OC",
+        "transferts_mre_2019.xlsx",
+        lambda: REMITTANCES.read_bytes()[:3000],
+        "rejected",
+        ["transferts_mre_2019.xlsx", "not a readable XLSX workbook"],
+    ),
+    "wrong delimiter": Case(
+        "MAR_MAE",
+        "immatriculations_consulaires_2019.csv",
+        lambda: text(CONSULAR, LATIN1).replace(";", ",").encode(LATIN1),
+        "rejected",
+        ["row 1", "seems separated by ','"],
+    ),
+    "renamed column": Case(
+        "MAR_MAE",
+        "immatriculations_consulaires_2019.csv",
+        lambda: edit_line(CONSULAR, 1, "Sexe", "Genre", LATIN1),
+        "rejected",
+        ["row 1: missing columns ['Sexe']", "'Genre'"],
+    ),
+    "missing column": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2019.csv",
+        lambda: csv_bytes([line.rsplit(",", 1)[0] for line in lines_of(BORDER)]),
+        "rejected",
+        ["missing columns ['Reveniți']"],
+    ),
+    "extra column": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2016.csv",
+        lambda: csv_bytes(
+            [
+                line.replace("2019,", "2016,") + (",Observații" if i == 0 else ",")
+                for i, line in enumerate(lines_of(BORDER))
+            ]
+        ),
+        "loaded",
+    ),
+    "header drift between years": Case(
+        "MDA_BNS",
+        "lucratori_strainatate_2020.xlsx",
+        lambda: workbook(LFS, lambda b: b["AFM"].__setitem__("A4", "Țara de destinație")),
+        "rejected",
+        ["lucratori_strainatate_2020.xlsx: row 4: missing columns ['Țara']"],
+    ),
+    "duplicate keys": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2015.csv",
+        lambda: csv_bytes([*lines_of(BORDER), lines_of(BORDER)[1]]).replace(b"2019,", b"2015,"),
+        "held back",
+        failed_check="08_unique",
+    ),
+    "negative count": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2014.csv",
+        lambda: edit_line(BORDER, 2, ",4297,", ",-4297,").replace(b"2019,", b"2014,"),
+        "loaded",
+        quarantined={2: "column 'Emigranți': '-4297' is negative"},
+    ),
+    "unknown country": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2013.csv",
+        lambda: edit_line(BORDER, 3, "Rusia", "Transnistria").replace(b"2019,", b"2013,"),
+        "loaded",
+        quarantined={3: "'Transnistria' is not a known country name (ro)"},
+    ),
+    "unknown region code": Case(
+        "PROJECTS",
+        "logframe_Morocco-33_2012-S2.xlsx",
+        lambda: workbook(
+            LOGFRAME,
+            lambda b: [
+                b["Logframe"].__setitem__("B3", "2012-S2"),
+                b["Logframe"].__setitem__(f"M{b['Logframe'].max_row}", "MA-99"),
+            ],
+        ),
+        "loaded",
+        quarantined={10: "'MA-99' was not an admin area on 2012-06-30"},
+    ),
+    "text in a numeric column": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2012.csv",
+        lambda: edit_line(BORDER, 4, ",2988,", ",n/d,").replace(b"2019,", b"2012,"),
+        "loaded",
+        quarantined={4: "column 'Emigranți': 'n/d' is not a number"},
+    ),
+    "thousands separator in the wrong locale": Case(
+        "MAR_MAE",
+        "immatriculations_consulaires_2011.csv",
+        lambda: edit_line(CONSULAR, 2, "294 326", "294,326", LATIN1),
+        "held back",
+        failed_check="07_whole_numbers",
+    ),
+    "decimal point in a comma-decimal file": Case(
+        "MAR_MAE",
+        "immatriculations_consulaires_2010.csv",
+        lambda: edit_line(CONSULAR, 2, "294 326", "294.326", LATIN1),
+        "held back",
+        quarantined={2: "has '.', but this file's decimal mark is ','"},
+        failed_check="10_sums_to_total",
+    ),
+    "formula in a workbook": Case(
+        "MAR_DGSN",
+        "titres_sejour_2018.xlsx",
+        lambda: workbook(PERMITS, lambda b: b.active.__setitem__("C5", "=D5+100")),
+        "loaded",
+        quarantined={5: "holds the formula '=D5+100'"},
+    ),
+    "merged cells in a workbook": Case(
+        "MAR_DGSN",
+        "titres_sejour_2017.xlsx",
+        lambda: workbook(PERMITS, merge_nationality),
+        "loaded",
+        quarantined={6: "column 'Nationalité': is empty (a merged cell"},
+    ),
+    "empty file": Case(
+        "MAR_MAE",
+        "immatriculations_consulaires_2009.csv",
+        lambda: b"",
+        "rejected",
+        ["immatriculations_consulaires_2009.csv: the file is empty"],
+    ),
+    "empty sheet": Case(
+        "MAR_OC",
+        "transferts_mre_2018.xlsx",
+        lambda: workbook(REMITTANCES, lambda b: b["Transferts"].delete_rows(1, 100)),
+        "rejected",
+        ["transferts_mre_2018.xlsx: row 5: sheet 'Transferts' has no header"],
+    ),
+    "very long line": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2011.csv",
+        lambda: edit_line(BORDER, 5, "Italia", "X" * 200_000).replace(b"2019,", b"2011,"),
+        "loaded",
+        quarantined={5: "(200,000 characters)"},
+    ),
+    "file named like another ministry's": Case(
+        "MAR_MAE",
+        "transferts_mre_2019.xlsx",
+        REMITTANCES.read_bytes,
+        "rejected",
+        ["named like a file of MAR_OC", "folder of MAR_MAE"],
+    ),
+    "spreadsheet formula injection in a label": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2010.csv",
+        lambda: edit_line(BORDER, 6, "Ucraina", '"=HYPERLINK(""http://x"",""Ucraina"")"').replace(
+            b"2019,", b"2010,"
+        ),
+        "loaded",
+        quarantined={6: "looks like a spreadsheet formula; refused"},
+    ),
+    "period missing from the file name": Case(
+        "MAR_MAE",
+        "immatriculations_consulaires_finale.csv",
+        CONSULAR.read_bytes,
+        "rejected",
+        ["the file name does not give the period"],
+    ),
+    "year that is not a year": Case(
+        "MAR_ANAPEC",
+        "placements_international_2018.csv",
+        lambda: (
+            (NATIONAL_DATA_DIR / "MAR_ANAPEC" / "placements_international_2019.csv")
+            .read_bytes()
+            .replace(b"2019,Espagne", b"2O19,Espagne", 1)
+        ),
+        "loaded",
+        quarantined={2: "column 'Année': '2O19' is not a year"},
+    ),
+    "unknown sex code": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2009.csv",
+        lambda: edit_line(BORDER, 8, "Bărbați", "Barbati?").replace(b"2019,", b"2009,"),
+        "loaded",
+        quarantined={8: "column 'Sexul': 'Barbati?' is not in the spec's code list"},
+    ),
+    "empty key cell": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2008.csv",
+        lambda: edit_line(BORDER, 9, "România", "").replace(b"2019,", b"2008,"),
+        "loaded",
+        quarantined={9: "column 'Țara de destinație': is empty"},
+    ),
+    "wrong sheet name": Case(
+        "MDA_BNS",
+        "lucratori_strainatate_2018.xlsx",
+        lambda: workbook(LFS, lambda b: setattr(b["AFM"], "title", "Sheet1")),
+        "rejected",
+        ["lucratori_strainatate_2018.xlsx: no sheet 'AFM'"],
+    ),
+    "total that does not add up": Case(
+        "MDA_BNS",
+        "lucratori_strainatate_2017.xlsx",
+        lambda: workbook(LFS, lambda b: b["AFM"].__setitem__("B14", 999.9)),
+        "held back",
+        failed_check="08_sums_to_total",
+    ),
+    "project not in the registry": Case(
+        "PROJECTS",
+        "logframe_Atlantis-1_2012-S1.xlsx",
+        lambda: workbook(LOGFRAME, lambda b: b["Logframe"].__setitem__("B2", "Atlantis-1")),
+        "rejected",
+        ["row 2, column 'B': project code 'Atlantis-1' is not in the JMDI registry"],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("corpus") / "emp.duckdb"
+    with connect(path):
+        pass
+    return path
+
+
+def _counts(database: Path) -> dict[str, int]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {
+            table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("meta.batches", "meta.quarantine")
+        }
+
+
+def test_corpus_is_large_enough():
+    assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize("label", list(CASES))
+def test_malformed_file(label, database, tmp_path):
+    case = CASES[label]
+    folder = tmp_path / "inbox" / case.ministry
+    folder.mkdir(parents=True)
+    path = folder / case.name
+    content = case.content()
+    path.write_bytes(content)
+    before = _counts(database)
+    with connect(database) as con:
+        outcome = ingest_file(
+            con, case.ministry, path, bundled_specs(), tmp_path / "archive", tmp_path / "rejected"
+        )
+        quarantined = (
+            dict(
+                con.execute(
+                    "SELECT source_row, array_to_string(reasons, ' | ') FROM meta.quarantine "
+                    "WHERE batch_id = ?",
+                    [outcome.batch.batch_id],
+                ).fetchall()
+            )
+            if outcome.batch
+            else {}
+        )
+    after = _counts(database)
+    assert outcome.status == case.status, (label, outcome.message, quarantined)
+    moved = Path(outcome.moved_to)
+    assert moved.exists() and moved.read_bytes() == content  # never deleted
+    for words in case.message:
+        assert words in outcome.message, (label, outcome.message)
+    if case.status == "rejected":
+        assert after == before  # nothing written
+        assert moved.parent == tmp_path / "rejected" / case.ministry
+        return
+    assert after["meta.batches"] == before["meta.batches"] + 1
+    assert set(quarantined) == set(case.quarantined), (label, quarantined)
+    for row, words in case.quarantined.items():
+        assert words in quarantined[row], (label, quarantined[row])
+    failed = [o.name for o in outcome.batch.outcomes if not o.success and o.severity == "error"]
+    if case.failed_check:
+        assert case.failed_check in failed, (label, failed)
+        assert outcome.batch.validation == "failed"
+    else:
+        assert failed == [], (label, failed)
