@@ -1,0 +1,1 @@
+"""Census microdata: codebooks, the synthetic census generator, and the canonical variables."""
