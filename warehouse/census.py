@@ -1,0 +1,174 @@
+"""Census ingestion: the file streams through DuckDB (never pandas), is recoded by its codebook,
+and lands as Parquet partitioned by country and census round, with views over it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from sources.census.codebook import (
+    ABROAD_VARIABLES,
+    PERSON_VARIABLES,
+    Codebook,
+    CodebookError,
+    Variable,
+)
+from sources.geography import areas, known_codes
+
+
+@dataclass(frozen=True)
+class CensusLoad:
+    codebook_id: str
+    persons: int
+    members_abroad: int
+    parquet_dir: str
+
+
+def _relation(path: Path) -> str:
+    """DuckDB reads Parquet and CSV itself; Stata and SPSS files are first copied to Parquet
+    in chunks (their readers are row-oriented)."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return f"read_parquet('{path}')"
+    if suffix == ".csv":
+        return f"read_csv('{path}', header=true, all_varchar=false)"
+    if suffix in (".dta", ".sav"):
+        return f"read_parquet('{_to_parquet(path)}')"
+    raise CodebookError(f"{path}: census files are .parquet, .csv, .dta or .sav")
+
+
+def _to_parquet(path: Path, chunk: int = 500_000) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    target = path.with_suffix(path.suffix + ".parquet")
+    if path.suffix.lower() == ".dta":
+        chunks = pd.read_stata(path, chunksize=chunk, convert_categoricals=False)
+    else:
+        import pyreadstat
+
+        chunks = (
+            frame
+            for frame, _ in pyreadstat.read_file_in_chunks(
+                pyreadstat.read_sav, str(path), chunksize=chunk
+            )
+        )
+    writer = None
+    for frame in chunks:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        writer = writer or pq.ParquetWriter(target, table.schema)
+        writer.write_table(table)
+    if writer:
+        writer.close()
+    return target
+
+
+def _code_tables(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> None:
+    m49 = areas().dropna(subset=["m49"])
+    con.register(
+        "m49_frame", pd.DataFrame({"src": m49["m49"].astype(int).astype(str), "value": m49["code"]})
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE codes_m49 AS SELECT * FROM m49_frame").fetchall()
+    iso = sorted(known_codes())
+    con.register("iso_frame", pd.DataFrame({"src": iso, "value": iso}))
+    con.execute("CREATE OR REPLACE TEMP TABLE codes_iso3 AS SELECT * FROM iso_frame").fetchall()
+
+
+def _select(
+    con,
+    codebook: Codebook,
+    relation: str,
+    block: dict[str, Variable],
+    canonical: dict[str, str],
+    path: Path,
+) -> str:
+    columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+    missing = sorted(
+        f"{v.variable} ({name})" for name, v in block.items() if v.variable not in columns
+    )
+    if missing:
+        raise CodebookError(f"{path}: variables missing for codebook {codebook.id}: {missing}")
+    selects, joins = [], []
+    for n, (name, var) in enumerate(block.items()):
+        source = f'CAST(s."{var.variable}" AS VARCHAR)'
+        missing_codes = ", ".join(f"'{m}'" for m in var.missing) or "NULL"
+        table = codebook.code_table(var)
+        if var.codes in ("m49", "iso3"):
+            joins.append(f"LEFT JOIN codes_{var.codes} c{n} ON c{n}.src = {source}")
+            value = f"c{n}.value"
+        elif table is not None:
+            frame = pd.DataFrame({"src": list(table), "value": list(table.values())})
+            con.register(f"code_frame_{name}", frame)
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE codes_{name} AS SELECT * FROM code_frame_{name}"
+            ).fetchall()
+            joins.append(f"LEFT JOIN codes_{name} c{n} ON c{n}.src = {source}")
+            value = f"c{n}.value"
+        else:
+            value = source
+        if var.codes is not None:
+            unknown = con.execute(
+                f"SELECT count(*), min({source}) FROM {relation} s {joins[-1]} "
+                f"WHERE {source} IS NOT NULL AND {source} NOT IN ({missing_codes}) "
+                f"AND c{n}.value IS NULL"
+            ).fetchall()[0]
+            if unknown[0]:
+                raise CodebookError(
+                    f"{path}: variable {var.variable} ({name}) has {unknown[0]:,} row(s) with "
+                    f"codes not in codebook {codebook.id}, e.g. {unknown[1]!r}"
+                )
+        selects.append(
+            f"CAST(CASE WHEN {source} IN ({missing_codes}) THEN NULL ELSE {value} END "
+            f"AS {canonical[name]}) AS {name}"
+        )
+    return (
+        f"SELECT '{codebook.country}' AS country, {codebook.census_round} AS census_round, "
+        + ", ".join(selects)
+        + f" FROM {relation} s "
+        + " ".join(joins)
+    )
+
+
+def ingest_census(
+    con: duckdb.DuckDBPyConnection,
+    codebook: Codebook,
+    persons: Path,
+    members_abroad: Path | None,
+    census_dir: Path,
+) -> CensusLoad:
+    """Recode and write the census to `census_dir/<table>/country=../census_round=../`."""
+    _code_tables(con, codebook)
+    counts = {}
+    for table, path, block, canonical in (
+        ("persons", persons, codebook.persons, PERSON_VARIABLES),
+        ("members_abroad", members_abroad, codebook.members_abroad, ABROAD_VARIABLES),
+    ):
+        if path is None:
+            continue
+        sql = _select(con, codebook, _relation(path), block, canonical, path)
+        target = census_dir / table
+        target.mkdir(parents=True, exist_ok=True)
+        counts[table] = con.execute(
+            f"COPY ({sql}) TO '{target}' (FORMAT parquet, COMPRESSION zstd, "
+            "PARTITION_BY (country, census_round), OVERWRITE_OR_IGNORE, "
+            f"FILENAME_PATTERN '{codebook.id}_{{i}}')"
+        ).fetchall()[0][0]
+    expose_census(con, census_dir)
+    return CensusLoad(
+        codebook.id, counts.get("persons", 0), counts.get("members_abroad", 0), str(census_dir)
+    )
+
+
+def expose_census(con: duckdb.DuckDBPyConnection, census_dir: Path) -> None:
+    """Views census.persons and census.members_abroad over the partitioned Parquet."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS census")
+    for table in ("persons", "members_abroad"):
+        files = census_dir / table
+        if any(files.glob("**/*.parquet")):
+            con.execute(
+                f"CREATE OR REPLACE VIEW census.{table} AS SELECT * FROM "
+                f"read_parquet('{files}/**/*.parquet', hive_partitioning = true)"
+            )
