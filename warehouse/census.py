@@ -58,6 +58,10 @@ def _to_parquet(path: Path, chunk: int = 500_000) -> Path:
         )
     writer = None
     for frame in chunks:
+        for column in frame.columns:  # SPSS keeps every number as a double: 1.0 is code 1
+            values = frame[column]
+            if values.dtype.kind == "f" and (values.dropna() % 1 == 0).all():
+                frame[column] = values.astype("Int64")
         table = pa.Table.from_pandas(frame, preserve_index=False)
         writer = writer or pq.ParquetWriter(target, table.schema)
         writer.write_table(table)
@@ -95,6 +99,7 @@ def _select(
     for n, (name, var) in enumerate(block.items()):
         source = f'CAST(s."{var.variable}" AS VARCHAR)'
         missing_codes = ", ".join(f"'{m}'" for m in var.missing) or "NULL"
+        not_missing = f"AND {source} NOT IN ({missing_codes})" if var.missing else ""
         table = codebook.code_table(var)
         if var.codes in ("m49", "iso3"):
             joins.append(f"LEFT JOIN codes_{var.codes} c{n} ON c{n}.src = {source}")
@@ -112,8 +117,7 @@ def _select(
         if var.codes is not None:
             unknown = con.execute(
                 f"SELECT count(*), min({source}) FROM {relation} s {joins[-1]} "
-                f"WHERE {source} IS NOT NULL AND {source} NOT IN ({missing_codes}) "
-                f"AND c{n}.value IS NULL"
+                f"WHERE {source} IS NOT NULL {not_missing} AND c{n}.value IS NULL"
             ).fetchall()[0]
             if unknown[0]:
                 raise CodebookError(
