@@ -16,6 +16,7 @@ CODEBOOK_DIR = Path(__file__).parent / "codebooks"
 PERSON_VARIABLES = {
     "person_id": "BIGINT",
     "household_id": "BIGINT",
+    "is_head": "BOOLEAN",
     "weight": "DOUBLE",
     "sex": "VARCHAR",
     "age": "INTEGER",

@@ -143,6 +143,8 @@ def generate_census(
         FROM base b
     )
     SELECT i + 1 AS "{v["person_id"]}", hh + 1 AS "{v["household_id"]}",
+           CASE WHEN i = 0 OR hh <> CAST(floor((i - 1) / {pph}) AS BIGINT) THEN 1
+                ELSE 2 END AS "{v["is_head"]}",
            {cal["population"] / persons} AS "{v["weight"]}",
            CASE WHEN u_sex < (CASE WHEN foreign_born THEN {cal["female_share_of_immigrants"]}
                 ELSE 0.505 END) THEN 2 ELSE 1 END AS "{v["sex"]}",
