@@ -9,12 +9,14 @@ from pathlib import Path
 import yaml
 
 from indicators.methods import METHODS
+from sources.census.codebook import codebooks
 from sources.public_files import BY_ID as PUBLIC_SOURCES
 from sources.specs import SourceSpec, bundled_specs
 
 CATALOGUE_PATH = Path(__file__).parent / "catalogue.yaml"
 PARTS = {"A", "B", "C", "D", "Annex"}
 NATIONAL_ONLY = "national"  # method of an indicator fed only by national source specs
+CENSUS = "census"  # method of an indicator computed from census microdata (its `series`)
 REQUIRED = ("id", "name", "part", "module", "definition", "formula", "unit", "sources", "method")
 
 
@@ -37,6 +39,7 @@ class Indicator:
     denominator: str | None = None
     sdg_indicator: str | None = None
     sdmx_series: str | None = None
+    series: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
 
@@ -62,14 +65,22 @@ def load_catalogue(
         seen.add(entry["id"])
         if entry["part"] not in PARTS:
             problems.append(f"{label}: part {entry['part']!r} is not one of {sorted(PARTS)}")
-        if entry["method"] not in METHODS and entry["method"] != NATIONAL_ONLY:
+        if entry["method"] == CENSUS and not entry.get("series"):
+            problems.append(f"{label}: a census indicator lists its census `series`")
+        if entry["method"] not in METHODS and entry["method"] not in (NATIONAL_ONLY, CENSUS):
             problems.append(f"{label}: method {entry['method']!r} is not in indicators/methods.py")
-        unknown = [s for s in entry["sources"] if s not in PUBLIC_SOURCES and s not in specs]
+        census = {f"census_{cb.country.lower()}" for cb in codebooks().values()}
+        unknown = [
+            s
+            for s in entry["sources"]
+            if s not in PUBLIC_SOURCES and s not in specs and s not in census
+        ]
         if unknown:
             problems.append(f"{label}: unknown sources {unknown}")
         known = {k: entry.get(k) for k in Indicator.__dataclass_fields__ if k != "extra"}
         known["sources"] = tuple(entry["sources"])
         known["disaggregations"] = tuple(entry.get("disaggregations") or ())
+        known["series"] = tuple(entry.get("series") or ())
         extra = {k: v for k, v in entry.items() if k not in Indicator.__dataclass_fields__}
         result.append(Indicator(**known, extra=extra))
     for spec in specs.values():

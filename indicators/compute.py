@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import duckdb
 import pandas as pd
 
-from indicators.catalogue import NATIONAL_ONLY, Indicator, catalogue
+from indicators.catalogue import CENSUS, NATIONAL_ONLY, Indicator, catalogue
 from indicators.methods import METHODS
 from sources.specs import SourceSpec, bundled_specs
 from warehouse.db import transaction
@@ -28,9 +28,21 @@ FEED_SQL = """
 """
 
 
+CENSUS_SQL = """
+    SELECT '{id}' AS indicator_id, series, ref_area, counterpart_area, time_period, sex, age,
+           migrant_status, breakdown, obs_value, unit_measure, 0 AS unit_mult,
+           [source_id] AS source_ids, [batch_id] AS batch_ids, NULL AS denominator_source,
+           'foreign_born' AS basis, NULL AS type_of_data,
+           CASE WHEN suppressed THEN 'C' ELSE 'A' END AS quality_flag
+    FROM core.census_indicators WHERE list_contains($series, series)
+"""
+
+
 def indicator_queries(indicator: Indicator, specs: dict[str, SourceSpec]) -> list[tuple[str, dict]]:
     """(SQL, parameters) for each part of an indicator: its method, then its national feeds."""
     queries = []
+    if indicator.method == CENSUS:
+        return [(CENSUS_SQL.replace("{id}", indicator.id), {"series": list(indicator.series)})]
     if indicator.method != NATIONAL_ONLY:
         queries.append((METHODS[indicator.method].replace("{id}", indicator.id), {}))
     feeds = {

@@ -11,13 +11,22 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from indicators.catalogue import catalogue, load_catalogue
+from indicators.census import census_indicators
 from indicators.checks import data_gaps, indicator_outcomes, summary
 from indicators.compute import compute_indicators
 from indicators.reconciliation import RECONCILIATIONS, reconciliations
 from pipelines.resources import WarehouseResource
+from sources.census.codebook import codebooks
+from sources.census.generator import generate_census
 from sources.expectations import CheckOutcome, suite_file, validate_frame, verdict
 from sources.public_files import PUBLIC_FILES, PublicFile
 from warehouse.batches import BatchReport, load_batch
+from warehouse.census import (
+    CENSUS_SQL_RULES,
+    census_sql_outcomes,
+    load_census,
+    store_census_indicators,
+)
 from warehouse.core import rebuild_core, refresh_areas
 from warehouse.core_checks import RULES as CORE_SQL_RULES
 from warehouse.core_checks import core_outcomes
@@ -244,6 +253,78 @@ def core_observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
+CENSUS_CHECKS = [
+    dg.AssetCheckSpec(
+        name, asset=dg.AssetKey(["raw", "census"]), blocking=True, description=description
+    )
+    for name, (description, _) in CENSUS_SQL_RULES.items()
+]
+
+
+@dg.asset(
+    key=["raw", "census"],
+    check_specs=CENSUS_CHECKS,
+    group_name="raw",
+    kinds={"duckdb", "parquet"},
+    description="Census microdata, one file per codebook (sources/census/codebooks/): recoded by "
+    "DuckDB into Parquet partitioned by country and census round, with views census.persons and "
+    "census.members_abroad. The embedded default is a small SYNTHETIC sample per codebook "
+    "(EMP_CENSUS_PERSONS persons, seeded). Row rules run in SQL.",
+)
+def census_microdata(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    loaded = {}
+    with warehouse.connect() as con:
+        for codebook in codebooks().values():
+            source = warehouse.census / "source" / codebook.id
+            ext = "csv" if codebook.format == "csv" else "parquet"
+            persons = source / f"{codebook.id}_persons.{ext}"
+            abroad = source / f"{codebook.id}_members_abroad.{ext}"
+            if not persons.exists():
+                generate_census(codebook, warehouse.census_persons, source)
+            loaded[codebook.id] = load_census(
+                con, codebook, persons, abroad, warehouse.census / "parquet"
+            )
+        outcomes = census_sql_outcomes(con)
+        store_outcomes(con, "census", outcomes)
+        rows = con.execute("SELECT count(*) FROM census.persons").fetchall()[0][0]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "batches": {k: f"{b} ({status})" for k, (b, status) in loaded.items()},
+        },
+        check_results=[check_result(o) for o in outcomes],
+    )
+
+
+@dg.asset(
+    key=["core", "census_indicators"],
+    group_name="core",
+    kinds={"duckdb"},
+    deps=[census_microdata],
+    description="Census indicators (aggregates only) for the nation, regions and provinces, by "
+    "sex and age group, from one pass over the persons; cells on fewer unweighted records than "
+    "EMP_SDC_THRESHOLD are suppressed (value empty, flag set).",
+)
+def core_census_indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        cells = census_indicators(con, warehouse.sdc_threshold)
+        batches = dict(
+            con.execute(
+                "SELECT upper(replace(source_id, 'census_', '')), batch_id FROM meta.batches "
+                "WHERE source_id LIKE 'census_%' QUALIFY row_number() OVER "
+                "(PARTITION BY source_id ORDER BY loaded_at DESC) = 1"
+            ).fetchall()
+        )
+        rows = store_census_indicators(con, cells, batches)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "suppressed": int(cells["suppressed"].sum()),
+            "threshold": warehouse.sdc_threshold,
+        }
+    )
+
+
 INDICATOR_CHECKS = [
     dg.AssetCheckSpec(
         "expectations",
@@ -268,7 +349,7 @@ INDICATOR_CHECKS = [
     check_specs=INDICATOR_CHECKS,
     group_name="marts",
     kinds={"duckdb"},
-    deps=[core_observations],
+    deps=[core_observations, core_census_indicators],
     description="Every catalogue indicator for every country and year in the core layer, with "
     "its sources, vintages, denominator, basis and quality flag.",
 )
@@ -396,6 +477,8 @@ ALL_ASSETS = [
     core_areas,
     core_admin_areas,
     core_projects,
+    census_microdata,
+    core_census_indicators,
     core_observations,
     indicators,
     profile_snapshot,

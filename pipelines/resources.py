@@ -24,6 +24,8 @@ class WarehouseResource(ConfigurableResource):
     national_data_dir: str
     inbox_dir: str
     specs_dir: str = str(SPECS_DIR)
+    census_persons: int = 20_000  # size of each synthetic sample census (EMP_CENSUS_PERSONS)
+    sdc_threshold: int = 10  # smallest publishable census cell (EMP_SDC_THRESHOLD)
     lock_wait_seconds: float = 120.0
 
     @classmethod
@@ -35,6 +37,8 @@ class WarehouseResource(ConfigurableResource):
             national_data_dir=str(settings.national_data),
             inbox_dir=str(settings.inbox),
             specs_dir=str(settings.specs),
+            census_persons=settings.census_persons,
+            sdc_threshold=settings.sdc_threshold,
             lock_wait_seconds=settings.lock_wait_seconds,
         )
 
@@ -46,6 +50,11 @@ class WarehouseResource(ConfigurableResource):
     @property
     def inbox(self) -> Path:
         return Path(self.inbox_dir)
+
+    @property
+    def census(self) -> Path:
+        """Census Parquet (partitioned by country and round) and the sample sources."""
+        return Path(self.snapshots_dir).parent / "census"
 
     @property
     def reports(self) -> Path:

@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sources.geography import known_codes
+from sources.geography import admin_codes, known_codes
 
 EXPECTATIONS_DIR = Path(__file__).parent / "expectations"
 ROW = "source_row"
@@ -106,7 +106,7 @@ def _expectations(gx, rule: Rule, frame: pd.DataFrame) -> list:
     if rule.rule == "in_set":
         return [e.ExpectColumnValuesToBeInSet(column=rule.column, value_set=rule.values)]
     if rule.rule == "area_codes":
-        codes = sorted(known_codes() | set(rule.extra_codes))
+        codes = sorted(known_codes() | admin_codes() | set(rule.extra_codes))
         return [e.ExpectColumnValuesToBeInSet(column=rule.column, value_set=codes)]
     if rule.rule in ("between", "sums_to_total"):
         column = rule.column or "obs_value"

@@ -194,3 +194,15 @@ def current_codes(code: str, on: date) -> list[str]:
     if area is None:
         return []
     return list(area["successors"]) or [code]
+
+
+@cache
+def admin_codes() -> frozenset[str]:
+    """Every sub-national code EMP knows (any validity period)."""
+    return frozenset(admin_areas()["code"])
+
+
+def profile_areas(country: str) -> list[str]:
+    """The areas of a country's profile: the country and its sub-national areas."""
+    table = admin_areas()
+    return [country, *sorted(set(table.loc[table["country"] == country, "code"]))]

@@ -176,3 +176,103 @@ def expose_census(con: duckdb.DuckDBPyConnection, census_dir: Path) -> None:
                 f"CREATE OR REPLACE VIEW census.{table} AS SELECT * FROM "
                 f"read_parquet('{files}/**/*.parquet', hive_partitioning = true)"
             )
+
+
+#: Row-level rules on the person table, in SQL: they scan Parquet, never pandas.
+CENSUS_SQL_RULES = {
+    "census_ages_plausible": (
+        "ages lie within 0-120",
+        "SELECT person_id FROM census.persons WHERE age NOT BETWEEN 0 AND 120",
+    ),
+    "census_weights_positive": (
+        "weights are positive",
+        "SELECT person_id FROM census.persons WHERE weight <= 0",
+    ),
+    "census_unique_persons": (
+        "one row per person",
+        "SELECT country, census_round, person_id FROM census.persons GROUP BY ALL "
+        "HAVING count(*) > 1",
+    ),
+}
+
+
+def census_sql_outcomes(con: duckdb.DuckDBPyConnection) -> list:
+    from sources.expectations import CheckOutcome
+
+    outcomes = []
+    for name, (description, sql) in CENSUS_SQL_RULES.items():
+        count = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+        examples = con.execute(f"SELECT * FROM ({sql}) LIMIT 10").fetchall()
+        outcomes.append(
+            CheckOutcome(
+                name,
+                "error",
+                count == 0,
+                description,
+                count,
+                [{"row": None, "column": "", "value": str(e), "where": {}} for e in examples],
+            )
+        )
+    return outcomes
+
+
+def census_source_id(codebook: Codebook) -> str:
+    return f"census_{codebook.country.lower()}"
+
+
+def load_census(
+    con: duckdb.DuckDBPyConnection,
+    codebook: Codebook,
+    persons: Path,
+    members_abroad: Path | None,
+    census_dir: Path,
+) -> tuple[str, str]:
+    """Ingest a census file once per content (SHA-256), recorded in meta.batches; returns
+    (batch_id, 'loaded' or 'unchanged')."""
+    from datetime import UTC, datetime
+
+    from warehouse.batches import batch_id_for, existing_batch, file_sha256
+
+    source_id = census_source_id(codebook)
+    sha = file_sha256(persons)
+    batch_id = batch_id_for(source_id, sha)
+    if existing_batch(con, batch_id) is not None and any(census_dir.glob("persons/**/*.parquet")):
+        expose_census(con, census_dir)
+        return batch_id, "unchanged"
+    load = ingest_census(con, codebook, persons, members_abroad, census_dir)
+    con.execute("DELETE FROM meta.batches WHERE batch_id = ?", [batch_id]).fetchall()
+    con.execute(
+        "INSERT INTO meta.batches (batch_id, source_id, file_name, file_path, sha256, size_bytes, "
+        "vintage, loaded_at, rows_read, rows_loaded, rows_quarantined, raw_table, validation) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'passed')",
+        [
+            batch_id,
+            source_id,
+            persons.name,
+            str(persons),
+            sha,
+            persons.stat().st_size,
+            f"codebook {codebook.id} (census {codebook.census_round}"
+            f"{', synthetic' if codebook.synthetic else ''})",
+            datetime.now(UTC).replace(tzinfo=None),
+            load.persons,
+            load.persons,
+            f"{census_dir}/persons",
+        ],
+    ).fetchall()
+    return batch_id, "loaded"
+
+
+def store_census_indicators(
+    con: duckdb.DuckDBPyConnection, cells: pd.DataFrame, batches: dict[str, str]
+) -> int:
+    """Replace core.census_indicators with `cells` (aggregates only), naming their batch."""
+    frame = cells.assign(
+        source_id=cells["country"].map(lambda c: f"census_{c.lower()}"),
+        batch_id=cells["country"].map(batches),
+    )
+    con.execute("DELETE FROM core.census_indicators").fetchall()
+    con.register("census_cells", frame)
+    con.execute("INSERT INTO core.census_indicators BY NAME SELECT * FROM census_cells").fetchall()
+    con.unregister("census_cells")
+    return len(frame)

@@ -101,6 +101,13 @@ CREATE TABLE IF NOT EXISTS core.aggregate_observations (
     {_OBS}
 );
 
+CREATE TABLE IF NOT EXISTS core.census_indicators (
+    series VARCHAR, country VARCHAR, census_round INTEGER, ref_area VARCHAR,
+    counterpart_area VARCHAR, time_period VARCHAR, sex VARCHAR, age VARCHAR,
+    migrant_status VARCHAR, breakdown VARCHAR, obs_value DOUBLE, unit_measure VARCHAR,
+    n_unweighted BIGINT, suppressed BOOLEAN, source_id VARCHAR, batch_id VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS marts.indicators (
     {_IND}
 );

@@ -31,6 +31,8 @@ class Settings:
     specs: Path | None = None
     inbox: Path | None = None
     countries: tuple[str, ...] = ()
+    census_persons: int = 20_000
+    sdc_threshold: int = 10
     lock_wait_seconds: float = 0.0
 
     @property
@@ -57,4 +59,6 @@ class Settings:
             inbox=_path("EMP_INBOX", home / "inbox"),
             countries=tuple(c.strip().upper() for c in countries.split(",") if c.strip()),
             lock_wait_seconds=float(os.environ.get("EMP_LOCK_WAIT", "120")),
+            census_persons=int(os.environ.get("EMP_CENSUS_PERSONS", "20000")),
+            sdc_threshold=int(os.environ.get("EMP_SDC_THRESHOLD", "10")),
         )

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
+from sources.geography import profile_areas
 from warehouse.schema import INDICATOR_KEY
 
 INDICATORS_FILE = "indicators.parquet"
@@ -89,16 +90,18 @@ def publish_snapshot(
     staging.mkdir()
     try:
         order = ", ".join(INDICATOR_KEY)
+        areas = profile_areas(country)  # the country and its regions and provinces
         table = con.sql(
-            f"SELECT * FROM marts.indicators WHERE ref_area = $country ORDER BY {order}",
-            params={"country": country},
+            f"SELECT * FROM marts.indicators WHERE list_contains($areas, ref_area) "
+            f"ORDER BY {order}",
+            params={"areas": areas},
         ).to_arrow_table()
         pq.write_table(table, staging / INDICATORS_FILE, compression="zstd")
         batch_ids = sorted({b for ids in table.column("batch_ids").to_pylist() for b in ids})
         counts = con.execute(
-            "SELECT indicator_id, count(*) FROM marts.indicators WHERE ref_area = ? "
-            "GROUP BY 1 ORDER BY 1",
-            [country],
+            "SELECT indicator_id, count(*) FROM marts.indicators "
+            "WHERE list_contains(?, ref_area) GROUP BY 1 ORDER BY 1",
+            [areas],
         ).fetchall()
         manifest = {
             "profile": country,
