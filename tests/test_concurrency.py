@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from sources.census.codebook import codebooks
 from sources.inbox import files_in
 from sources.public_files import PUBLIC_FILES
 from sources.samples import NATIONAL_DATA_DIR
@@ -124,7 +125,7 @@ def test_two_cli_refreshes_at_once(tmp_path):
         assert len(list((tmp_path / "snapshots" / country).iterdir())) == 2
     with duckdb.connect(str(tmp_path / "emp.duckdb"), read_only=True) as con:
         batches = con.execute("SELECT count(*) FROM meta.batches").fetchone()[0]
-    assert batches == len(PUBLIC_FILES) + len(files_in(NATIONAL_DATA_DIR))
+    assert batches == len(PUBLIC_FILES) + len(files_in(NATIONAL_DATA_DIR)) + len(codebooks())
 
 
 def test_cli_refresh_gives_up_with_a_message(tmp_path):

@@ -88,7 +88,7 @@ def test_validation_report_html_and_json(built):
         stored = connection.execute(
             "SELECT DISTINCT scope FROM meta.validation_results ORDER BY 1"
         ).fetchall()
-    assert stored == [("batch",), ("core",), ("indicators",), ("reconciliation",)]
+    assert stored == [("batch",), ("census",), ("core",), ("indicators",), ("reconciliation",)]
 
 
 def emp_check(*args: str) -> subprocess.CompletedProcess:
