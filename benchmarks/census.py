@@ -39,6 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     codebook = codebooks()[args.codebook]
     work = args.workdir or Path(tempfile.mkdtemp(prefix="emp-census-"))
+    work.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(work / "bench.duckdb"))
     con.execute("SET memory_limit = '5GB'")
     started = time.perf_counter()

@@ -95,7 +95,7 @@ def _select(
     )
     if missing:
         raise CodebookError(f"{path}: variables missing for codebook {codebook.id}: {missing}")
-    selects, joins = [], []
+    selects, joins, checks = [], [], []
     for n, (name, var) in enumerate(block.items()):
         source = f'CAST(s."{var.variable}" AS VARCHAR)'
         missing_codes = ", ".join(f"'{m}'" for m in var.missing) or "NULL"
@@ -115,25 +115,50 @@ def _select(
         else:
             value = source
         if var.codes is not None:
-            unknown = con.execute(
-                f"SELECT count(*), min({source}) FROM {relation} s {joins[-1]} "
-                f"WHERE {source} IS NOT NULL {not_missing} AND c{n}.value IS NULL"
-            ).fetchall()[0]
-            if unknown[0]:
-                raise CodebookError(
-                    f"{path}: variable {var.variable} ({name}) has {unknown[0]:,} row(s) with "
-                    f"codes not in codebook {codebook.id}, e.g. {unknown[1]!r}"
+            checks.append(
+                (
+                    f"{var.variable} ({name})",
+                    source,
+                    f"{source} IS NOT NULL {not_missing} AND c{n}.value IS NULL",
                 )
+            )
         selects.append(
             f"CAST(CASE WHEN {source} IN ({missing_codes}) THEN NULL ELSE {value} END "
             f"AS {canonical[name]}) AS {name}"
         )
+    _unknown_codes(con, codebook, relation, joins, checks, path)
     return (
         f"SELECT '{codebook.country}' AS country, {codebook.census_round} AS census_round, "
         + ", ".join(selects)
         + f" FROM {relation} s "
         + " ".join(joins)
     )
+
+
+def _unknown_codes(
+    con,
+    codebook: Codebook,
+    relation: str,
+    joins: list[str],
+    checks: list[tuple[str, str, str]],
+    path: Path,
+) -> None:
+    """One scan counts, for every coded variable, the rows whose code the codebook lacks."""
+    if not checks:
+        return
+    columns = ", ".join(
+        f"count(*) FILTER (WHERE {cond}), min({source}) FILTER (WHERE {cond})"
+        for _, source, cond in checks
+    )
+    found = con.execute(f"SELECT {columns} FROM {relation} s {' '.join(joins)}").fetchall()[0]
+    problems = [
+        f"variable {label} has {found[2 * k]:,} row(s) with codes not in codebook "
+        f"{codebook.id}, e.g. {found[2 * k + 1]!r}"
+        for k, (label, _, _) in enumerate(checks)
+        if found[2 * k]
+    ]
+    if problems:
+        raise CodebookError(f"{path}: " + "; ".join(problems))
 
 
 def ingest_census(
