@@ -89,42 +89,46 @@ def _select(
     canonical: dict[str, str],
     path: Path,
 ) -> str:
-    columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     missing = sorted(
-        f"{v.variable} ({name})" for name, v in block.items() if v.variable not in columns
+        f"{v.variable} ({name})" for name, v in block.items() if v.variable not in types
     )
     if missing:
         raise CodebookError(f"{path}: variables missing for codebook {codebook.id}: {missing}")
     selects, joins, checks = [], [], []
     for n, (name, var) in enumerate(block.items()):
-        source = f'CAST(s."{var.variable}" AS VARCHAR)'
-        missing_codes = ", ".join(f"'{m}'" for m in var.missing) or "NULL"
-        not_missing = f"AND {source} NOT IN ({missing_codes})" if var.missing else ""
+        column = f's."{var.variable}"'
+        numeric = types[var.variable] != "VARCHAR"
+        literal = _literal(numeric)
+        missing_codes = ", ".join(literal(m) for m in var.missing)
+        is_missing = f"{column} IN ({missing_codes})" if var.missing else "FALSE"
         table = codebook.code_table(var)
-        if var.codes in ("m49", "iso3"):
-            joins.append(f"LEFT JOIN codes_{var.codes} c{n} ON c{n}.src = {source}")
-            value = f"c{n}.value"
-        elif table is not None:
-            frame = pd.DataFrame({"src": list(table), "value": list(table.values())})
-            con.register(f"code_frame_{name}", frame)
+        if var.codes == "m49":  # about 250 codes: a hash join on the file's own type
+            kind = "INTEGER" if numeric else "VARCHAR"
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE codes_{name} AS SELECT * FROM code_frame_{name}"
+                f"CREATE OR REPLACE TEMP TABLE codes_m49_{kind} AS "
+                f"SELECT CAST(src AS {kind}) AS src, value FROM codes_m49"
             ).fetchall()
-            joins.append(f"LEFT JOIN codes_{name} c{n} ON c{n}.src = {source}")
+            joins.append(f"LEFT JOIN codes_m49_{kind} c{n} ON c{n}.src = {column}")
             value = f"c{n}.value"
+        elif var.codes == "iso3":
+            value = f"CASE WHEN {column} IN (SELECT src FROM codes_iso3) THEN {column} END"
+        elif table is not None:  # a short list: CASE, vectorised, no join
+            branches = " ".join(f"WHEN {literal(k)} THEN '{v}'" for k, v in table.items())
+            value = f"CASE {column} {branches} END"
         else:
-            value = source
+            value = column
         if var.codes is not None:
             checks.append(
                 (
                     f"{var.variable} ({name})",
-                    source,
-                    f"{source} IS NOT NULL {not_missing} AND c{n}.value IS NULL",
+                    f"CAST({column} AS VARCHAR)",
+                    f"{column} IS NOT NULL AND NOT ({is_missing}) AND ({value}) IS NULL",
                 )
             )
         selects.append(
-            f"CAST(CASE WHEN {source} IN ({missing_codes}) THEN NULL ELSE {value} END "
-            f"AS {canonical[name]}) AS {name}"
+            f"CAST(CASE WHEN {is_missing} THEN NULL ELSE {value} END AS {canonical[name]}) "
+            f"AS {name}"
         )
     _unknown_codes(con, codebook, relation, joins, checks, path)
     return (
@@ -133,6 +137,17 @@ def _select(
         + f" FROM {relation} s "
         + " ".join(joins)
     )
+
+
+def _literal(numeric: bool):
+    """How a code is written in SQL against a numeric or a text column."""
+
+    def write(code) -> str:
+        if numeric:
+            return str(float(code)) if "." in str(code) else str(int(float(code)))
+        return "'" + str(code).replace("'", "''") + "'"
+
+    return write
 
 
 def _unknown_codes(
@@ -178,13 +193,21 @@ def ingest_census(
         if path is None:
             continue
         sql = _select(con, codebook, _relation(path), block, canonical, path)
-        target = census_dir / table
+        # One census is one partition: write it straight into its hive folder (the partition
+        # columns come back from the path when read).
+        target = (
+            census_dir
+            / table
+            / f"country={codebook.country}"
+            / (f"census_round={codebook.census_round}")
+        )
         target.mkdir(parents=True, exist_ok=True)
+        staging = target / f".{codebook.id}.parquet.tmp"
         counts[table] = con.execute(
-            f"COPY ({sql}) TO '{target}' (FORMAT parquet, COMPRESSION zstd, "
-            "PARTITION_BY (country, census_round), OVERWRITE_OR_IGNORE, "
-            f"FILENAME_PATTERN '{codebook.id}_{{i}}')"
+            f"COPY (SELECT * EXCLUDE (country, census_round) FROM ({sql})) TO '{staging}' "
+            "(FORMAT parquet, COMPRESSION snappy)"
         ).fetchall()[0][0]
+        staging.replace(target / f"{codebook.id}.parquet")
     expose_census(con, census_dir)
     return CensusLoad(
         codebook.id, counts.get("persons", 0), counts.get("members_abroad", 0), str(census_dir)
