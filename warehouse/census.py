@@ -245,23 +245,9 @@ CENSUS_SQL_RULES = {
 
 
 def census_sql_outcomes(con: duckdb.DuckDBPyConnection) -> list:
-    from sources.expectations import CheckOutcome
+    from warehouse.core_checks import sql_outcomes
 
-    outcomes = []
-    for name, (description, sql) in CENSUS_SQL_RULES.items():
-        count = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
-        examples = con.execute(f"SELECT * FROM ({sql}) LIMIT 10").fetchall()
-        outcomes.append(
-            CheckOutcome(
-                name,
-                "error",
-                count == 0,
-                description,
-                count,
-                [{"row": None, "column": "", "value": str(e), "where": {}} for e in examples],
-            )
-        )
-    return outcomes
+    return sql_outcomes(con, CENSUS_SQL_RULES)
 
 
 def census_source_id(codebook: Codebook) -> str:

@@ -31,27 +31,26 @@ RULES = {
 }
 
 
-def core_outcomes(con: duckdb.DuckDBPyConnection) -> list[CheckOutcome]:
+def sql_outcomes(
+    con: duckdb.DuckDBPyConnection, rules: dict[str, tuple[str, str]]
+) -> list[CheckOutcome]:
+    """Each rule is a query returning the offending rows: none means the rule holds."""
     outcomes = []
-    for name, (description, sql) in RULES.items():
-        count = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+    for name, (description, sql) in rules.items():
+        count = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
         examples = con.execute(f"SELECT * FROM ({sql}) LIMIT 10").df().to_dict(orient="records")
-        outcomes.append(
-            CheckOutcome(
-                name,
-                "error",
-                count == 0,
-                description,
-                count,
-                [
-                    {
-                        "row": e.get("source_row"),
-                        "column": "obs_value",
-                        "value": None,
-                        "where": json.loads(json.dumps(e, default=str)),
-                    }
-                    for e in examples
-                ],
-            )
-        )
+        failures = [
+            {
+                "row": e.get("source_row"),
+                "column": "",
+                "value": None,
+                "where": json.loads(json.dumps(e, default=str)),
+            }
+            for e in examples
+        ]
+        outcomes.append(CheckOutcome(name, "error", count == 0, description, count, failures))
     return outcomes
+
+
+def core_outcomes(con: duckdb.DuckDBPyConnection) -> list[CheckOutcome]:
+    return sql_outcomes(con, RULES)
