@@ -218,12 +218,15 @@ def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
-CORE_CHECKS = [
-    dg.AssetCheckSpec(
-        name, asset=dg.AssetKey(["core", "observations"]), blocking=True, description=description
-    )
-    for name, (description, _) in CORE_SQL_RULES.items()
-]
+def sql_check_specs(key: list[str], rules: dict[str, tuple[str, str]]) -> list:
+    """Blocking check specs for SQL rules (name -> (description, query))."""
+    return [
+        dg.AssetCheckSpec(name, asset=dg.AssetKey(key), blocking=True, description=description)
+        for name, (description, _) in rules.items()
+    ]
+
+
+CORE_CHECKS = sql_check_specs(["core", "observations"], CORE_SQL_RULES)
 
 
 @dg.asset(
@@ -253,12 +256,7 @@ def core_observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
-CENSUS_CHECKS = [
-    dg.AssetCheckSpec(
-        name, asset=dg.AssetKey(["raw", "census"]), blocking=True, description=description
-    )
-    for name, (description, _) in CENSUS_SQL_RULES.items()
-]
+CENSUS_CHECKS = sql_check_specs(["raw", "census"], CENSUS_SQL_RULES)
 
 
 @dg.asset(
