@@ -13,6 +13,10 @@ YEAR_ON_YEAR_BOUND = 0.5
 TERRITORY_GAP = 0.03
 
 
+def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    return con.execute(sql, params or []).df().to_dict(orient="records")
+
+
 def _outcome(
     name: str, description: str, rows: list[dict], failing: list[dict], severity: str = "warn"
 ) -> CheckOutcome:
@@ -36,9 +40,9 @@ def bilateral_remittances_vs_wdi(
 ) -> CheckOutcome:
     """World Bank bilateral remittances into each country, summed over senders, against the WDI
     total for the same year."""
-    rows = (
-        con.execute(
-            """
+    rows = _records(
+        con,
+        """
         WITH corridors AS (
             SELECT ref_area, time_period, sum(obs_value) AS corridors FROM marts.indicators
             WHERE series = 'REM_CORRIDOR_USD' AND counterpart_area NOT IN ('_T') GROUP BY ALL
@@ -48,10 +52,7 @@ def bilateral_remittances_vs_wdi(
         FROM corridors c JOIN marts.indicators w USING (ref_area, time_period)
         WHERE w.series = 'REM_IN_USD' AND list_contains(?, c.ref_area) ORDER BY 1
         """,
-            [countries],
-        )
-        .df()
-        .to_dict(orient="records")
+        [countries],
     )
     failing = [dict(r, value=f"{r['gap']:+.1%}") for r in rows if abs(r["gap"]) > BILATERAL_VS_WDI]
     return _outcome(
@@ -65,9 +66,9 @@ def bilateral_remittances_vs_wdi(
 
 def ministry_remittances_vs_wdi(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """Quarterly remittances from national sources, summed by year, against WDI."""
-    rows = (
-        con.execute(
-            """
+    rows = _records(
+        con,
+        """
         WITH quarters AS (
             SELECT ref_area, series, left(time_period, 4) AS year, sum(obs_value) AS national,
                    count(*) AS quarters
@@ -79,10 +80,7 @@ def ministry_remittances_vs_wdi(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
         FROM quarters q JOIN marts.indicators w
              ON w.ref_area = q.ref_area AND w.time_period = q.year AND w.series = 'REM_IN_USD'
         ORDER BY 1, 3
-        """
-        )
-        .df()
-        .to_dict(orient="records")
+        """,
     )
     failing = [
         dict(r, value=f"{r['gap']:+.2%}")
@@ -101,9 +99,9 @@ def ministry_remittances_vs_wdi(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
 def consular_vs_emigrant_stock(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """Nationals registered at consulates against the World Bank emigrant stock, by
     destination: a ratio to read, not a test (citizens are not the foreign-born)."""
-    rows = (
-        con.execute(
-            """
+    rows = _records(
+        con,
+        """
         SELECT c.ref_area, c.counterpart_area, c.time_period, sum(c.obs_value) AS registered,
                any_value(w.obs_value) AS wb_stock,
                sum(c.obs_value) / any_value(w.obs_value) AS ratio
@@ -113,10 +111,7 @@ def consular_vs_emigrant_stock(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
         WHERE c.series = 'MAR_CONSULAR_REGISTERED' AND c.sex IN ('M', 'F')
               AND c.counterpart_area <> '_T'
         GROUP BY ALL ORDER BY registered DESC
-        """
-        )
-        .df()
-        .to_dict(orient="records")
+        """,
     )
     return _outcome(
         "consular_vs_emigrant_stock",
@@ -128,9 +123,9 @@ def consular_vs_emigrant_stock(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
 
 def year_on_year_jumps(con: duckdb.DuckDBPyConnection, countries: list[str]) -> CheckOutcome:
     """Annual series that jump by more than the bound from one year to the next."""
-    rows = (
-        con.execute(
-            f"""
+    rows = _records(
+        con,
+        f"""
         SELECT * FROM (
             SELECT series, ref_area, time_period, obs_value,
                    lag(obs_value) OVER (PARTITION BY series, ref_area
@@ -146,10 +141,7 @@ def year_on_year_jumps(con: duckdb.DuckDBPyConnection, countries: list[str]) -> 
               AND previous > 1e8
         ORDER BY ref_area, time_period
         """,
-            [countries],
-        )
-        .df()
-        .to_dict(orient="records")
+        [countries],
     )
     failing = [dict(r, value=f"{r['obs_value'] / r['previous'] - 1:+.0%}") for r in rows]
     return _outcome(
@@ -164,9 +156,9 @@ def year_on_year_jumps(con: duckdb.DuckDBPyConnection, countries: list[str]) -> 
 def population_territory(con: duckdb.DuckDBPyConnection, countries: list[str]) -> CheckOutcome:
     """Numerator and denominator from different sources must cover the same territory: UN DESA
     population (the immigrant stock's) against WDI population (used for rates)."""
-    rows = (
-        con.execute(
-            """
+    rows = _records(
+        con,
+        """
         SELECT u.ref_area, u.time_period, u.obs_value * 1000 AS un_desa, w.obs_value AS wdi,
                w.obs_value / (u.obs_value * 1000) - 1 AS gap
         FROM core.observations u JOIN core.observations w USING (ref_area, time_period)
@@ -174,10 +166,7 @@ def population_territory(con: duckdb.DuckDBPyConnection, countries: list[str]) -
               AND list_contains(?, u.ref_area)
         ORDER BY 1, 2
         """,
-            [countries],
-        )
-        .df()
-        .to_dict(orient="records")
+        [countries],
     )
     failing = [dict(r, value=f"{r['gap']:+.1%}") for r in rows if abs(r["gap"]) > TERRITORY_GAP]
     return _outcome(
