@@ -12,27 +12,49 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from warehouse.census_profile import decoded as profile_parts
+
 DEFAULT_THRESHOLD = 10
-AGE_GROUP = "CASE WHEN age < 15 THEN 'Y_LT15' WHEN age < 65 THEN 'Y15T64' ELSE 'Y_GE65' END"
 STATUS = {"_T": None, "MS_MIGRANT": True, "MS_NOMIGRANT": False}  # by country of birth
 
+#: The cube's columns from the profile code stored at ingestion (warehouse.census_profile).
+CUBE_COLUMNS = {
+    "sex": "sex",
+    "age_group": "age_group",
+    "fb": "foreign_born",
+    "fc": "foreign_citizen",
+    "recent": "recent_immigrant",
+    "returnee": "returnee",
+    "lifetime": "lifetime_internal_migrant",
+    "activity": "activity_15",
+    "adult25": "aged_25_plus",
+    "tertiary": "tertiary_educated",
+    "head": "household_head",
+    "has_abroad": "household_member_abroad",
+}
+PROFILE = profile_parts()
+DECODED = ", ".join(f"{PROFILE[part]} AS {name}" for name, part in CUBE_COLUMNS.items())
+#: The single pass: persons by area and profile code. 5-year movers by region of origin come
+#: from a second, much smaller pass (they are a few percent of rows).
 CUBE_SQL = f"""
-SELECT country, census_round, region, province, sex, {AGE_GROUP} AS age_group,
-       CASE WHEN residence_5y_country = country AND residence_5y_region <> region
-            THEN residence_5y_region END AS origin_region,
-       birth_country <> country AS fb,
-       citizenship <> country AS fc,
-       birth_country <> country AND arrival_year > census_round - 5 AS recent,
-       birth_country = country AND residence_5y_country <> country AS returnee,
-       birth_country = country AND birth_region <> region AS lifetime,
-       CASE WHEN age >= 15 THEN activity END AS activity,
-       age >= 25 AS adult25,
-       age >= 25 AND education >= 5 AS tertiary,
-       coalesce(is_head, FALSE) AS head,
-       household_id IN (SELECT household_id FROM census.members_abroad) AS has_abroad,
-       count(*) AS n, sum(weight) AS w
-FROM census.persons
-GROUP BY ALL
+WITH cells AS (
+    SELECT country, census_round, region, province, profile, count(*) AS n, sum(weight) AS w
+    FROM census.persons
+    GROUP BY ALL
+)
+SELECT country, census_round, region, province,
+       {PROFILE["inter_regional_mover_5y"]} AS inmover, {DECODED}, n, w
+FROM cells
+"""
+MOVERS_SQL = f"""
+WITH cells AS (
+    SELECT country, census_round, origin_region, profile, count(*) AS n, sum(weight) AS w
+    FROM census.persons
+    WHERE origin_region IS NOT NULL
+    GROUP BY ALL
+)
+SELECT country, census_round, origin_region, {DECODED}, n, w
+FROM cells
 """
 
 #: series -> (numerator, denominator or None, scale, unit, by migrant status)
@@ -53,15 +75,18 @@ SERIES = {
 LEVELS = ("country", "region", "province")
 
 
-def census_cube(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The single pass over census.persons."""
-    return con.execute(CUBE_SQL).df()
+def census_cube(con: duckdb.DuckDBPyConnection) -> None:
+    """The pass over census.persons, kept in DuckDB as temp tables `census_cube` and
+    `census_movers`."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE census_cube AS {CUBE_SQL}").fetchall()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE census_movers AS {MOVERS_SQL}").fetchall()
 
 
-def _masks(cube: pd.DataFrame) -> dict[str, pd.Series]:
-    truth = {
-        c: cube[c].fillna(False).astype(bool)
-        for c in (
+#: Which cube rows each measure counts, in SQL over the cube's columns.
+MASKS = {
+    **{
+        flag: f"coalesce({flag}, FALSE)"
+        for flag in (
             "fb",
             "fc",
             "recent",
@@ -72,60 +97,77 @@ def _masks(cube: pd.DataFrame) -> dict[str, pd.Series]:
             "head",
             "has_abroad",
         )
-    }
-    active = cube["activity"].isin(["employed", "unemployed"])
-    return {
-        **truth,
-        "all": pd.Series(True, index=cube.index),
-        "inmover": cube["origin_region"].notna(),
-        "pop15": cube["activity"].notna(),
-        "active": active,
-        "employed": cube["activity"].eq("employed"),
-        "unemployed": cube["activity"].eq("unemployed"),
-        "households": truth["head"],
-        "households_abroad": truth["head"] & truth["has_abroad"],
-    }
+    },
+    "all": "TRUE",
+    "inmover": "inmover",
+    "pop15": "activity IS NOT NULL",
+    "active": "activity IN ('employed', 'unemployed')",
+    "employed": "activity = 'employed'",
+    "unemployed": "activity = 'unemployed'",
+    "households": "coalesce(head, FALSE)",
+    "households_abroad": "coalesce(head AND has_abroad, FALSE)",
+}
+STATUS_SQL = {
+    "_T": "TRUE",
+    "MS_MIGRANT": "coalesce(fb, FALSE)",
+    "MS_NOMIGRANT": "NOT coalesce(fb, FALSE)",
+}
 
 
-def _rollup(cube: pd.DataFrame, columns: list[str], area: str) -> pd.DataFrame:
-    """Sums of `columns` by area (country, region or province, or origin region) with `_T`
-    margins for sex and age group."""
-    parts = []
-    for by_sex in (False, True):
-        for by_age in (False, True):
-            keys = (
-                ["country", "census_round", area]
-                + (["sex"] if by_sex else [])
-                + (["age_group"] if by_age else [])
-            )
-            part = cube.groupby(keys, dropna=True)[columns].sum().reset_index()
-            part = part.rename(columns={area: "ref_area", "age_group": "age"})
-            part["sex"] = part["sex"] if by_sex else "_T"
-            part["age"] = part["age"] if by_age else "_T"
-            parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+def _rollup(
+    con: duckdb.DuckDBPyConnection, table: str, sums: dict[str, str], area: str
+) -> pd.DataFrame:
+    """Sums (name -> SQL aggregate) over the cube by area (country, region, province or origin
+    region) with `_T` margins for sex and age group, in one GROUPING SETS query."""
+    keys = f"country, census_round, {area}"
+    aggregates = ", ".join(f'{sql} AS "{name}"' for name, sql in sums.items())
+    return con.execute(
+        f"""
+        SELECT country, census_round, {area} AS ref_area,
+               CASE WHEN grouping(sex) = 0 THEN sex ELSE '_T' END AS sex,
+               CASE WHEN grouping(age_group) = 0 THEN age_group ELSE '_T' END AS age,
+               {aggregates}
+        FROM {table}
+        WHERE {area} IS NOT NULL
+        GROUP BY GROUPING SETS (({keys}), ({keys}, sex), ({keys}, age_group),
+                                ({keys}, sex, age_group))
+        HAVING NOT (grouping(sex) = 0 AND sex IS NULL)
+           AND NOT (grouping(age_group) = 0 AND age_group IS NULL)
+        """
+    ).df()
+
+
+def _needed_measures() -> list[tuple[str, str]]:
+    """(mask, migrant status) pairs the series divide or add up."""
+    needed = {("all", "_T"), ("households", "_T"), ("households_abroad", "_T")}
+    for numerator, denominator, _, _, by_status in SERIES.values():
+        for status in STATUS if by_status else ("_T",):
+            needed |= {(numerator, status)} | ({(denominator, status)} if denominator else set())
+    return sorted(needed)
 
 
 def census_indicators(
     con: duckdb.DuckDBPyConnection, threshold: int = DEFAULT_THRESHOLD
 ) -> pd.DataFrame:
     """All census indicator cells, long, with disclosure control applied."""
-    cube = census_cube(con)
-    masks = _masks(cube)
-    added = {"country_area": cube["country"]}
-    for name, mask in masks.items():
-        for status, born_abroad in STATUS.items():
-            keep = mask if born_abroad is None else mask & (masks["fb"] == born_abroad)
-            added[f"{name}|{status}|w"] = cube["w"].where(keep, 0.0)
-            added[f"{name}|{status}|n"] = cube["n"].where(keep, 0)
-    columns = [c for c in added if c != "country_area"]
-    cube = pd.concat([cube, pd.DataFrame(added)], axis=1)
+    census_cube(con)
+    measures = {
+        f"{name}|{status}|{total}": (  # CASE: about 4 times faster than FILTER here
+            f"sum(CASE WHEN {MASKS[name]} AND {STATUS_SQL[status]} THEN {total} ELSE 0 END)"
+        )
+        for name, status in _needed_measures()
+        for total in ("w", "n")
+    }
+    # Every measure for each area, sex and age group once; the margins then add those up.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE census_area_cells AS "
+        "SELECT country, census_round, region, province, sex, age_group, "
+        + ", ".join(f'{sql} AS "{name}"' for name, sql in measures.items())
+        + " FROM census_cube GROUP BY ALL"
+    ).fetchall()
+    sums = {name: f'sum("{name}")' for name in measures}
     totals = pd.concat(
-        [
-            _rollup(cube, columns, level if level != "country" else "country_area")
-            for level in LEVELS
-        ],
-        ignore_index=True,
+        [_rollup(con, "census_area_cells", sums, level) for level in LEVELS], ignore_index=True
     )
     frames = []
     for series, (num, den, scale, unit, by_status) in SERIES.items():
@@ -144,8 +186,7 @@ def census_indicators(
                     migrant_status=status,
                 )
             )
-    movers = cube[cube["origin_region"].notna()]
-    out = _rollup(movers, ["w", "n"], "origin_region")
+    out = _rollup(con, "census_movers", {"w": "sum(w)", "n": "sum(n)"}, "origin_region")
     frames.append(
         out[["country", "census_round", "ref_area", "sex", "age"]].assign(
             series="CEN_OUTMIG_5Y",
@@ -187,7 +228,9 @@ def census_indicators(
             migrant_status="_T",
         )
     )
-    frames.append(emigrants(con, cube))
+    frames.append(emigrants(con))
+    for table in ("census_cube", "census_movers", "census_area_cells"):
+        con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
     frame = pd.concat(frames, ignore_index=True)
     frame["counterpart_area"] = frame.get("counterpart_area", "_T")
     frame["counterpart_area"] = frame["counterpart_area"].fillna("_T")
@@ -217,11 +260,12 @@ def census_indicators(
     ]
 
 
-def emigrants(con: duckdb.DuckDBPyConnection, cube: pd.DataFrame) -> pd.DataFrame:
+def emigrants(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Members of households living abroad, by destination, sex and year of departure, weighted
     by the mean person weight of the census (a household's weight in a full count)."""
-    weights = cube.groupby(["country", "census_round"])[["w", "n"]].sum()
-    mean_weight = (weights["w"] / weights["n"]).rename("mean_weight").reset_index()
+    mean_weight = con.execute(
+        "SELECT country, census_round, sum(w) / sum(n) AS mean_weight FROM census_cube GROUP BY ALL"
+    ).df()
     members = (
         con.execute(
             """

@@ -141,3 +141,63 @@ def test_threshold_is_configurable(census):
     loose = census_indicators(con, threshold=1)
     assert strict.suppressed.sum() > loose.suppressed.sum()
     assert pd.api.types.is_bool_dtype(strict.suppressed)
+
+
+#: Each series at one cell, written by hand over the canonical columns (not the stored profile).
+BY_HAND = {
+    ("CEN_RECENT_IMM", "MAR", "_T"): "sum(weight) FILTER (WHERE birth_country <> 'MAR' "
+    "AND arrival_year > 2009)",
+    ("CEN_RETURNEES", "MAR", "_T"): "sum(weight) FILTER (WHERE birth_country = 'MAR' "
+    "AND residence_5y_country <> 'MAR')",
+    ("CEN_LIFETIME_INTERNAL", "MAR", "_T"): "sum(weight) FILTER (WHERE birth_country = 'MAR' "
+    "AND birth_region <> region)",
+    ("CEN_INMIG_5Y", "MA-06", "_T"): "sum(weight) FILTER (WHERE region = 'MA-06' "
+    "AND residence_5y_country = 'MAR' AND residence_5y_region <> 'MA-06')",
+    ("CEN_OUTMIG_5Y", "MA-06", "_T"): "sum(weight) FILTER (WHERE region <> 'MA-06' "
+    "AND residence_5y_country = 'MAR' AND residence_5y_region = 'MA-06')",
+    ("CEN_LFPR", "MAR", "MS_MIGRANT"): "100 * sum(weight) FILTER (WHERE age >= 15 AND "
+    "activity IN ('employed', 'unemployed') AND birth_country <> 'MAR') / sum(weight) FILTER "
+    "(WHERE age >= 15 AND activity IS NOT NULL AND birth_country <> 'MAR')",
+    ("CEN_UNEMP_RATE", "MAR", "MS_NOMIGRANT"): "100 * sum(weight) FILTER (WHERE age >= 15 AND "
+    "activity = 'unemployed' AND birth_country = 'MAR') / sum(weight) FILTER (WHERE age >= 15 "
+    "AND activity IN ('employed', 'unemployed') AND birth_country = 'MAR')",
+    ("CEN_TERTIARY", "MAR", "MS_NOMIGRANT"): "100 * sum(weight) FILTER (WHERE age >= 25 AND "
+    "education >= 5 AND birth_country = 'MAR') / sum(weight) FILTER (WHERE age >= 25 "
+    "AND birth_country = 'MAR')",
+    ("CEN_HH_MEMBER_ABROAD", "MAR", "_T"): "100 * sum(weight) FILTER (WHERE is_head AND "
+    "household_id IN (SELECT household_id FROM census.members_abroad)) "
+    "/ sum(weight) FILTER (WHERE is_head)",
+}
+
+
+@pytest.mark.parametrize("cell", list(BY_HAND), ids=lambda c: "-".join(c))
+def test_indicators_match_a_hand_written_query(census, cell):
+    con, _, _, _ = census
+    cells = census_indicators(con, threshold=1)
+    series, area, status = cell
+    value = cells[
+        (cells.series == series)
+        & (cells.ref_area == area)
+        & (cells.migrant_status == status)
+        & (cells.sex == "_T")
+        & (cells.age == "_T")
+    ].obs_value.item()
+    direct = con.execute(f"SELECT {BY_HAND[cell]} FROM census.persons").fetchall()[0][0]
+    assert direct > 0 and value == pytest.approx(direct)
+
+
+def test_stored_profile_decodes_to_the_canonical_facts(census):
+    con, _, _, _ = census
+    wrong = con.execute(
+        """
+        SELECT count(*) FILTER (WHERE foreign_born IS DISTINCT FROM
+                                      coalesce(birth_country <> country, FALSE)),
+               count(*) FILTER (WHERE age_group IS DISTINCT FROM CASE WHEN age < 15 THEN 'Y_LT15'
+                                      WHEN age < 65 THEN 'Y15T64' ELSE 'Y_GE65' END),
+               count(*) FILTER (WHERE activity_15 IS DISTINCT FROM
+                                      CASE WHEN age >= 15 THEN activity END),
+               count(*) FILTER (WHERE inter_regional_mover_5y <> (origin_region IS NOT NULL))
+        FROM census.persons
+        """
+    ).fetchall()[0]
+    assert wrong == (0, 0, 0, 0)

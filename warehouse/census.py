@@ -17,6 +17,8 @@ from sources.census.codebook import (
     Variable,
 )
 from sources.geography import areas, known_codes
+from warehouse.census_profile import ORIGIN_REGION, profile_sql
+from warehouse.census_profile import decoded as profile_parts
 
 
 @dataclass(frozen=True)
@@ -70,15 +72,42 @@ def _to_parquet(path: Path, chunk: int = 500_000) -> Path:
     return target
 
 
-def _code_tables(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> None:
+def _enum(values) -> str:
+    """An anonymous DuckDB ENUM over `values`: coded text is written to Parquet as a dictionary
+    without materialising a string per row (several times faster than VARCHAR)."""
+    return "ENUM(" + ", ".join(_quote(v) for v in sorted(set(values))) + ")"
+
+
+def _quote(value) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _code_tables(con: duckdb.DuckDBPyConnection) -> None:
     m49 = areas().dropna(subset=["m49"])
     con.register(
         "m49_frame", pd.DataFrame({"src": m49["m49"].astype(int).astype(str), "value": m49["code"]})
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE codes_m49 AS SELECT * FROM m49_frame").fetchall()
-    iso = sorted(known_codes())
-    con.register("iso_frame", pd.DataFrame({"src": iso, "value": iso}))
-    con.execute("CREATE OR REPLACE TEMP TABLE codes_iso3 AS SELECT * FROM iso_frame").fetchall()
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE codes_m49 AS "
+        f"SELECT src, CAST(value AS {_enum(m49['code'])}) AS value FROM m49_frame"
+    ).fetchall()
+    con.unregister("m49_frame")
+
+
+def _code_key(value, numeric: bool) -> str:
+    """A source code as the codebook writes it: 1, 1.0 and '1' are the same numeric code."""
+    if numeric:
+        number = float(value)
+        return str(int(number)) if number.is_integer() else str(number)
+    return str(value)
+
+
+def _known_codes(codebook: Codebook, var: Variable, numeric: bool) -> frozenset[str]:
+    if var.codes == "m49":
+        return frozenset(str(int(m)) for m in areas()["m49"].dropna())
+    if var.codes == "iso3":
+        return known_codes()
+    return frozenset(_code_key(k, numeric) for k in codebook.code_table(var))
 
 
 def _select(
@@ -95,13 +124,15 @@ def _select(
     )
     if missing:
         raise CodebookError(f"{path}: variables missing for codebook {codebook.id}: {missing}")
-    selects, joins, checks = [], [], []
+    selects, joins, coded = [], [], []
     for n, (name, var) in enumerate(block.items()):
         column = f's."{var.variable}"'
         numeric = types[var.variable] != "VARCHAR"
         literal = _literal(numeric)
-        missing_codes = ", ".join(literal(m) for m in var.missing)
-        is_missing = f"{column} IN ({missing_codes})" if var.missing else "FALSE"
+        is_missing = (
+            f"{column} IN ({', '.join(literal(m) for m in var.missing)})" if var.missing else None
+        )
+        text = canonical[name] == "VARCHAR"
         table = codebook.code_table(var)
         if var.codes == "m49":  # about 250 codes: a hash join on the file's own type
             kind = "INTEGER" if numeric else "VARCHAR"
@@ -112,25 +143,21 @@ def _select(
             joins.append(f"LEFT JOIN codes_m49_{kind} c{n} ON c{n}.src = {column}")
             value = f"c{n}.value"
         elif var.codes == "iso3":
-            value = f"CASE WHEN {column} IN (SELECT src FROM codes_iso3) THEN {column} END"
+            value = f"TRY_CAST({column} AS {_enum(known_codes())})"
         elif table is not None:  # a short list: CASE, vectorised, no join
-            branches = " ".join(f"WHEN {literal(k)} THEN '{v}'" for k, v in table.items())
+            kind = _enum(table.values()) if text else canonical[name]
+            branches = " ".join(
+                f"WHEN {literal(k)} THEN CAST({_quote(v)} AS {kind})" for k, v in table.items()
+            )
             value = f"CASE {column} {branches} END"
         else:
-            value = column
+            value = f"CAST({column} AS {canonical[name]})"
         if var.codes is not None:
-            checks.append(
-                (
-                    f"{var.variable} ({name})",
-                    f"CAST({column} AS VARCHAR)",
-                    f"{column} IS NOT NULL AND NOT ({is_missing}) AND ({value}) IS NULL",
-                )
-            )
-        selects.append(
-            f"CAST(CASE WHEN {is_missing} THEN NULL ELSE {value} END AS {canonical[name]}) "
-            f"AS {name}"
-        )
-    _unknown_codes(con, codebook, relation, joins, checks, path)
+            coded.append((name, var, column, is_missing, numeric))
+        if is_missing:
+            value = f"CASE WHEN {is_missing} THEN NULL ELSE {value} END"
+        selects.append(f"{value} AS {name}")
+    _unknown_codes(con, codebook, relation, coded, path)
     return (
         f"SELECT '{codebook.country}' AS country, {codebook.census_round} AS census_round, "
         + ", ".join(selects)
@@ -145,7 +172,7 @@ def _literal(numeric: bool):
     def write(code) -> str:
         if numeric:
             return str(float(code)) if "." in str(code) else str(int(float(code)))
-        return "'" + str(code).replace("'", "''") + "'"
+        return _quote(code)
 
     return write
 
@@ -154,24 +181,34 @@ def _unknown_codes(
     con,
     codebook: Codebook,
     relation: str,
-    joins: list[str],
-    checks: list[tuple[str, str, str]],
+    coded: list[tuple[str, Variable, str, str | None, bool]],
     path: Path,
 ) -> None:
-    """One scan counts, for every coded variable, the rows whose code the codebook lacks."""
-    if not checks:
+    """One scan lists the distinct codes of every coded variable (a few hundred at most); any the
+    codebook lacks are then counted and reported together."""
+    if not coded:
         return
-    columns = ", ".join(
-        f"count(*) FILTER (WHERE {cond}), min({source}) FILTER (WHERE {cond})"
-        for _, source, cond in checks
+    lists = ", ".join(
+        f"list(DISTINCT {column})" + (f" FILTER (WHERE NOT ({is_missing}))" if is_missing else "")
+        for _, _, column, is_missing, _ in coded
     )
-    found = con.execute(f"SELECT {columns} FROM {relation} s {' '.join(joins)}").fetchall()[0]
-    problems = [
-        f"variable {label} has {found[2 * k]:,} row(s) with codes not in codebook "
-        f"{codebook.id}, e.g. {found[2 * k + 1]!r}"
-        for k, (label, _, _) in enumerate(checks)
-        if found[2 * k]
-    ]
+    found = con.execute(f"SELECT {lists} FROM {relation} s").fetchall()[0]
+    problems = []
+    for (name, var, column, _, numeric), values in zip(coded, found, strict=True):
+        known = _known_codes(codebook, var, numeric)
+        unknown = sorted(
+            (v for v in values or [] if v is not None and _code_key(v, numeric) not in known),
+            key=str,
+        )
+        if unknown:
+            listed = ", ".join(_literal(numeric)(v) for v in unknown)
+            rows = con.execute(
+                f"SELECT count(*) FROM {relation} s WHERE {column} IN ({listed})"
+            ).fetchall()[0][0]
+            problems.append(
+                f"variable {var.variable} ({name}) has {rows:,} row(s) with codes not in "
+                f"codebook {codebook.id}, e.g. {_code_key(unknown[0], numeric)!r}"
+            )
     if problems:
         raise CodebookError(f"{path}: " + "; ".join(problems))
 
@@ -184,23 +221,28 @@ def ingest_census(
     census_dir: Path,
 ) -> CensusLoad:
     """Recode and write the census to `census_dir/<table>/country=../census_round=../`."""
-    _code_tables(con, codebook)
+    _code_tables(con)
     counts = {}
+    folder = f"country={codebook.country}/census_round={codebook.census_round}"
+    if members_abroad is None:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE abroad_households (household_id BIGINT)"
+        ).fetchall()
     for table, path, block, canonical in (
-        ("persons", persons, codebook.persons, PERSON_VARIABLES),
         ("members_abroad", members_abroad, codebook.members_abroad, ABROAD_VARIABLES),
+        ("persons", persons, codebook.persons, PERSON_VARIABLES),
     ):
         if path is None:
             continue
         sql = _select(con, codebook, _relation(path), block, canonical, path)
+        if table == "persons":  # derived once here, read by every indicator run
+            sql = (
+                f"SELECT *, {ORIGIN_REGION} AS origin_region, {profile_sql()} AS profile "
+                f"FROM ({sql})"
+            )
         # One census is one partition: write it straight into its hive folder (the partition
         # columns come back from the path when read).
-        target = (
-            census_dir
-            / table
-            / f"country={codebook.country}"
-            / (f"census_round={codebook.census_round}")
-        )
+        target = census_dir / table / folder
         target.mkdir(parents=True, exist_ok=True)
         staging = target / f".{codebook.id}.parquet.tmp"
         counts[table] = con.execute(
@@ -208,6 +250,11 @@ def ingest_census(
             "(FORMAT parquet, COMPRESSION snappy)"
         ).fetchall()[0][0]
         staging.replace(target / f"{codebook.id}.parquet")
+        if table == "members_abroad":
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE abroad_households AS SELECT DISTINCT household_id "
+                f"FROM read_parquet('{target / (codebook.id + '.parquet')}')"
+            ).fetchall()
     expose_census(con, census_dir)
     return CensusLoad(
         codebook.id, counts.get("persons", 0), counts.get("members_abroad", 0), str(census_dir)
@@ -220,8 +267,12 @@ def expose_census(con: duckdb.DuckDBPyConnection, census_dir: Path) -> None:
     for table in ("persons", "members_abroad"):
         files = census_dir / table
         if any(files.glob("**/*.parquet")):
+            decoded = "".join(
+                f", {sql} AS {name}" for name, sql in profile_parts().items() if name != "sex"
+            )
             con.execute(
-                f"CREATE OR REPLACE VIEW census.{table} AS SELECT * FROM "
+                f"CREATE OR REPLACE VIEW census.{table} AS SELECT *"
+                f"{decoded if table == 'persons' else ''} FROM "
                 f"read_parquet('{files}/**/*.parquet', hive_partitioning = true)"
             )
 
