@@ -97,9 +97,10 @@ def compute_indicators(
             SELECT s.*,
                    list_sort(list_transform(s.batch_ids,
                        lambda b: v.labels[list_position(v.ids, b)])) AS source_vintages,
-                   row_number() OVER (
+                   -- sources compete; the series of one source are distinct measures
+                   dense_rank() OVER (
                        PARTITION BY {partition.replace("indicator_id", "s.indicator_id")}
-                       ORDER BY coalesce(r.source_rank, 99), s.series
+                       ORDER BY coalesce(r.source_rank, 99), s.source_ids[1]
                    ) = 1 AS preferred
             FROM staged_indicators s
             CROSS JOIN vintages v

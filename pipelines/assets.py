@@ -20,6 +20,7 @@ from sources.census.codebook import codebooks
 from sources.census.generator import generate_census
 from sources.expectations import CheckOutcome, suite_file, validate_frame, verdict
 from sources.public_files import PUBLIC_FILES, PublicFile
+from warehouse.baselines import build_baselines, requests_in_warehouse
 from warehouse.batches import BatchReport, load_batch
 from warehouse.census import (
     CENSUS_SQL_RULES,
@@ -380,10 +381,43 @@ def indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    key=["marts", "baselines"],
+    group_name="marts",
+    kinds={"duckdb"},
+    deps=[indicators, dg.AssetKey(["core", "projects"])],
+    description="Impact-assessment baselines for every registered request (EMP_BASELINE_REQUESTS) "
+    "and every project with a logframe report: value at the latest period on or before the start "
+    "per indicator and area (or why there is none), a difference-in-differences panel, and the "
+    "logframe's own baselines reconciled with the profile.",
+)
+def baselines_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        requests = requests_in_warehouse(
+            con, Path(warehouse.baseline_requests_dir), {i.id for i in catalogue()}
+        )
+        counts = build_baselines(con, requests)
+        status = con.execute(
+            "SELECT status, count(*) FROM marts.baselines GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        flagged = con.execute(
+            "SELECT count(*) FROM marts.baseline_reconciliation WHERE status <> 'within_tolerance'"
+        ).fetchall()[0][0]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": counts["baselines"],
+            "requests": [r.id for r in requests],
+            "rows": counts,
+            "baseline_status": dict(status),
+            "reconciliation_flagged": flagged,
+        }
+    )
+
+
+@dg.asset(
     key=["snapshots", "profile"],
     group_name="snapshots",
     kinds={"parquet"},
-    deps=[indicators],
+    deps=[indicators, baselines_asset],
     partitions_def=COUNTRIES,
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="An immutable profile snapshot per country: snapshots/<ISO3>/<version>/ with "
@@ -479,6 +513,7 @@ ALL_ASSETS = [
     core_census_indicators,
     core_observations,
     indicators,
+    baselines_asset,
     profile_snapshot,
     validation_report_asset,
 ]

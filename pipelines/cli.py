@@ -194,6 +194,58 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """A project's baseline from the published snapshots alone; nothing is written to them."""
+    from datetime import date
+
+    from indicators.baselines import BaselineRequestError, load_request
+    from warehouse.snapshot_baselines import (
+        BaselineNotFoundError,
+        choose_snapshot,
+        frozen_tables,
+        render,
+        tables_for_request,
+    )
+
+    snapshots_dir = Path(args.snapshots) if args.snapshots else Settings.from_env().snapshots
+    try:
+        request = load_request(Path(args.request)) if args.request else None
+        project = request.id if request else args.project
+        if not project:
+            raise SystemExit("emp baseline: give --project or --request")
+        as_of = date.fromisoformat(args.as_of) if args.as_of else None
+        chosen = choose_snapshot(
+            snapshots_dir,
+            project,
+            version=args.snapshot,
+            as_of=as_of,
+            country=request.country if request else None,
+        )
+        folder = Path(chosen["path"])
+        tables = tables_for_request(folder, request) if request else frozen_tables(folder, project)
+    except (BaselineNotFoundError, BaselineRequestError, ValueError) as err:
+        console.print(f"[red]emp baseline:[/red] {err}")
+        return 2
+    frame = tables[args.table]
+    console.print(
+        f"{project}: {args.table} from snapshot {chosen['country']}/{chosen['version']} "
+        f"(published {chosen['created_at']}), {len(frame)} rows"
+    )
+    if args.table == "baselines" and "status" in frame:
+        counts = frame["status"].value_counts().to_dict()
+        console.print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    data = render(frame, args.format)
+    if args.output:
+        Path(args.output).write_bytes(data)
+        console.print(f"  written to {args.output}")
+    elif args.format == "parquet":
+        console.print("[red]emp baseline:[/red] --format parquet needs --output FILE")
+        return 2
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emp",
@@ -227,6 +279,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--actual", action="append", help="a period with an Actual column; repeatable"
     )
     template.set_defaults(handler=cmd_template)
+    baseline = commands.add_parser(
+        "baseline",
+        help="a project's impact-assessment baseline, from the published snapshots alone",
+    )
+    baseline.add_argument("--project", help="request or project id, e.g. Morocco-32")
+    baseline.add_argument(
+        "--request", help="an ad-hoc request YAML, answered from the snapshot's indicators"
+    )
+    when = baseline.add_mutually_exclusive_group()
+    when.add_argument("--snapshot", help="snapshot version, e.g. 20261122T123514Z")
+    when.add_argument("--as-of", help="the latest snapshot published on or before this date")
+    baseline.add_argument(
+        "--table",
+        choices=("baselines", "panel", "reconciliation"),
+        default="baselines",
+        help="baselines (default), the difference-in-differences panel, or the logframe "
+        "reconciliation",
+    )
+    baseline.add_argument("--format", choices=("csv", "parquet", "json"), default="csv")
+    baseline.add_argument("--output", help="file to write (default: standard output)")
+    baseline.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
+    baseline.set_defaults(handler=cmd_baseline)
     return parser
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource
 
+from indicators.baselines import REQUESTS_DIR
 from sources.specs import SPECS_DIR, SourceSpec, bundled_specs
 from warehouse.db import connect
 from warehouse.settings import Settings
@@ -24,6 +25,7 @@ class WarehouseResource(ConfigurableResource):
     national_data_dir: str
     inbox_dir: str
     specs_dir: str = str(SPECS_DIR)
+    baseline_requests_dir: str = str(REQUESTS_DIR)  # registered baseline requests (YAML)
     census_persons: int = 20_000  # size of each synthetic sample census (EMP_CENSUS_PERSONS)
     sdc_threshold: int = 10  # smallest publishable census cell (EMP_SDC_THRESHOLD)
     lock_wait_seconds: float = 120.0
@@ -37,6 +39,7 @@ class WarehouseResource(ConfigurableResource):
             national_data_dir=str(settings.national_data),
             inbox_dir=str(settings.inbox),
             specs_dir=str(settings.specs),
+            baseline_requests_dir=str(settings.baseline_requests),
             census_persons=settings.census_persons,
             sdc_threshold=settings.sdc_threshold,
             lock_wait_seconds=settings.lock_wait_seconds,

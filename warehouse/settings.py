@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indicators.baselines import REQUESTS_DIR
 from sources.public_files import BUNDLED_DATA_DIR
 from sources.samples import NATIONAL_DATA_DIR
 from sources.specs import SPECS_DIR
@@ -29,6 +30,7 @@ class Settings:
     public_data: Path | None = None
     national_data: Path | None = None
     specs: Path | None = None
+    baseline_requests: Path | None = None
     inbox: Path | None = None
     countries: tuple[str, ...] = ()
     census_persons: int = 20_000
@@ -56,6 +58,7 @@ class Settings:
             public_data=_path("EMP_PUBLIC_DATA", BUNDLED_DATA_DIR),
             national_data=_path("EMP_NATIONAL_DATA", NATIONAL_DATA_DIR),
             specs=_path("EMP_SPECS", SPECS_DIR),
+            baseline_requests=_path("EMP_BASELINE_REQUESTS", REQUESTS_DIR),
             inbox=_path("EMP_INBOX", home / "inbox"),
             countries=tuple(c.strip().upper() for c in countries.split(",") if c.strip()),
             lock_wait_seconds=float(os.environ.get("EMP_LOCK_WAIT", "120")),

@@ -19,12 +19,21 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sources.geography import profile_areas
+from warehouse.baselines import country_tables
 from warehouse.schema import INDICATOR_KEY
 
 INDICATORS_FILE = "indicators.parquet"
+#: Baseline tables frozen with the indicators that produced them.
+BASELINE_FILES = {
+    "baselines": "baselines.parquet",
+    "panel": "baseline_panel.parquet",
+    "reconciliation": "baseline_reconciliation.parquet",
+    "requests": "baseline_requests.parquet",
+}
 MANIFEST_FILE = "manifest.json"
 
 
@@ -97,6 +106,16 @@ def publish_snapshot(
             params={"areas": areas},
         ).to_arrow_table()
         pq.write_table(table, staging / INDICATORS_FILE, compression="zstd")
+        files = [INDICATORS_FILE]
+        for key, frame in country_tables(con, country).items():
+            name = BASELINE_FILES[key]
+            frame = frame.assign(snapshot_version=version)
+            pq.write_table(
+                pa.Table.from_pandas(frame, preserve_index=False),
+                staging / name,
+                compression="zstd",
+            )
+            files.append(name)
         batch_ids = sorted({b for ids in table.column("batch_ids").to_pylist() for b in ids})
         counts = con.execute(
             "SELECT indicator_id, count(*) FROM marts.indicators "
@@ -109,16 +128,20 @@ def publish_snapshot(
             "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "code_version": code_version(),
             "inputs": inputs_of(con, batch_ids),
-            "row_counts": {INDICATORS_FILE: table.num_rows, "by_indicator": dict(counts)},
+            "row_counts": {
+                **{name: pq.read_metadata(staging / name).num_rows for name in files},
+                "by_indicator": dict(counts),
+            },
             "files": [
                 {
-                    "name": INDICATORS_FILE,
-                    "sha256": _sha256(staging / INDICATORS_FILE),
-                    "bytes": (staging / INDICATORS_FILE).stat().st_size,
+                    "name": name,
+                    "sha256": _sha256(staging / name),
+                    "bytes": (staging / name).stat().st_size,
                 }
+                for name in files
             ],
             "validation": validation,
-            "content": "aggregate indicators only; no microdata or personal data",
+            "content": "aggregate indicators and baselines only; no microdata or personal data",
         }
         (staging / MANIFEST_FILE).write_text(
             json.dumps(manifest, indent=2, default=str), encoding="utf-8"

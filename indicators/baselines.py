@@ -1,0 +1,579 @@
+"""Impact-assessment baselines: for a project or policy, the value of each requested indicator in
+each intervention and comparison area at the latest period on or before the start date (within a
+window), a difference-in-differences panel, and the logframe's own baselines beside the profile's.
+
+Everything here works on an indicator table shaped like `marts.indicators` (or a snapshot's
+`indicators.parquet`), so a baseline can be rebuilt from a published snapshot alone.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+from itertools import product
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sources.geography import admin_area_on, admin_areas
+
+REQUESTS_DIR = Path(__file__).resolve().parents[1] / "sources" / "baselines"
+DEFAULT_WINDOW_YEARS = 5
+DEFAULT_TOLERANCE_PCT = 5.0
+
+#: Area levels that count as the same tier when comparison areas are "every other area".
+TIERS = {
+    "country": "national",
+    "region": "first",
+    "development_region": "first",
+    "province": "second",
+    "prefecture": "second",
+    "district": "second",
+    "city": "second",
+    "autonomous_territorial_unit": "second",
+    "territorial_unit": "second",
+}
+
+BASELINE_COLUMNS = [
+    "request_id",
+    "project",
+    "indicator_id",
+    "series",
+    "ref_area",
+    "area_name",
+    "area_level",
+    "role",
+    "sex",
+    "age",
+    "migrant_status",
+    "counterpart_area",
+    "breakdown",
+    "start_date",
+    "window_from",
+    "status",
+    "time_period",
+    "obs_value",
+    "unit_measure",
+    "source_ids",
+    "source_vintages",
+    "basis",
+    "quality_flag",
+    "disclosure_flag",
+    "reason",
+]
+PANEL_COLUMNS = [
+    "request_id",
+    "indicator_id",
+    "series",
+    "ref_area",
+    "role",
+    "treated",
+    "sex",
+    "age",
+    "migrant_status",
+    "time_period",
+    "period_end",
+    "post",
+    "obs_value",
+    "quality_flag",
+]
+RECONCILIATION_COLUMNS = [
+    "request_id",
+    "project",
+    "logframe_indicator",
+    "indicator_id",
+    "series",
+    "ref_area",
+    "sex",
+    "logframe_date",
+    "logframe_value",
+    "profile_period",
+    "profile_value",
+    "difference",
+    "difference_pct",
+    "tolerance_pct",
+    "status",
+    "reason",
+]
+
+
+#: Logframe units -> SDMX unit codes, to compare a logframe baseline with the same series.
+LOGFRAME_UNITS = {"USD": "USD", "persons": "PS", "%": "PT", "households": "HH"}
+
+
+class BaselineRequestError(ValueError):
+    """A baseline request is malformed or names unknown indicators or areas."""
+
+
+class IndicatorChoice(BaseModel):
+    """One requested indicator; each dimension lists the codes wanted (`_T` = total)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    series: list[str] | None = None  # every series of the indicator when omitted
+    sex: list[str] = ["_T"]
+    age: list[str] = ["_T"]
+    migrant_status: list[str] = ["_T"]
+    counterpart_area: list[str] = ["_T"]
+    breakdown: list[str] = ["_T"]
+    logframe_indicator: str | None = None  # the logframe row reporting its own baseline
+
+
+class BaselineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    project: str | None = None  # a JMDI registry code
+    policy: str | None = None
+    title: str = ""
+    country: str = Field(pattern=r"^[A-Z]{3}$")
+    indicators: list[IndicatorChoice]
+    intervention_areas: list[str] = Field(min_length=1)
+    comparison_areas: list[str] | Literal["same_level"] = "same_level"
+    start: date
+    window_years: int = Field(DEFAULT_WINDOW_YEARS, ge=0, le=50)
+    tolerance_pct: float = Field(DEFAULT_TOLERANCE_PCT, ge=0)
+    logframe_baselines: list[dict] = Field(default_factory=list)  # filled from a logframe
+    origin: str = "request file"
+    note: str = ""
+
+    @field_validator("indicators", mode="before")
+    @classmethod
+    def _plain_ids(cls, value):
+        return [{"id": v} if isinstance(v, str) else v for v in value or []]
+
+    @property
+    def window_from(self) -> date:
+        try:
+            return self.start.replace(year=self.start.year - self.window_years)
+        except ValueError:  # 29 February
+            return self.start.replace(year=self.start.year - self.window_years, day=28)
+
+
+def load_request(path: Path, known_indicators: set[str] | None = None) -> BaselineRequest:
+    """Read and check one request YAML; every problem is listed with its place."""
+    try:
+        request = BaselineRequest.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except ValidationError as err:
+        lines = [
+            f"  {'.'.join(map(str, e['loc'])) or '(request)'}: {e['msg']}" for e in err.errors()
+        ]
+        raise BaselineRequestError(f"{path}:\n" + "\n".join(lines)) from None
+    except yaml.YAMLError as err:
+        raise BaselineRequestError(f"{path}: not valid YAML: {err}") from None
+    problems = request_problems(request, known_indicators)
+    if problems:
+        raise BaselineRequestError(f"{path}:\n" + "\n".join(f"  {p}" for p in problems))
+    return request
+
+
+def request_problems(request: BaselineRequest, known_indicators: set[str] | None) -> list[str]:
+    problems = []
+    if known_indicators is not None:
+        problems += [
+            f"indicators: {c.id!r} is not in the catalogue"
+            for c in request.indicators
+            if c.id not in known_indicators
+        ]
+    listed = request.intervention_areas + (
+        request.comparison_areas if isinstance(request.comparison_areas, list) else []
+    )
+    for code in listed:
+        if code != request.country and admin_area_on(code, request.start) is None:
+            problems.append(
+                f"areas: {code!r} is not a {request.country} area in use on {request.start}"
+            )
+    return problems
+
+
+def registered_requests(
+    folder: Path = REQUESTS_DIR, known_indicators: set[str] | None = None
+) -> list[BaselineRequest]:
+    """Every request YAML in `folder` (ids must be unique)."""
+    requests = [load_request(p, known_indicators) for p in sorted(Path(folder).glob("*.yaml"))]
+    seen: dict[str, int] = {}
+    for r in requests:
+        seen[r.id] = seen.get(r.id, 0) + 1
+    doubled = sorted(i for i, n in seen.items() if n > 1)
+    if doubled:
+        raise BaselineRequestError(f"{folder}: request ids used twice: {doubled}")
+    return requests
+
+
+def requests_from_logframes(
+    project_indicators: pd.DataFrame,
+    project_values: pd.DataFrame,
+    project_areas: pd.DataFrame,
+    projects: pd.DataFrame,
+) -> list[BaselineRequest]:
+    """One request per project with a logframe report: its catalogue-linked indicators, its areas
+    (today's codes), and its baseline date as the start."""
+    found = []
+    for code, rows in project_indicators.groupby("project_code"):
+        values = project_values[
+            (project_values["project_code"] == code) & (project_values["value_kind"] == "baseline")
+        ]
+        dates = pd.to_datetime(values["value_date"]).dropna()
+        if dates.empty:
+            continue
+        start = dates.max().date()
+        country = projects.loc[projects["project_code"] == code, "country"]
+        if country.empty:
+            continue
+        areas = project_areas[project_areas["project_code"] == code]
+        current = sorted({c for codes in areas["current_codes"] for c in codes})
+        linked = rows[rows["linked_to_catalogue"].fillna(False).astype(bool)]
+        choices, logframe = [], []
+        for rec in linked.to_dict(orient="records"):
+            choices.append(
+                IndicatorChoice(
+                    id=rec["emp_indicator_id"],
+                    sex=[rec["sex"] or "_T"],
+                    logframe_indicator=rec["indicator_code"],
+                )
+            )
+            base = values[
+                (values["indicator_code"] == rec["indicator_code"]) & (values["sex"] == rec["sex"])
+            ]
+            for b in base.to_dict(orient="records"):
+                logframe.append(
+                    {
+                        "indicator_code": rec["indicator_code"],
+                        "indicator_id": rec["emp_indicator_id"],
+                        "sex": rec["sex"] or "_T",
+                        "value_date": pd.Timestamp(b["value_date"]).date().isoformat(),
+                        "value": b["value"],
+                        "unit": rec["unit"],
+                        "reporting_period": b["reporting_period"],
+                    }
+                )
+        found.append(
+            BaselineRequest(
+                id=code,
+                project=code,
+                title=f"Baseline from the {code} logframe report",
+                country=country.iloc[0],
+                indicators=choices,
+                intervention_areas=current or [country.iloc[0]],
+                start=start,
+                logframe_baselines=logframe,
+                origin="logframe report",
+            )
+        )
+    return found
+
+
+def with_logframe(request: BaselineRequest, derived: dict[str, BaselineRequest]) -> BaselineRequest:
+    """A registered project request gains its logframe's own baselines for reconciliation, and
+    any logframe-linked indicator it did not list."""
+    logframe = derived.get(request.project or "")
+    if logframe is None:
+        return request
+    listed = {c.id for c in request.indicators}
+    extra = [c for c in logframe.indicators if c.id not in listed]
+    return request.model_copy(
+        update={
+            "indicators": [*request.indicators, *extra],
+            "logframe_baselines": logframe.logframe_baselines,
+        }
+    )
+
+
+def all_requests(registered: list[BaselineRequest], derived: list[BaselineRequest]):
+    """Registered requests (with their logframe's baselines) plus one derived request for each
+    project that has a logframe report but no registered request."""
+    by_project = {r.project: r for r in derived}
+    covered = {r.project for r in registered if r.project} | {r.id for r in registered}
+    return [with_logframe(r, by_project) for r in registered] + [
+        r for r in derived if r.project not in covered
+    ]
+
+
+_PERIOD = re.compile(r"^(?P<y>\d{4})(?:-(?:Q(?P<q>[1-4])|S(?P<s>[12])|(?P<m>\d{2})))?$")
+
+
+def period_end(period: str) -> date | None:
+    """The last day a period covers: 2019 -> 2019-12-31, 2019-Q2 -> 2019-06-30."""
+    match = _PERIOD.match(str(period))
+    if not match:
+        return None
+    year = int(match["y"])
+    month = (
+        int(match["q"]) * 3
+        if match["q"]
+        else int(match["s"]) * 6
+        if match["s"]
+        else int(match["m"])
+        if match["m"]
+        else 12
+    )
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def request_areas(request: BaselineRequest) -> pd.DataFrame:
+    """ref_area, area_name, area_level, role for the request: intervention, comparison, and the
+    country itself (`national`) when it is not an intervention area."""
+    table = admin_areas()
+    rows = []
+
+    def describe(code: str) -> tuple[str, str]:
+        if code == request.country:
+            return request.country, "country"
+        area = admin_area_on(code, request.start)
+        return (area["name"], area["level"]) if area else (code, "unknown")
+
+    for code in request.intervention_areas:
+        rows.append((code, *describe(code), "intervention"))
+    if isinstance(request.comparison_areas, list):
+        comparison = request.comparison_areas
+    else:
+        tiers = {TIERS.get(describe(c)[1]) for c in request.intervention_areas}
+        valid = table[
+            (table["country"] == request.country)
+            & table["valid_from"].map(lambda d: d is None or pd.isna(d) or d <= request.start)
+            & table["valid_to"].map(lambda d: d is None or pd.isna(d) or request.start <= d)
+        ]
+        comparison = sorted(
+            c
+            for c, level in zip(valid["code"], valid["level"], strict=True)
+            if TIERS.get(level) in tiers and c not in request.intervention_areas
+        )
+    rows += [(code, *describe(code), "comparison") for code in comparison]
+    if request.country not in request.intervention_areas:
+        rows.append((request.country, *describe(request.country), "national"))
+    return pd.DataFrame(rows, columns=["ref_area", "area_name", "area_level", "role"])
+
+
+def _choice_rows(indicators: pd.DataFrame, choice: IndicatorChoice) -> pd.DataFrame:
+    rows = indicators[indicators["indicator_id"] == choice.id]
+    if "preferred" in rows:
+        rows = rows[rows["preferred"].fillna(True).astype(bool)]
+    for dimension in ("sex", "age", "migrant_status", "counterpart_area", "breakdown"):
+        rows = rows[rows[dimension].isin(getattr(choice, dimension))]
+    if choice.series:
+        rows = rows[rows["series"].isin(choice.series)]
+    return rows
+
+
+def _series_of(
+    indicators: pd.DataFrame, choice: IndicatorChoice, areas: list[str] | None = None
+) -> list[str]:
+    """The series asked, or every series the indicator has in the request's areas."""
+    if choice.series:
+        return list(choice.series)
+    rows = indicators[indicators["indicator_id"] == choice.id]
+    local = rows[rows["ref_area"].isin(areas)] if areas else rows
+    found = sorted(set(local["series"])) or sorted(set(rows["series"]))
+    return found or [choice.id]
+
+
+def _disclosure(quality_flag) -> str:
+    return "suppressed" if quality_flag == "C" else "none"
+
+
+def baselines(indicators: pd.DataFrame, request: BaselineRequest) -> pd.DataFrame:
+    """One row per indicator, series, area and breakdown asked: the value at the latest period on
+    or before the start within the window, or an explicit `no_value` row saying why."""
+    areas = request_areas(request)
+    window_from = request.window_from
+    frame = indicators.assign(period_end=indicators["time_period"].map(period_end))
+    out = []
+    base = {
+        "request_id": request.id,
+        "project": request.project or request.policy,
+        "start_date": request.start,
+        "window_from": window_from,
+    }
+    if not request.indicators:
+        out.append(
+            {
+                **base,
+                "status": "no_value",
+                "reason": "the request names no indicator (no logframe indicator is linked to "
+                "a catalogue indicator)",
+            }
+        )
+    keys = ["series", "ref_area", "sex", "age", "migrant_status", "counterpart_area", "breakdown"]
+    empty = frame.iloc[0:0]
+    for choice in request.indicators:
+        rows = _choice_rows(frame, choice)
+        cells = {key: group for key, group in rows.groupby(keys, sort=False)}
+        known_anywhere = (frame["indicator_id"] == choice.id).any()
+        for series, area, sex, age, status, counterpart, breakdown in product(
+            _series_of(frame, choice, list(areas["ref_area"])),
+            areas.to_dict(orient="records"),
+            choice.sex,
+            choice.age,
+            choice.migrant_status,
+            choice.counterpart_area,
+            choice.breakdown,
+        ):
+            cell = {
+                **base,
+                "indicator_id": choice.id,
+                "series": series,
+                **area,
+                "sex": sex,
+                "age": age,
+                "migrant_status": status,
+                "counterpart_area": counterpart,
+                "breakdown": breakdown,
+            }
+            key = (series, area["ref_area"], sex, age, status, counterpart, breakdown)
+            out.append(_pick(cell, cells.get(key, empty), request, known_anywhere, frame))
+    result = pd.DataFrame(out)
+    for column in BASELINE_COLUMNS:
+        if column not in result:
+            result[column] = None
+    return result[BASELINE_COLUMNS]
+
+
+def _pick(
+    cell: dict,
+    candidates: pd.DataFrame,
+    request: BaselineRequest,
+    known_anywhere: bool,
+    frame: pd.DataFrame,
+) -> dict:
+    """The baseline value of one cell, or the reason there is none."""
+    if not known_anywhere:
+        return {
+            **cell,
+            "status": "no_value",
+            "reason": "the profile has no value for this indicator in any area or period",
+        }
+    if candidates.empty:
+        levels = frame.loc[frame["indicator_id"] == cell["indicator_id"], "ref_area"]
+        national_only = levels.str.len().eq(3).all()
+        why = (
+            "the indicator is published at national level only"
+            if national_only and cell["area_level"] != "country"
+            else "the profile has no value for this area and breakdown in any period"
+        )
+        return {**cell, "status": "no_value", "reason": why}
+    dated = candidates.dropna(subset=["period_end"])
+    before = dated[dated["period_end"] <= request.start].sort_values("period_end")
+    if before.empty:
+        first = dated["time_period"].min() if not dated.empty else None
+        return {
+            **cell,
+            "status": "no_value",
+            "reason": f"no value on or before the start {request.start}; the earliest is {first}",
+        }
+    latest = before.iloc[-1]
+    if latest["period_end"] < request.window_from:
+        return {
+            **cell,
+            "status": "no_value",
+            "time_period": latest["time_period"],
+            "reason": f"the latest value before the start ({latest['time_period']}) is older "
+            f"than the {request.window_years}-year window (from {request.window_from})",
+        }
+    suppressed = latest["quality_flag"] == "C"
+    return {
+        **cell,
+        "status": "suppressed" if suppressed else "value",
+        "time_period": latest["time_period"],
+        "obs_value": None if suppressed else latest["obs_value"],
+        "unit_measure": latest["unit_measure"],
+        "source_ids": list(latest["source_ids"]),
+        "source_vintages": list(latest["source_vintages"]),
+        "basis": latest["basis"],
+        "quality_flag": latest["quality_flag"],
+        "disclosure_flag": _disclosure(latest["quality_flag"]),
+        "reason": "cell suppressed by disclosure control (too few census records)"
+        if suppressed
+        else None,
+    }
+
+
+def did_panel(indicators: pd.DataFrame, request: BaselineRequest) -> pd.DataFrame:
+    """Every period of every requested indicator in the intervention and comparison areas, with
+    the treated and post-start flags a difference-in-differences model needs."""
+    areas = request_areas(request)
+    areas = areas[areas["role"] != "national"]
+    parts = []
+    for choice in request.indicators:
+        rows = _choice_rows(indicators, choice).merge(
+            areas[["ref_area", "role"]], on="ref_area", how="inner"
+        )
+        parts.append(rows)
+    if not parts:
+        return pd.DataFrame(columns=PANEL_COLUMNS)
+    panel = pd.concat(parts, ignore_index=True)
+    panel["request_id"] = request.id
+    panel["treated"] = panel["role"].eq("intervention")
+    panel["period_end"] = panel["time_period"].map(period_end)
+    panel["post"] = panel["period_end"].map(lambda d: d is not None and d > request.start)
+    return (
+        panel[PANEL_COLUMNS]
+        .sort_values(["indicator_id", "series", "ref_area", "sex", "age", "time_period"])
+        .reset_index(drop=True)
+    )
+
+
+def reconcile(indicators: pd.DataFrame, request: BaselineRequest) -> pd.DataFrame:
+    """The logframe's own baselines beside the profile's value for the same indicator, national
+    level, at the latest period on or before the logframe's baseline date (same window)."""
+    rows = []
+    frame = indicators.assign(period_end=indicators["time_period"].map(period_end))
+    for lf in request.logframe_baselines:
+        choice = IndicatorChoice(id=lf["indicator_id"], sex=[lf["sex"]])
+        as_of = date.fromisoformat(lf["value_date"])
+        window = request.model_copy(update={"start": as_of})
+        candidates = _choice_rows(frame, choice)
+        candidates = candidates[candidates["ref_area"] == request.country]
+        unit = LOGFRAME_UNITS.get(str(lf.get("unit", "")).strip())
+        same_unit = candidates[candidates["unit_measure"] == unit]
+        found = []
+        for series in sorted(set(same_unit["series"])) or _series_of(frame, choice):
+            cell = _pick(
+                {"indicator_id": choice.id, "area_level": "country"},
+                candidates[candidates["series"] == series],
+                window,
+                (frame["indicator_id"] == choice.id).any(),
+                frame,
+            )
+            record = {
+                "request_id": request.id,
+                "project": request.project,
+                "logframe_indicator": lf["indicator_code"],
+                "indicator_id": choice.id,
+                "series": series,
+                "ref_area": request.country,
+                "sex": lf["sex"],
+                "logframe_date": as_of,
+                "logframe_value": lf["value"],
+                "profile_period": cell.get("time_period"),
+                "tolerance_pct": request.tolerance_pct,
+            }
+            if cell["status"] != "value":
+                record |= {"status": "no_profile_value", "reason": cell["reason"]}
+            else:
+                profile = float(cell["obs_value"])
+                difference = float(lf["value"]) - profile
+                pct = difference / profile * 100 if profile else None
+                beyond = pct is None or abs(pct) > request.tolerance_pct
+                record |= {
+                    "profile_value": profile,
+                    "difference": difference,
+                    "difference_pct": pct,
+                    "status": "beyond_tolerance" if beyond else "within_tolerance",
+                    "reason": (
+                        f"logframe differs from the profile by {pct:+.1f} % "
+                        f"(tolerance {request.tolerance_pct:g} %)"
+                        if beyond and pct is not None
+                        else None
+                    ),
+                }
+            found.append(record)
+        # a series without a value says so only when no series of the same unit has one
+        valued = [r for r in found if r["status"] != "no_profile_value"]
+        rows += valued or found[:1]
+    result = pd.DataFrame(rows, columns=RECONCILIATION_COLUMNS)
+    return result
