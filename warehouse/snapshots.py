@@ -22,11 +22,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from indicators.catalogue import catalogue
 from sources.geography import profile_areas
 from warehouse.baselines import country_tables
+from warehouse.exports import write_exports
 from warehouse.schema import INDICATOR_KEY
 
 INDICATORS_FILE = "indicators.parquet"
+EXPORTS_DIR = "exports"  # open-sdg/ and sdmx/, see warehouse/exports.py
 #: Baseline tables frozen with the indicators that produced them.
 BASELINE_FILES = {
     "baselines": "baselines.parquet",
@@ -122,6 +125,14 @@ def publish_snapshot(
             "WHERE list_contains(?, ref_area) GROUP BY 1 ORDER BY 1",
             [areas],
         ).fetchall()
+        exported = write_exports(
+            table.to_pandas(),
+            catalogue(),
+            country,
+            {"version": version, "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            staging / EXPORTS_DIR,
+        )
+        files += [str(p.relative_to(staging)) for p in exported]
         manifest = {
             "profile": country,
             "version": version,
@@ -129,7 +140,11 @@ def publish_snapshot(
             "code_version": code_version(),
             "inputs": inputs_of(con, batch_ids),
             "row_counts": {
-                **{name: pq.read_metadata(staging / name).num_rows for name in files},
+                **{
+                    name: pq.read_metadata(staging / name).num_rows
+                    for name in files
+                    if name.endswith(".parquet")
+                },
                 "by_indicator": dict(counts),
             },
             "files": [
@@ -146,8 +161,9 @@ def publish_snapshot(
         (staging / MANIFEST_FILE).write_text(
             json.dumps(manifest, indent=2, default=str), encoding="utf-8"
         )
-        for path in staging.iterdir():
-            path.chmod(0o444)
+        for path in staging.rglob("*"):
+            if path.is_file():
+                path.chmod(0o444)
         if final.exists():
             raise SnapshotExistsError(f"snapshot {final} exists; versions are never overwritten")
         os.rename(staging, final)

@@ -1,0 +1,255 @@
+"""Standard exports of a snapshot: Open SDG CSV (+ metadata YAML) per indicator, and SDMX-CSV.
+
+Open SDG (https://open-sdg.org) reads one CSV per indicator: `Year` first, `Value` last, one
+column per disaggregation in between, left blank on the headline (total) rows. SDMX-CSV puts the
+dataflow first, then one column per dimension, the observation value and its attributes. SDG
+series use the global SDG data structure's dimension names (M49 `REF_AREA`, `_T` totals, migrant
+status in `COMPOSITE_BREAKDOWN`); the other indicators use the same names under a national
+dataflow, with their national series codes and ISO 3166-2 codes for sub-national areas.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from indicators.catalogue import Indicator
+from sources.geography import admin_areas, areas
+
+SDG_DATAFLOW = "IAEG-SDGs:DF_SDG_GLH(1.0)"
+NATIONAL_AGENCY = "EMP"
+SDG_DIMENSIONS = (
+    "FREQ",
+    "REPORTING_TYPE",
+    "SERIES",
+    "REF_AREA",
+    "SEX",
+    "AGE",
+    "URBANISATION",
+    "INCOME_WEALTH_QUANTILE",
+    "EDUCATION_LEV",
+    "OCCUPATION",
+    "CUST_BREAKDOWN",
+    "COMPOSITE_BREAKDOWN",
+    "DISABILITY_STATUS",
+    "ACTIVITY",
+    "PRODUCT",
+    "TIME_PERIOD",
+)
+#: National dataflow: the SDG names where they apply, plus the counterpart area and breakdown.
+NATIONAL_DIMENSIONS = (
+    "FREQ",
+    "REPORTING_TYPE",
+    "SERIES",
+    "REF_AREA",
+    "COUNTERPART_AREA",
+    "SEX",
+    "AGE",
+    "COMPOSITE_BREAKDOWN",
+    "CUST_BREAKDOWN",
+    "TIME_PERIOD",
+)
+ATTRIBUTES = ("OBS_VALUE", "UNIT_MEASURE", "UNIT_MULT", "OBS_STATUS", "SOURCE_DETAIL")
+
+SEX_LABELS = {"F": "Female", "M": "Male"}
+AGE_LABELS = {"Y_LT15": "Under 15", "Y15T64": "15-64", "Y_GE65": "65 and over"}
+STATUS_LABELS = {"MS_MIGRANT": "Migrant", "MS_NOMIGRANT": "Non-migrant"}
+_YEAR = re.compile(r"^\d{4}$")
+_QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+def frequency(period: str) -> str | None:
+    """SDMX FREQ of a period: A, Q or M (None when it is none of them)."""
+    if _YEAR.match(period):
+        return "A"
+    if _QUARTER.match(period):
+        return "Q"
+    if _MONTH.match(period):
+        return "M"
+    return None
+
+
+def open_sdg_id(indicator: Indicator) -> str:
+    """`10-7-4` for an SDG indicator, `emp-imm-stock` for a national one."""
+    if indicator.sdg_indicator:
+        return indicator.sdg_indicator.replace(".", "-")
+    return "emp-" + indicator.id.lower().replace("_", "-")
+
+
+def _names() -> dict[str, str]:
+    names = dict(zip(areas()["code"], areas()["name"], strict=True))
+    admin = admin_areas().sort_values("valid_to", na_position="last")
+    names.update(dict(zip(admin["code"], admin["name"], strict=True)))
+    return names
+
+
+def open_sdg_frame(rows: pd.DataFrame, country: str, names: dict[str, str]) -> pd.DataFrame:
+    """One indicator's yearly, published values in Open SDG's layout."""
+    yearly = rows["time_period"].map(lambda p: frequency(p) == "A").astype(bool)
+    rows = rows[yearly & rows["obs_value"].notna()]
+    if "preferred" in rows:
+        rows = rows[rows["preferred"].fillna(True).astype(bool)]
+
+    def label(column: str, mapping=None):
+        values = rows[column]
+        return values.map(lambda v: "" if v in ("_T", None) else (mapping or {}).get(v, v))
+
+    frame = pd.DataFrame(
+        {
+            "Year": rows["time_period"].astype(int),
+            "Series": rows["series"] if rows["series"].nunique() > 1 else "",
+            "Units": rows["unit_measure"] if rows["unit_measure"].nunique() > 1 else "",
+            "Geographic area": rows["ref_area"].map(
+                lambda a: "" if a == country else names.get(a, a)
+            ),
+            "Counterpart area": label("counterpart_area", names),
+            "Sex": label("sex", SEX_LABELS),
+            "Age": label("age", AGE_LABELS),
+            "Migratory status": label("migrant_status", STATUS_LABELS),
+            "Breakdown": label("breakdown"),
+            "Value": rows["obs_value"].round(6),
+        }
+    )
+    used = [c for c in frame.columns[1:-1] if frame[c].astype(str).ne("").any()]
+    frame = frame[["Year", *used, "Value"]]
+    return frame.sort_values(["Year", *used]).reset_index(drop=True)
+
+
+def open_sdg_meta(indicator: Indicator, country: str, manifest: dict, years: list[int]) -> dict:
+    return {
+        "indicator_number": indicator.sdg_indicator or open_sdg_id(indicator),
+        "indicator_name": indicator.name,
+        "indicator_definition": " ".join(indicator.definition.split()),
+        "computation_calculations": indicator.formula,
+        "computation_units": indicator.unit,
+        "reporting_status": "complete" if years else "notstarted",
+        "data_non_statistical": False,
+        "graph_type": "line",
+        "graph_title": indicator.name,
+        "national_geographical_coverage": country,
+        "un_designated_tier": None,
+        "source_active_1": True,
+        "source_organisation_1": ", ".join(indicator.sources),
+        "data_last_updated": manifest["created_at"][:10],
+        "emp_catalogue_id": indicator.id,
+        "emp_part": indicator.part,
+        "emp_module": indicator.module,
+        "emp_snapshot_version": manifest["version"],
+        "emp_years": f"{min(years)}-{max(years)}" if years else None,
+    }
+
+
+def write_open_sdg(
+    indicators: pd.DataFrame,
+    catalogue: tuple[Indicator, ...],
+    country: str,
+    manifest: dict,
+    folder: Path,
+) -> list[Path]:
+    """`data/indicator_<id>.csv` and `meta/<id>.yml` for every catalogue indicator."""
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    (folder / "meta").mkdir(parents=True, exist_ok=True)
+    names = _names()
+    written = []
+    for indicator in catalogue:
+        frame = open_sdg_frame(
+            indicators[indicators["indicator_id"] == indicator.id], country, names
+        )
+        key = open_sdg_id(indicator)
+        data = folder / "data" / f"indicator_{key}.csv"
+        frame.to_csv(data, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        meta = folder / "meta" / f"{key}.yml"
+        years = sorted(set(frame["Year"].astype(int)))
+        meta.write_text(
+            yaml.safe_dump(
+                open_sdg_meta(indicator, country, manifest, years),
+                sort_keys=False,
+                allow_unicode=True,
+            ),
+            encoding="utf-8",
+        )
+        written += [data, meta]
+    return written
+
+
+def sdmx_frame(
+    indicators: pd.DataFrame, catalogue: tuple[Indicator, ...], sdg: bool
+) -> pd.DataFrame:
+    """SDG series (`sdg=True`) under the SDG dataflow, or the other series under the national
+    one, as SDMX-CSV rows."""
+    by_id = {i.id: i for i in catalogue}
+    sdg_ids = {i.id for i in catalogue if i.sdg_indicator and i.sdmx_series}
+    rows = indicators[indicators["indicator_id"].isin(sdg_ids) == sdg]
+    if "preferred" in rows:
+        rows = rows[rows["preferred"].fillna(True).astype(bool)]
+    rows = rows[rows["time_period"].map(frequency).notna().astype(bool)]
+    if sdg:  # the global structure has no counterpart or custom breakdown: totals only
+        rows = rows[(rows["counterpart_area"] == "_T") & (rows["breakdown"] == "_T")]
+    m49 = dict(zip(areas()["code"], areas()["m49"], strict=True))
+    # countries by their M49 number, sub-national areas by their ISO 3166-2 code
+    ref_area = rows["ref_area"].map(lambda a: f"{int(m49[a]):03d}" if a in m49 else a)
+    if sdg:
+        series = rows["indicator_id"].map(lambda i: by_id[i].sdmx_series)
+        dataflow = SDG_DATAFLOW
+        dimensions = SDG_DIMENSIONS
+    else:
+        series = rows["series"]
+        dataflow = None
+        dimensions = NATIONAL_DIMENSIONS
+    values = {
+        "FREQ": rows["time_period"].map(frequency),
+        "REPORTING_TYPE": "N",
+        "SERIES": series,
+        "REF_AREA": ref_area,
+        "COUNTERPART_AREA": rows["counterpart_area"],
+        "SEX": rows["sex"],
+        "AGE": rows["age"],
+        "COMPOSITE_BREAKDOWN": rows["migrant_status"],
+        "CUST_BREAKDOWN": rows["breakdown"],
+        "TIME_PERIOD": rows["time_period"],
+        "OBS_VALUE": rows["obs_value"].round(6),
+        "UNIT_MEASURE": rows["unit_measure"],
+        "UNIT_MULT": rows["unit_mult"].fillna(0).astype(int),
+        "OBS_STATUS": rows["quality_flag"].fillna("A"),
+        "SOURCE_DETAIL": rows["source_ids"].map(lambda s: "; ".join(s)),
+    }
+    frame = pd.DataFrame({d: values.get(d, "_T") for d in (*dimensions, *ATTRIBUTES)})
+    frame.insert(0, "DATAFLOW", dataflow or "")
+    return frame.sort_values(list(dimensions)).reset_index(drop=True)
+
+
+def write_sdmx(
+    indicators: pd.DataFrame,
+    catalogue: tuple[Indicator, ...],
+    country: str,
+    folder: Path,
+) -> list[Path]:
+    """`sdmx/sdg.csv` (SDG dataflow) and `sdmx/national.csv` (EMP:DF_EMP_<ISO3>)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, sdg in (("sdg", True), ("national", False)):
+        frame = sdmx_frame(indicators, catalogue, sdg)
+        if not sdg:
+            frame["DATAFLOW"] = f"{NATIONAL_AGENCY}:DF_EMP_{country}(1.0)"
+        path = folder / f"{name}.csv"
+        frame.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    return written
+
+
+def write_exports(
+    indicators: pd.DataFrame,
+    catalogue: tuple[Indicator, ...],
+    country: str,
+    manifest: dict,
+    folder: Path,
+) -> list[Path]:
+    """Every export of one snapshot under `folder` (open-sdg/ and sdmx/)."""
+    return write_open_sdg(
+        indicators, catalogue, country, manifest, folder / "open-sdg"
+    ) + write_sdmx(indicators, catalogue, country, folder / "sdmx")
