@@ -246,6 +246,60 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _number(value) -> str:
+    return "suppressed" if value is None else f"{value:,.6g}"
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Indicators added, removed and changed beyond a tolerance between two snapshot versions."""
+    from warehouse.diff import diff_snapshots
+
+    settings = Settings.from_env()
+    snapshots_dir = Path(args.snapshots) if args.snapshots else settings.snapshots
+    published = list_snapshots(snapshots_dir, args.country.upper() if args.country else None)
+    by_country: dict[str, dict[str, Path]] = {}
+    for snap in published:
+        by_country.setdefault(snap["country"], {})[snap["version"]] = Path(snap["path"])
+    pairs = {c: v for c, v in by_country.items() if args.old in v and args.new in v}
+    if not pairs:
+        console.print(
+            f"[red]emp diff:[/red] no country has both snapshot {args.old} and {args.new} "
+            f"under {snapshots_dir} (see `emp snapshots`)"
+        )
+        return 2
+    results = {
+        country: diff_snapshots(versions[args.old], versions[args.new], args.tolerance)
+        for country, versions in sorted(pairs.items())
+    }
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+        return 0
+    out = Console(width=160)
+    for country, result in results.items():
+        counts = result["counts"]
+        out.print(
+            f"{country}: {args.old} -> {args.new} (tolerance {args.tolerance:g} %): "
+            f"{counts['added']} added, {counts['removed']} removed, {counts['changed']} changed, "
+            f"{counts['unchanged']} unchanged"
+        )
+        table = Table()
+        for column in ("indicator", "added", "removed", "changed"):
+            table.add_column(column, justify="left" if column == "indicator" else "right")
+        for indicator, row in result["by_indicator"].items():
+            table.add_row(indicator, str(row["added"]), str(row["removed"]), str(row["changed"]))
+        out.print(table)
+        for row in result["changed"][: args.limit]:
+            where = " ".join(
+                str(row[k]) for k in ("series", "ref_area", "time_period", "sex", "age")
+            )
+            pct = row["change_pct"]
+            out.print(
+                f"  changed {where}: {_number(row['obs_value_old'])} -> "
+                f"{_number(row['obs_value_new'])}" + (f" ({pct:+.2f} %)" if pct is not None else "")
+            )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emp",
@@ -301,6 +355,22 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("--output", help="file to write (default: standard output)")
     baseline.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
     baseline.set_defaults(handler=cmd_baseline)
+    diff = commands.add_parser(
+        "diff", help="indicators added, removed and changed between two snapshot versions"
+    )
+    diff.add_argument("old", help="the earlier snapshot version")
+    diff.add_argument("new", help="the later snapshot version")
+    diff.add_argument("--country", help="ISO3 (default: every country with both versions)")
+    diff.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.1,
+        help="relative change in percent below which a value counts as unchanged (default 0.1)",
+    )
+    diff.add_argument("--limit", type=int, default=20, help="changed values listed (table)")
+    diff.add_argument("--json", action="store_true", help="print everything as JSON")
+    diff.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
+    diff.set_defaults(handler=cmd_diff)
     return parser
 
 
