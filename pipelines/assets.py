@@ -5,6 +5,7 @@ what they did as standard Dagster metadata.
 """
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -104,9 +105,20 @@ def combined(outcomes: list[CheckOutcome]) -> CheckOutcome:
     )
 
 
+#: International releases are yearly: warn after 13 months without a refresh, fail after 25.
+ANNUAL_RELEASE = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(days=760), warn_window=timedelta(days=400)
+)
+#: Ministries submit quarterly: warn after four months, fail after seven.
+QUARTERLY_SUBMISSIONS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(days=210), warn_window=timedelta(days=120)
+)
+
+
 def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", public_file.source_id],
+        freshness_policy=ANNUAL_RELEASE,
         check_specs=[
             dg.AssetCheckSpec(
                 "expectations",
@@ -138,6 +150,11 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
                 ),
             )
             schema = _schema(con, public_file.raw_table)
+            preview = con.execute(
+                f"SELECT * EXCLUDE (batch_id) FROM {public_file.raw_table} WHERE batch_id = ? "
+                "LIMIT 5",
+                [report.batch_id],
+            ).df()
             records = con.execute(
                 f"SELECT count(*) FROM {public_file.raw_table} WHERE batch_id = ?",
                 [report.batch_id],
@@ -154,6 +171,7 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
                 "rows_quarantined": report.rows_quarantined,
                 "vintage": report.vintage or "",
                 "validation": report.validation or "",
+                "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
             },
             check_results=[expectations_result([report])],
         )
@@ -193,6 +211,7 @@ def core_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
     ],
     group_name="raw",
     kinds={"duckdb"},
+    freshness_policy=QUARTERLY_SUBMISSIONS,
     description="Ministry submissions, each file matched to its source spec (sources/specs/) "
     "and loaded as one batch: the bundled sample files, then every file dropped in the inbox "
     "(moved to archive/ with its batch report, or to rejected/ with the reason).",

@@ -4,124 +4,87 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from warehouse.db import WarehouseBusyError, refresh_lock
+from warehouse.db import WarehouseBusyError
 from warehouse.settings import Settings
 from warehouse.snapshots import list_snapshots
 
 console = Console(stderr=True)
 
 
-def _quiet_run_config() -> dict:
-    return {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
-
-def run_refresh(settings: Settings, countries: Sequence[str]) -> dict:
-    """Materialise every asset in-process: all sources, core, indicators, then one snapshot per
-    country. Returns a summary. Raises WarehouseBusyError if another refresh holds the warehouse.
-    """
-    import dagster as dg
-
-    from pipelines.assets import ALL_ASSETS, COUNTRIES, profile_snapshot
-    from pipelines.resources import WarehouseResource
-
-    known = COUNTRIES.get_partition_keys()
-    unknown = [c for c in countries if c not in known]
-    if unknown:
-        raise SystemExit(
-            f"emp refresh: {', '.join(unknown)} not among the profile countries "
-            f"{', '.join(known)} (set EMP_COUNTRIES)"
-        )
-    resources = {"warehouse": WarehouseResource.from_settings(settings)}
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-    started = time.monotonic()
-    with refresh_lock(settings.database, settings.lock_wait_seconds):
-        first, *rest = countries
-        results = [
-            dg.materialize(
-                ALL_ASSETS,
-                resources=resources,
-                instance=instance,
-                run_config=_quiet_run_config(),
-                tags=_range(first, countries[-1] if countries == known else first),
-                raise_on_error=False,
-            )
-        ]
-        if countries != known:
-            for country in rest:
-                results.append(
-                    dg.materialize(
-                        ALL_ASSETS,
-                        selection=[profile_snapshot],
-                        resources=resources,
-                        instance=instance,
-                        run_config=_quiet_run_config(),
-                        partition_key=country,
-                        raise_on_error=False,
-                    )
-                )
-    return _summary(settings, countries, results, time.monotonic() - started)
-
-
-def _range(start: str, end: str) -> dict[str, str]:
-    return {
-        "dagster/asset_partition_range_start": start,
-        "dagster/asset_partition_range_end": end,
-    }
-
-
-def _summary(settings: Settings, countries, results, seconds: float) -> dict:
-    failures = []
-    for result in results:
-        for event in result.all_events:
-            if event.is_step_failure:
-                error = event.event_specific_data.error
-                while error.cause is not None:  # the user-code error, not Dagster's wrapper
-                    error = error.cause
-                failures.append(f"{event.step_key}: {error.message.strip()}")
-    latest = {}
-    for country in countries:
-        found = list_snapshots(settings.snapshots, country)
-        if found:
-            latest[country] = found[-1]
-    return {
-        "success": all(r.success for r in results),
-        "seconds": round(seconds, 1),
-        "database": str(settings.database),
-        "snapshots": latest,
-        "failures": failures,
-    }
-
-
 def cmd_refresh(args: argparse.Namespace) -> int:
+    """Exit 0 when everything passed, 1 when a step or a blocking check failed (or a country
+    got no snapshot), 3 when another refresh holds the warehouse."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipelines.refresh import run_refresh, step_count
+
     settings = Settings.from_env()
     countries = [c.upper() for c in args.country] or list(settings.countries)
     console.print(f"Refreshing {', '.join(countries)} into {settings.database}")
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.json,
+    )
+    task = progress.add_task("starting", total=step_count())
+
+    def on_step(kind: str, step: str) -> None:
+        name = step.replace("__", "/")
+        if kind == "STEP_START":
+            progress.update(task, description=name)
+        else:
+            progress.advance(task)
+            if kind == "STEP_FAILURE":
+                progress.console.print(f"[red]failed[/red] {name}")
+
     try:
-        summary = run_refresh(settings, countries)
+        with progress:
+            summary = run_refresh(settings, countries, on_step)
+            progress.update(task, description="done", completed=step_count())
     except WarehouseBusyError as err:
         console.print(f"[red]{err}[/red]")
         return 3
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        table = Table(title=f"Snapshots written ({summary['seconds']} s)")
-        for column in ("country", "version", "rows", "path"):
-            table.add_column(column)
-        for snap in summary["snapshots"].values():
-            table.add_row(snap["country"], snap["version"], str(snap["rows"]), snap["path"])
-        console.print(table)
-        for failure in summary["failures"]:
-            console.print(f"[red]failed[/red] {failure}")
+        _print_summary(summary)
     return 0 if summary["success"] else 1
+
+
+def _print_summary(summary: dict) -> None:
+    table = Table(title=f"Snapshots written ({summary['seconds']} s)")
+    for column in ("country", "version", "indicators", "rows", "gaps", "warnings", "path"):
+        table.add_column(column)
+    for country, snap in summary["snapshots"].items():
+        table.add_row(
+            country,
+            snap["version"],
+            str(snap["indicators"]),
+            str(snap["rows"]),
+            str(len(snap["gaps"])),
+            str(len(snap["checks_warned"])),
+            snap["path"],
+        )
+    Console(width=200).print(table)
+    for warning in summary["warnings"]:
+        console.print(f"[yellow]warning[/yellow] {warning}")
+    for failure in summary["failures"]:
+        console.print(f"[red]failed[/red] {failure}")
+    verdict = "[green]all steps passed[/green]" if summary["success"] else "[red]FAILED[/red]"
+    console.print(
+        f"{verdict}: {len(summary['snapshots'])} of {len(summary['countries'])} countries "
+        f"published, {len(summary['warnings'])} warnings, {len(summary['failures'])} failures"
+    )
 
 
 def cmd_snapshots(args: argparse.Namespace) -> int:

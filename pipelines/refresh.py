@@ -1,0 +1,161 @@
+"""`emp refresh`: every asset in-process, with progress as steps finish and a closing summary."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.assets import ALL_ASSETS, COUNTRIES, profile_snapshot
+from pipelines.resources import WarehouseResource
+from warehouse.db import refresh_lock
+from warehouse.settings import Settings
+from warehouse.snapshots import list_snapshots
+
+STEP_EVENTS = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")
+#: callback(event type, step key) as each step starts and ends
+StepCallback = Callable[[str, str], None]
+
+
+class _StepHandler(logging.Handler):
+    def __init__(self, callback: StepCallback) -> None:
+        super().__init__(logging.DEBUG)
+        self.callback = callback
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        if event is not None and event.event_type_value in STEP_EVENTS:
+            self.callback(event.event_type_value, event.step_key or "")
+
+
+def _progress_logger(callback: StepCallback) -> dg.LoggerDefinition:
+    def build(_init_context) -> logging.Logger:
+        logger = logging.Logger("emp-refresh", level=logging.DEBUG)
+        logger.addHandler(_StepHandler(callback))
+        return logger
+
+    return dg.LoggerDefinition(build, description="reports each step to `emp refresh`")
+
+
+def _tags(start: str, end: str) -> dict[str, str]:
+    return {
+        "dagster/asset_partition_range_start": start,
+        "dagster/asset_partition_range_end": end,
+    }
+
+
+def step_count() -> int:
+    return len(ALL_ASSETS)
+
+
+def run_refresh(
+    settings: Settings, countries: Sequence[str], on_step: StepCallback | None = None
+) -> dict:
+    """Materialise every asset in-process: all sources, core, indicators, baselines, then one
+    snapshot per country. Raises WarehouseBusyError if another refresh holds the warehouse."""
+    known = COUNTRIES.get_partition_keys()
+    unknown = [c for c in countries if c not in known]
+    if unknown:
+        raise SystemExit(
+            f"emp refresh: {', '.join(unknown)} not among the profile countries "
+            f"{', '.join(known)} (set EMP_COUNTRIES)"
+        )
+    defs = dg.Definitions(
+        assets=ALL_ASSETS,
+        jobs=[
+            dg.define_asset_job("emp_refresh", selection=dg.AssetSelection.all()),
+            dg.define_asset_job("emp_snapshot", selection=[profile_snapshot]),
+        ],
+        resources={"warehouse": WarehouseResource.from_settings(settings)},
+        loggers={"progress": _progress_logger(on_step or (lambda *_: None))},
+        executor=dg.in_process_executor,
+    )
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    run_config = {"loggers": {"progress": {}}}
+    before = {c: {s["version"] for s in list_snapshots(settings.snapshots, c)} for c in countries}
+    started = time.monotonic()
+    with refresh_lock(settings.database, settings.lock_wait_seconds):
+        first, *rest = countries
+        everything = list(countries) == known
+        results = [
+            defs.resolve_job_def("emp_refresh").execute_in_process(
+                run_config=run_config,
+                instance=instance,
+                tags=_tags(first, known[-1] if everything else first),
+                raise_on_error=False,
+            )
+        ]
+        if not everything:
+            for country in rest:
+                results.append(
+                    defs.resolve_job_def("emp_snapshot").execute_in_process(
+                        run_config=run_config,
+                        instance=instance,
+                        partition_key=country,
+                        raise_on_error=False,
+                    )
+                )
+    return summary(settings, countries, results, before, time.monotonic() - started)
+
+
+def _failures(results) -> list[str]:
+    failures = []
+    for result in results:
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.event_specific_data.error
+                while error.cause is not None:  # the user-code error, not Dagster's wrapper
+                    error = error.cause
+                failures.append(f"{event.step_key}: {error.message.strip()}")
+    return failures
+
+
+def summary(settings: Settings, countries, results, before: dict, seconds: float) -> dict:
+    """Countries, indicators computed, gaps, warnings and the snapshot versions written."""
+    written, warnings = {}, []
+    for country in countries:
+        new = [
+            s
+            for s in list_snapshots(settings.snapshots, country)
+            if s["version"] not in before.get(country, set())
+        ]
+        if not new:
+            continue
+        snap = new[-1]
+        manifest = json.loads((Path(snap["path"]) / "manifest.json").read_text(encoding="utf-8"))
+        validation = manifest.get("validation", {})
+        by_indicator = manifest["row_counts"].get("by_indicator", {})
+        checks = validation.get("checks", [])
+        warned = [c["name"] for c in checks if not c["success"] and c["severity"] == "warn"]
+        failed = [c["name"] for c in checks if not c["success"] and c["severity"] == "error"]
+        warnings += [f"{country}: check {name} warned" for name in warned]
+        written[country] = {
+            "version": snap["version"],
+            "path": snap["path"],
+            "rows": snap["rows"],
+            "indicators": sum(1 for n in by_indicator.values() if n),
+            "gaps": [g["indicator_id"] for g in validation.get("gaps", [])],
+            "checks_warned": warned,
+            "checks_failed": failed,
+        }
+    failures = _failures(results)
+    failures += [
+        f"{c}: check {name} failed" for c, s in written.items() for name in s["checks_failed"]
+    ]
+    missing = [c for c in countries if c not in written]
+    failures += [f"{c}: no snapshot written" for c in missing]
+    return {
+        "success": all(r.success for r in results) and not failures,
+        "seconds": round(seconds, 1),
+        "database": str(settings.database),
+        "countries": list(countries),
+        "snapshots": written,
+        "warnings": warnings,
+        "failures": failures,
+    }
