@@ -5,9 +5,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: setup run test lint dev clean
+.PHONY: setup system-deps run test lint dev clean
 
-setup: $(VENV)/.installed
+setup: system-deps $(VENV)/.installed
+
+# Debian's chromium renders the HTML profile in the tests (headless); installed once if missing.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)

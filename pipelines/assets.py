@@ -4,6 +4,7 @@ Each asset only calls the plain functions of sources/, warehouse/ and indicators
 what they did as standard Dagster metadata.
 """
 
+import shutil
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -33,11 +34,12 @@ from warehouse.core import rebuild_core, refresh_areas
 from warehouse.core_checks import RULES as CORE_SQL_RULES
 from warehouse.core_checks import core_outcomes
 from warehouse.ingest import ingest_folder
+from warehouse.profile_report import write_profile
 from warehouse.projects import rebuild_projects, refresh_admin_areas
 from warehouse.report import validation_report, write_report
 from warehouse.schema import INDICATOR_COLUMNS
 from warehouse.settings import Settings
-from warehouse.snapshots import publish_snapshot
+from warehouse.snapshots import list_snapshots, publish_snapshot
 from warehouse.validation import store_outcomes
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -466,6 +468,34 @@ def profile_snapshot(
 
 
 @dg.asset(
+    key=["reports", "profile"],
+    group_name="reports",
+    kinds={"html"},
+    deps=[profile_snapshot],
+    partitions_def=COUNTRIES,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="The Extended Migration Profile of each country as one self-contained HTML file "
+    "(key data, Part A trends, Part B impact, Part D data gaps, charts and sources), built from "
+    "its latest snapshot: EMP_HOME/reports/profile/<ISO3>/<version>.html and latest.html.",
+)
+def profile_report(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    written = {}
+    for country in context.partition_keys:
+        found = list_snapshots(Path(warehouse.snapshots_dir), country)
+        if not found:
+            raise FileNotFoundError(f"{country}: no snapshot to build the profile report from")
+        snap = found[-1]
+        folder = warehouse.reports / "profile" / country
+        path = write_profile(Path(snap["path"]), folder / f"{snap['version']}.html")
+        shutil.copyfile(path, folder / "latest.html")
+        written[country] = str(path)
+        context.log.info(f"{country}: profile report {path}")
+    return dg.MaterializeResult(metadata={"reports": written})
+
+
+@dg.asset(
     key=["core", "admin_areas"],
     group_name="core",
     kinds={"duckdb"},
@@ -534,5 +564,6 @@ ALL_ASSETS = [
     indicators,
     baselines_asset,
     profile_snapshot,
+    profile_report,
     validation_report_asset,
 ]

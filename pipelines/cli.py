@@ -209,6 +209,27 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The country's profile as one HTML file, from a published snapshot."""
+    from warehouse.profile_report import write_profile
+
+    settings = Settings.from_env()
+    snapshots_dir = Path(args.snapshots) if args.snapshots else settings.snapshots
+    found = list_snapshots(snapshots_dir, args.country.upper())
+    if args.snapshot:
+        found = [s for s in found if s["version"] == args.snapshot]
+    if not found:
+        console.print(
+            f"[red]emp report:[/red] no snapshot for {args.country} under {snapshots_dir}"
+        )
+        return 2
+    snap = found[-1]
+    output = Path(args.output or f"EMP_{snap['country']}_{snap['version']}.html")
+    write_profile(Path(snap["path"]), output)
+    console.print(f"{snap['country']} profile from snapshot {snap['version']}: {output}")
+    return 0
+
+
 def _number(value) -> str:
     return "suppressed" if value is None else f"{value:,.6g}"
 
@@ -334,6 +355,14 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", action="store_true", help="print everything as JSON")
     diff.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
     diff.set_defaults(handler=cmd_diff)
+    report = commands.add_parser(
+        "report", help="the country's Extended Migration Profile as one HTML file"
+    )
+    report.add_argument("--country", required=True, help="ISO3")
+    report.add_argument("--snapshot", help="snapshot version (default: the latest)")
+    report.add_argument("--output", help="HTML file to write (default EMP_<ISO3>_<version>.html)")
+    report.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
+    report.set_defaults(handler=cmd_report)
     return parser
 
 

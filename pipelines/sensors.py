@@ -10,12 +10,14 @@ import dagster as dg
 
 from pipelines.assets import (
     COUNTRIES,
+    baselines_asset,
     core_admin_areas,
     core_areas,
     core_observations,
     core_projects,
     indicators,
     national_submissions,
+    profile_report,
     profile_snapshot,
 )
 from pipelines.resources import WarehouseResource
@@ -30,11 +32,13 @@ inbox_job = dg.define_asset_job(
         core_projects,
         core_observations,
         indicators,
+        baselines_asset,
         profile_snapshot,
+        profile_report,
     ),
     partitions_def=COUNTRIES,
-    description="Load the files waiting in the inbox, rebuild core and indicators, and publish "
-    "a new snapshot of the country the files belong to.",
+    description="Load the files waiting in the inbox, rebuild core, indicators and baselines, "
+    "and publish a new snapshot and profile report of the country the files belong to.",
 )
 
 

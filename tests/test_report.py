@@ -1,0 +1,96 @@
+"""The HTML profile: one self-contained file per country, rendered in headless Chromium (Debian's
+`chromium`, installed by `make setup`) to check that every chart drew."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from warehouse.profile_report import write_profile
+from warehouse.snapshots import list_snapshots
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "chromium is missing: `make setup` installs Debian's chromium package"
+    return found
+
+
+def rendered_dom(html: Path, tmp_path: Path) -> str:
+    """The page after its scripts ran, as headless Chromium serialises it."""
+    done = subprocess.run(
+        [
+            chromium(),
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={tmp_path / 'chromium'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            html.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def morocco(built, tmp_path_factory) -> tuple[Path, str]:
+    tmp = tmp_path_factory.mktemp("report")
+    snapshot = Path(list_snapshots(built.snapshots, "MAR")[-1]["path"])
+    html = write_profile(snapshot, tmp / "EMP_MAR.html")
+    return html, rendered_dom(html, tmp)
+
+
+def test_every_chart_draws_in_chromium(morocco):
+    html, dom = morocco
+    figures = re.findall(r"<figure class=\"chart\"[^>]*>", dom)
+    assert len(figures) >= 15
+    assert all('data-drawn="true"' in f for f in figures)
+    assert f'data-charts-drawn="{len(figures)}"' in dom and 'data-charts-failed="0"' in dom
+    svgs = re.findall(r"<svg[^>]*>.*?</svg>", dom, flags=re.S)
+    assert len(svgs) == len(figures)
+    assert all(("<path" in s or "<rect" in s) for s in svgs)
+    assert dom.count('class="series"') >= 5 and dom.count('class="bar"') >= 20
+
+
+def test_the_profile_has_its_parts_sources_and_gaps(morocco):
+    html, _ = morocco
+    text = html.read_text(encoding="utf-8")
+    for heading in (
+        "Key data",
+        "Part A. Migration trends",
+        "Part B. Impact of migration",
+        "Part D. Data gaps",
+        "Sources and provenance",
+    ):
+        assert heading in text
+    for module in (
+        "Immigration",
+        "Emigration and diaspora",
+        "Return",
+        "Forced migration",
+        "Internal migration",
+        "Remittances",
+        "Labour market",
+    ):
+        assert f"<h3>{module}</h3>" in text
+    assert "98,574" in text  # UN DESA immigrant stock, Morocco 2019
+    assert "un_desa_ims_2019" in text and "census_mar" in text
+    part_d = text[text.index("Part D. Data gaps") :]
+    assert "EMI_FLOW" in part_d and "no value for MAR" in part_d
+
+
+def test_the_file_is_self_contained(morocco):
+    html, _ = morocco
+    text = html.read_text(encoding="utf-8")
+    assert not re.search(r"(src|href)=\"(https?:)?//", text)
+    assert "<link" not in text and "person_id" not in text
