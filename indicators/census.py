@@ -10,6 +10,7 @@ threshold is published empty and flagged `suppressed`.
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from warehouse.census_profile import decoded as profile_parts
@@ -34,28 +35,33 @@ CUBE_COLUMNS = {
 }
 PROFILE = profile_parts()
 DECODED = ", ".join(f"{PROFILE[part]} AS {name}" for name, part in CUBE_COLUMNS.items())
-#: The single pass: persons by area and profile code. 5-year movers by region of origin come
-#: from a second, much smaller pass (they are a few percent of rows).
-CUBE_SQL = f"""
-WITH cells AS (
-    SELECT country, census_round, region, province, profile, count(*) AS n, sum(weight) AS w
-    FROM census.persons
-    GROUP BY ALL
-)
-SELECT country, census_round, region, province,
-       {PROFILE["inter_regional_mover_5y"]} AS inmover, {DECODED}, n, w
-FROM cells
+#: The single pass, one census partition at a time: persons by area and profile code. 5-year
+#: movers by region of origin come from a second, much smaller pass (a few percent of rows).
+CUBE_PART = """
+    SELECT '{country}' AS country, {census_round} AS census_round, region, province, profile,
+           count(*) AS n, sum(weight) AS w
+    FROM read_parquet('{files}')
+    GROUP BY region, province, profile
 """
-MOVERS_SQL = f"""
-WITH cells AS (
-    SELECT country, census_round, origin_region, profile, count(*) AS n, sum(weight) AS w
-    FROM census.persons
+MOVERS_PART = """
+    SELECT '{country}' AS country, {census_round} AS census_round, origin_region, profile,
+           count(*) AS n, sum(weight) AS w
+    FROM read_parquet('{files}')
     WHERE origin_region IS NOT NULL
-    GROUP BY ALL
-)
-SELECT country, census_round, origin_region, {DECODED}, n, w
-FROM cells
+    GROUP BY origin_region, profile
 """
+
+
+def _per_partition(con: duckdb.DuckDBPyConnection, part: str) -> str:
+    partitions = con.execute(
+        "SELECT country, census_round, files FROM census.person_partitions ORDER BY ALL"
+    ).fetchall()
+    if not partitions:
+        raise LookupError("no census loaded: census.person_partitions is empty")
+    return " UNION ALL ".join(
+        part.format(country=c, census_round=r, files=f.replace("'", "''")) for c, r, f in partitions
+    )
+
 
 #: series -> (numerator, denominator or None, scale, unit, by migrant status)
 SERIES = {
@@ -78,8 +84,17 @@ LEVELS = ("country", "region", "province")
 def census_cube(con: duckdb.DuckDBPyConnection) -> None:
     """The pass over census.persons, kept in DuckDB as temp tables `census_cube` and
     `census_movers`."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE census_cube AS {CUBE_SQL}").fetchall()
-    con.execute(f"CREATE OR REPLACE TEMP TABLE census_movers AS {MOVERS_SQL}").fetchall()
+    cells = _per_partition(con, CUBE_PART)
+    movers = _per_partition(con, MOVERS_PART)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE census_cube AS "
+        f"SELECT country, census_round, region, province, "
+        f"{PROFILE['inter_regional_mover_5y']} AS inmover, {DECODED}, n, w FROM ({cells})"
+    ).fetchall()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE census_movers AS "
+        f"SELECT country, census_round, origin_region, {DECODED}, n, w FROM ({movers})"
+    ).fetchall()
 
 
 #: Which cube rows each measure counts, in SQL over the cube's columns.
@@ -114,15 +129,12 @@ STATUS_SQL = {
 }
 
 
-def _rollup(
-    con: duckdb.DuckDBPyConnection, table: str, sums: dict[str, str], area: str
-) -> pd.DataFrame:
-    """Sums (name -> SQL aggregate) over the cube by area (country, region, province or origin
-    region) with `_T` margins for sex and age group, in one GROUPING SETS query."""
+def _rollup_sql(table: str, sums: dict[str, str], area: str) -> str:
+    """Sums (name -> SQL aggregate) over `table` by area (country, region, province or origin
+    region) with `_T` margins for sex and age group, as one GROUPING SETS query."""
     keys = f"country, census_round, {area}"
     aggregates = ", ".join(f'{sql} AS "{name}"' for name, sql in sums.items())
-    return con.execute(
-        f"""
+    return f"""
         SELECT country, census_round, {area} AS ref_area,
                CASE WHEN grouping(sex) = 0 THEN sex ELSE '_T' END AS sex,
                CASE WHEN grouping(age_group) = 0 THEN age_group ELSE '_T' END AS age,
@@ -134,7 +146,13 @@ def _rollup(
         HAVING NOT (grouping(sex) = 0 AND sex IS NULL)
            AND NOT (grouping(age_group) = 0 AND age_group IS NULL)
         """
-    ).df()
+
+
+def _rollup(
+    con: duckdb.DuckDBPyConnection, table: str, sums: dict[str, str], areas: tuple[str, ...]
+) -> pd.DataFrame:
+    """The roll-ups of every area level in one query."""
+    return con.execute(" UNION ALL ".join(_rollup_sql(table, sums, area) for area in areas)).df()
 
 
 def _needed_measures() -> list[tuple[str, str]]:
@@ -144,6 +162,42 @@ def _needed_measures() -> list[tuple[str, str]]:
         for status in STATUS if by_status else ("_T",):
             needed |= {(numerator, status)} | ({(denominator, status)} if denominator else set())
     return sorted(needed)
+
+
+KEYS = ["country", "census_round", "ref_area", "sex", "age"]
+
+
+def _series_cells(totals: pd.DataFrame) -> pd.DataFrame:
+    """Every SERIES cell from the roll-ups, built as whole columns at once (numpy), not one
+    small frame per series."""
+    keys = {k: totals[k].to_numpy(dtype=object) for k in KEYS}
+    pairs = [
+        (series, status, spec)
+        for series, spec in SERIES.items()
+        for status in (STATUS if spec[4] else ("_T",))
+    ]
+    values, counts = [], []
+    for _, status, (num, den, scale, _, _) in pairs:
+        value = totals[f"{num}|{status}|w"].to_numpy(dtype=float)
+        n = totals[f"{num}|{status}|n"].to_numpy(dtype=float)
+        if den:
+            base = totals[f"{den}|{status}|w"].to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                value = np.where(base > 0, value / base * scale, np.nan)
+            n = np.minimum(n, totals[f"{den}|{status}|n"].to_numpy(dtype=float))
+        values.append(value)
+        counts.append(n)
+    size = len(totals)
+    return pd.DataFrame(
+        {
+            **{k: np.tile(v, len(pairs)) for k, v in keys.items()},
+            "series": np.repeat([p[0] for p in pairs], size),
+            "obs_value": np.concatenate(values) if values else [],
+            "n_unweighted": np.concatenate(counts) if counts else [],
+            "unit_measure": np.repeat([p[2][3] for p in pairs], size),
+            "migrant_status": np.repeat([p[1] for p in pairs], size),
+        }
+    )
 
 
 def census_indicators(
@@ -166,27 +220,9 @@ def census_indicators(
         + " FROM census_cube GROUP BY ALL"
     ).fetchall()
     sums = {name: f'sum("{name}")' for name in measures}
-    totals = pd.concat(
-        [_rollup(con, "census_area_cells", sums, level) for level in LEVELS], ignore_index=True
-    )
-    frames = []
-    for series, (num, den, scale, unit, by_status) in SERIES.items():
-        for status in STATUS if by_status else ("_T",):
-            value = totals[f"{num}|{status}|w"]
-            n = totals[f"{num}|{status}|n"]
-            if den:
-                value = value / totals[f"{den}|{status}|w"].where(lambda s: s > 0) * scale
-                n = n.clip(upper=totals[f"{den}|{status}|n"])
-            frames.append(
-                totals[["country", "census_round", "ref_area", "sex", "age"]].assign(
-                    series=series,
-                    obs_value=value,
-                    n_unweighted=n,
-                    unit_measure=unit,
-                    migrant_status=status,
-                )
-            )
-    out = _rollup(con, "census_movers", {"w": "sum(w)", "n": "sum(n)"}, "origin_region")
+    totals = _rollup(con, "census_area_cells", sums, LEVELS)
+    frames = [_series_cells(totals)]
+    out = _rollup(con, "census_movers", {"w": "sum(w)", "n": "sum(n)"}, ("origin_region",))
     frames.append(
         out[["country", "census_round", "ref_area", "sex", "age"]].assign(
             series="CEN_OUTMIG_5Y",

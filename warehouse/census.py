@@ -262,7 +262,8 @@ def ingest_census(
 
 
 def expose_census(con: duckdb.DuckDBPyConnection, census_dir: Path) -> None:
-    """Views census.persons and census.members_abroad over the partitioned Parquet."""
+    """Views census.persons and census.members_abroad over the partitioned Parquet, and the
+    table census.person_partitions (country, census_round, files)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS census")
     for table in ("persons", "members_abroad"):
         files = census_dir / table
@@ -274,6 +275,23 @@ def expose_census(con: duckdb.DuckDBPyConnection, census_dir: Path) -> None:
                 f"CREATE OR REPLACE VIEW census.{table} AS SELECT *"
                 f"{decoded if table == 'persons' else ''} FROM "
                 f"read_parquet('{files}/**/*.parquet', hive_partitioning = true)"
+            )
+    # Each census's own files, for passes that read one partition at a time (faster than
+    # deriving country and round from the folder names on every row).
+    partitions = sorted((census_dir / "persons").glob("country=*/census_round=*"))
+    con.execute(
+        "CREATE OR REPLACE TABLE census.person_partitions "
+        "(country VARCHAR, census_round INTEGER, files VARCHAR)"
+    )
+    for folder in partitions:
+        if any(folder.glob("*.parquet")):
+            con.execute(
+                "INSERT INTO census.person_partitions VALUES (?, ?, ?)",
+                [
+                    folder.parent.name.split("=", 1)[1],
+                    int(folder.name.split("=", 1)[1]),
+                    str(folder / "*.parquet"),
+                ],
             )
 
 
