@@ -129,30 +129,29 @@ STATUS_SQL = {
 }
 
 
-def _rollup_sql(table: str, sums: dict[str, str], area: str) -> str:
-    """Sums (name -> SQL aggregate) over `table` by area (country, region, province or origin
-    region) with `_T` margins for sex and age group, as one GROUPING SETS query."""
-    keys = f"country, census_round, {area}"
-    aggregates = ", ".join(f'{sql} AS "{name}"' for name, sql in sums.items())
-    return f"""
-        SELECT country, census_round, {area} AS ref_area,
-               CASE WHEN grouping(sex) = 0 THEN sex ELSE '_T' END AS sex,
-               CASE WHEN grouping(age_group) = 0 THEN age_group ELSE '_T' END AS age,
-               {aggregates}
-        FROM {table}
-        WHERE {area} IS NOT NULL
-        GROUP BY GROUPING SETS (({keys}), ({keys}, sex), ({keys}, age_group),
-                                ({keys}, sex, age_group))
-        HAVING NOT (grouping(sex) = 0 AND sex IS NULL)
-           AND NOT (grouping(age_group) = 0 AND age_group IS NULL)
-        """
-
-
-def _rollup(
-    con: duckdb.DuckDBPyConnection, table: str, sums: dict[str, str], areas: tuple[str, ...]
-) -> pd.DataFrame:
-    """The roll-ups of every area level in one query."""
-    return con.execute(" UNION ALL ".join(_rollup_sql(table, sums, area) for area in areas)).df()
+def _rollup(cells: pd.DataFrame, columns: list[str], areas: tuple[str, ...]) -> pd.DataFrame:
+    """Sums of `columns` by area (country, region, province or origin region) with `_T` margins
+    for sex and age group. `cells` is small (one row per area, sex and age group), so this is
+    plain pandas: cheaper than planning one wide GROUPING SETS query."""
+    parts = []
+    cells = cells.assign(country_area=cells["country"])  # the country is its own area
+    for level in areas:
+        area = "country_area" if level == "country" else level
+        for by_sex in (False, True):
+            for by_age in (False, True):
+                keys = [
+                    "country",
+                    "census_round",
+                    area,
+                    *(["sex"] if by_sex else []),
+                    *(["age_group"] if by_age else []),
+                ]
+                part = cells.groupby(keys, dropna=True, sort=False)[columns].sum().reset_index()
+                part = part.rename(columns={area: "ref_area", "age_group": "age"})
+                part["sex"] = part["sex"] if by_sex else "_T"
+                part["age"] = part["age"] if by_age else "_T"
+                parts.append(part)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _needed_measures() -> list[tuple[str, str]]:
@@ -219,10 +218,14 @@ def census_indicators(
         + ", ".join(f'{sql} AS "{name}"' for name, sql in measures.items())
         + " FROM census_cube GROUP BY ALL"
     ).fetchall()
-    sums = {name: f'sum("{name}")' for name in measures}
-    totals = _rollup(con, "census_area_cells", sums, LEVELS)
+    cells = con.execute("SELECT * FROM census_area_cells").df()
+    totals = _rollup(cells, list(measures), LEVELS)
     frames = [_series_cells(totals)]
-    out = _rollup(con, "census_movers", {"w": "sum(w)", "n": "sum(n)"}, ("origin_region",))
+    movers = con.execute(
+        "SELECT country, census_round, origin_region, sex, age_group, sum(w) AS w, sum(n) AS n "
+        "FROM census_movers GROUP BY ALL"
+    ).df()
+    out = _rollup(movers, ["w", "n"], ("origin_region",))
     frames.append(
         out[["country", "census_round", "ref_area", "sex", "age"]].assign(
             series="CEN_OUTMIG_5Y",
