@@ -38,6 +38,17 @@ DECODED = ", ".join(f"{PROFILE[part]} AS {name}" for name, part in CUBE_COLUMNS.
 #: The single pass, one census partition at a time: persons by area and profile code. 5-year
 #: movers by region of origin come from a second, much smaller pass (a few percent of rows).
 CUBE_PART = """
+    SELECT '{country}' AS country, {census_round} AS census_round, h.region, c.province,
+           c.profile, c.n, c.w
+    FROM (
+        SELECT province, profile, count(*) AS n, sum(weight) AS w
+        FROM read_parquet('{files}')
+        GROUP BY province, profile
+    ) c
+    LEFT JOIN read_parquet('{areas}') h ON h.province = c.province
+"""
+#: Without a province -> region file (a census loaded before it existed): group by both.
+CUBE_PART_WITH_REGION = """
     SELECT '{country}' AS country, {census_round} AS census_round, region, province, profile,
            count(*) AS n, sum(weight) AS w
     FROM read_parquet('{files}')
@@ -54,12 +65,18 @@ MOVERS_PART = """
 
 def _per_partition(con: duckdb.DuckDBPyConnection, part: str) -> str:
     partitions = con.execute(
-        "SELECT country, census_round, files FROM census.person_partitions ORDER BY ALL"
+        "SELECT country, census_round, files, areas FROM census.person_partitions ORDER BY ALL"
     ).fetchall()
     if not partitions:
         raise LookupError("no census loaded: census.person_partitions is empty")
     return " UNION ALL ".join(
-        part.format(country=c, census_round=r, files=f.replace("'", "''")) for c, r, f in partitions
+        (CUBE_PART_WITH_REGION if part == CUBE_PART and areas is None else part).format(
+            country=c,
+            census_round=r,
+            files=f.replace("'", "''"),
+            areas=(areas or "").replace("'", "''"),
+        )
+        for c, r, f, areas in partitions
     )
 
 

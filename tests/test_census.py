@@ -201,3 +201,17 @@ def test_stored_profile_decodes_to_the_canonical_facts(census):
         """
     ).fetchall()[0]
     assert wrong == (0, 0, 0, 0)
+
+
+def test_a_province_in_two_regions_stops_the_load(census, tmp_path):
+    _, _, _, paths = census
+    frame = duckdb.sql(f"SELECT * FROM '{paths['persons']}' LIMIT 200").df()
+    province = frame.loc[0, "PROVINCE"]
+    other = next(r for r in frame["REGION"] if r != frame.loc[0, "REGION"])
+    frame.loc[0, "REGION"] = other
+    bad = tmp_path / "split.parquet"
+    frame.to_parquet(bad)
+    with pytest.raises(CodebookError, match=r"provinces in more than one region"):
+        ingest_census(duckdb.connect(), MAR, bad, None, tmp_path / "out")
+    assert not list((tmp_path / "out").glob("persons/**/*.parquet"))  # nothing half-written
+    assert province is not None

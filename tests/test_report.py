@@ -94,3 +94,25 @@ def test_the_file_is_self_contained(morocco):
     text = html.read_text(encoding="utf-8")
     assert not re.search(r"(src|href)=\"(https?:)?//", text)
     assert "<link" not in text and "person_id" not in text
+
+
+def test_emp_report_writes_the_profile_from_a_snapshot(built, tmp_path):
+    import sys
+
+    output = tmp_path / "moldova.html"
+    args = [sys.executable, "-m", "pipelines.cli", "report", "--country", "MDA"]
+    args += ["--snapshots", str(built.snapshots), "--output", str(output)]
+    done = subprocess.run(
+        args, capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1]
+    )
+    assert done.returncode == 0, done.stderr
+    text = output.read_text(encoding="utf-8")
+    assert "Extended Migration Profile: Moldova" in text and 'id="chart-data"' in text
+    missing = subprocess.run(
+        [*args[:4], "--country", "FRA", "--snapshots", str(built.snapshots)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert missing.returncode == 2 and "no snapshot for FRA" in missing.stderr

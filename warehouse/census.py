@@ -249,6 +249,8 @@ def ingest_census(
             f"COPY (SELECT * EXCLUDE (country, census_round) FROM ({sql})) TO '{staging}' "
             "(FORMAT parquet, COMPRESSION snappy)"
         ).fetchall()[0][0]
+        if table == "persons":
+            _write_area_hierarchy(con, staging, census_dir / "areas" / folder, codebook, persons)
         staging.replace(target / f"{codebook.id}.parquet")
         if table == "members_abroad":
             con.execute(
@@ -261,9 +263,35 @@ def ingest_census(
     )
 
 
+def _write_area_hierarchy(
+    con: duckdb.DuckDBPyConnection, staging: Path, folder: Path, codebook: Codebook, path: Path
+) -> None:
+    """Each province's region, written beside the census: indicator passes then group by
+    province alone. A province found in two regions stops the load."""
+    rows = con.execute(
+        f"SELECT province, min(region), count(DISTINCT region), list(DISTINCT region) "
+        f"FROM read_parquet('{staging}') WHERE province IS NOT NULL GROUP BY province"
+    ).fetchall()
+    split = [f"{p} in {sorted(r)}" for p, _, k, r in rows if k > 1]
+    if split:
+        staging.unlink(missing_ok=True)
+        raise CodebookError(
+            f"{path}: provinces in more than one region for codebook {codebook.id}: "
+            + "; ".join(split[:5])
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    con.register("area_pairs", pd.DataFrame(rows, columns=["province", "region", "k", "all"]))
+    con.execute(
+        f"COPY (SELECT province, region FROM area_pairs) TO '{folder / codebook.id}.parquet' "
+        "(FORMAT parquet)"
+    ).fetchall()
+    con.unregister("area_pairs")
+
+
 def expose_census(con: duckdb.DuckDBPyConnection, census_dir: Path) -> None:
     """Views census.persons and census.members_abroad over the partitioned Parquet, and the
-    table census.person_partitions (country, census_round, files)."""
+    table census.person_partitions (country, census_round, files, areas: the province ->
+    region file)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS census")
     for table in ("persons", "members_abroad"):
         files = census_dir / table
@@ -281,16 +309,20 @@ def expose_census(con: duckdb.DuckDBPyConnection, census_dir: Path) -> None:
     partitions = sorted((census_dir / "persons").glob("country=*/census_round=*"))
     con.execute(
         "CREATE OR REPLACE TABLE census.person_partitions "
-        "(country VARCHAR, census_round INTEGER, files VARCHAR)"
+        "(country VARCHAR, census_round INTEGER, files VARCHAR, areas VARCHAR)"
     )
     for folder in partitions:
         if any(folder.glob("*.parquet")):
+            areas_folder = census_dir / "areas" / folder.parent.name / folder.name
             con.execute(
-                "INSERT INTO census.person_partitions VALUES (?, ?, ?)",
+                "INSERT INTO census.person_partitions VALUES (?, ?, ?, ?)",
                 [
                     folder.parent.name.split("=", 1)[1],
                     int(folder.name.split("=", 1)[1]),
                     str(folder / "*.parquet"),
+                    str(areas_folder / "*.parquet")
+                    if any(areas_folder.glob("*.parquet"))
+                    else None,
                 ],
             )
 

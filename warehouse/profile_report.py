@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 import pandas as pd
+import pycountry
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from indicators.catalogue import Indicator, catalogue
@@ -66,6 +67,12 @@ def fmt(value: float | None, unit: str | None) -> str:
     if unit in ("PT", "PER_100000", "PER_1000", "USD_PER_PERSON"):
         return f"{value:,.1f}"
     return f"{value:,.0f}"
+
+
+def common_name(code: str, default: str) -> str:
+    """The name readers use: Moldova rather than "Moldova, Republic of"."""
+    country = pycountry.countries.get(alpha_3=code)
+    return getattr(country, "common_name", None) or default
 
 
 def _sources(rows: pd.DataFrame) -> list[str]:
@@ -277,7 +284,7 @@ class ProfileBuilder:
         ]
         return {
             "country": self.country,
-            "country_name": self.name(self.country),
+            "country_name": common_name(self.country, self.name(self.country)),
             "manifest": self.manifest,
             "key_data": key_data,
             "parts": parts,
