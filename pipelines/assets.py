@@ -140,6 +140,8 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
     )
     def _raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
         path = public_file.path(Path(warehouse.public_data_dir))
+        if not path.is_file():
+            return missing_file_result(public_file, path)
         with warehouse.connect() as con:
             report = load_batch(
                 con,
@@ -179,6 +181,26 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
         )
 
     return _raw
+
+
+def missing_file_result(public_file: PublicFile, path: Path) -> dg.MaterializeResult:
+    """A public file that is not where it should lie: nothing is loaded, the profiles are built
+    from the other sources, and the check says which file is missing."""
+    message = (
+        f"{path}: not found; {public_file.title} is left out of this refresh (set "
+        "EMP_SHARED_DATA or EMP_PUBLIC_DATA to the folder holding the publishers' files)"
+    )
+    return dg.MaterializeResult(
+        metadata={"status": "missing", "file": str(path), "dagster/row_count": 0},
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="expectations",
+                passed=False,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=message,
+            )
+        ],
+    )
 
 
 RAW_ASSETS = [raw_asset(f) for f in PUBLIC_FILES]

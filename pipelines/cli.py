@@ -28,6 +28,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     countries = [c.upper() for c in args.country] or list(settings.countries)
     console.print(f"Refreshing {', '.join(countries)} into {settings.database}")
+    _report_data_folder(settings)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -59,6 +60,30 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     else:
         _print_summary(summary)
     return 0 if summary["success"] else 1
+
+
+def _report_data_folder(settings: Settings) -> None:
+    """Say which third-party data folder is read, and what is missing or differs from the
+    recorded release."""
+    from sources.data_home import data_status
+
+    status = data_status()
+    console.print(
+        f"Third-party data read from {status['shared']} (public files: {status['public']})"
+    )
+    if status["missing"]:
+        console.print(
+            f"[yellow]{len(status['missing'])} of {status['recorded']} recorded files are "
+            "missing[/yellow] (set EMP_SHARED_DATA or EMP_PUBLIC_DATA to where they lie; the "
+            "profiles are built without them):"
+        )
+        for path in status["missing"]:
+            console.print(f"  missing {path}")
+    for path in status["changed"]:
+        console.print(
+            f"[yellow]note[/yellow] {path} differs from the release recorded in "
+            "sources/data/provenance.csv (a new edition?)"
+        )
 
 
 def _print_summary(summary: dict) -> None:

@@ -18,10 +18,10 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from sources.data_home import registry_path
 from sources.geography import admin_area_on, country_names, normalise_label
 from sources.observations import FileLayoutError, RawRead
 
-REGISTRY_PATH = Path(__file__).parent / "data" / "reference" / "jmdi_projects.csv"
 PROJECTS_FOLDER = "PROJECTS"
 REPORT_PATTERN = "logframe_*.xlsx"
 SHEET = "Logframe"
@@ -44,8 +44,9 @@ REGISTRY_NAMES = {"cape verde": "CPV"}
 SEX = {"total": "_T", "_t": "_T", "women": "F", "f": "F", "men": "M", "m": "M"}
 
 
-def read_registry(path: Path = REGISTRY_PATH) -> pd.DataFrame:
+def read_registry(path: Path | None = None) -> pd.DataFrame:
     """The 51 JMDI projects with ISO3 codes for the country and the countries involved."""
+    path = path or registry_path()
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     names = country_names("en")
 

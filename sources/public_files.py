@@ -1,4 +1,7 @@
-"""The bundled international public files: what each is, where it lies, how to read it."""
+"""The international public files: what each is, where it lies, how to read it.
+
+They are read where they lie, in the shared data folder (sources/data_home.py), never copied
+into the project."""
 
 from __future__ import annotations
 
@@ -8,10 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from sources.data_home import public_data_dir
 from sources.observations import RawRead
 from sources.readers import un_desa, unhcr, wdi, world_bank
-
-BUNDLED_DATA_DIR = Path(__file__).parent / "data" / "public"
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class PublicFile:
     vintage: str
 
     def path(self, data_dir: Path | None = None) -> Path:
-        return (data_dir or BUNDLED_DATA_DIR) / self.relative_path
+        return (data_dir or public_data_dir()) / self.relative_path
 
     @property
     def raw_table(self) -> str:
@@ -142,3 +144,8 @@ PUBLIC_FILES: tuple[PublicFile, ...] = (
 )
 
 BY_ID: dict[str, PublicFile] = {f.source_id: f for f in PUBLIC_FILES}
+
+
+def missing_files(data_dir: Path | None = None) -> list[str]:
+    """The expected public files not found under `data_dir` (relative paths)."""
+    return [f.relative_path for f in PUBLIC_FILES if not f.path(data_dir).is_file()]

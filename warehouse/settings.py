@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indicators.baselines import REQUESTS_DIR
-from sources.public_files import BUNDLED_DATA_DIR
+from sources.data_home import public_data_dir
 from sources.samples import NATIONAL_DATA_DIR
 from sources.specs import SPECS_DIR
 
@@ -55,7 +55,7 @@ class Settings:
             home=home,
             database=_path("EMP_DUCKDB", home / "emp.duckdb"),
             snapshots=_path("EMP_SNAPSHOTS", home / "snapshots"),
-            public_data=_path("EMP_PUBLIC_DATA", BUNDLED_DATA_DIR),
+            public_data=public_data_dir(),
             national_data=_path("EMP_NATIONAL_DATA", NATIONAL_DATA_DIR),
             specs=_path("EMP_SPECS", SPECS_DIR),
             baseline_requests=_path("EMP_BASELINE_REQUESTS", REQUESTS_DIR),

@@ -1,0 +1,82 @@
+"""Where the third-party data lie: read in place, never copied into the project.
+
+The publishers' releases, the real national statistics and the JMDI project registry are kept in
+the shared data folder beside the checkout (`../shared/data/`), as their publishers released them.
+`EMP_SHARED_DATA` moves the whole folder; `EMP_PUBLIC_DATA` and `EMP_REFERENCE_DATA` move one part.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: The default: the shared data folder beside the checkout.
+DEFAULT_SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser().absolute() if value else None
+
+
+def shared_data_dir() -> Path:
+    """The folder holding `public/`, `national/` and `reference/` (EMP_SHARED_DATA)."""
+    return _env_path("EMP_SHARED_DATA") or DEFAULT_SHARED_DATA
+
+
+def public_data_dir() -> Path:
+    """International publishers' releases (EMP_PUBLIC_DATA, default <shared>/public)."""
+    return _env_path("EMP_PUBLIC_DATA") or shared_data_dir() / "public"
+
+
+def reference_data_dir() -> Path:
+    """Third-party reference tables, e.g. the JMDI project registry (EMP_REFERENCE_DATA)."""
+    return _env_path("EMP_REFERENCE_DATA") or shared_data_dir() / "reference"
+
+
+def registry_path() -> Path:
+    """The JMDI project registry as extracted from the handbook's annex."""
+    return reference_data_dir() / "jmdi_projects.csv"
+
+
+PROVENANCE_FILE = Path(__file__).parent / "data" / "provenance.csv"
+
+
+def _located(relative: str) -> Path:
+    head, _, rest = relative.partition("/")
+    if head == "public":
+        return public_data_dir() / rest
+    if head == "reference":
+        return reference_data_dir() / rest
+    return shared_data_dir() / relative
+
+
+def data_status() -> dict:
+    """The recorded third-party files: where they were looked for, which are missing, and
+    which differ from the SHA-256 in sources/data/provenance.csv (a new edition, a bad copy)."""
+    import csv
+    import hashlib
+
+    missing, changed = [], []
+    with open(PROVENANCE_FILE, encoding="utf-8", newline="") as fh:
+        recorded = list(csv.DictReader(fh))
+    for entry in recorded:
+        path = _located(entry["path"])
+        if not path.is_file():
+            missing.append(str(path))
+            continue
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != entry["sha256"]:
+            changed.append(str(path))
+    return {
+        "shared": str(shared_data_dir()),
+        "public": str(public_data_dir()),
+        "reference": str(reference_data_dir()),
+        "recorded": len(recorded),
+        "missing": missing,
+        "changed": changed,
+    }
