@@ -220,6 +220,8 @@ def census_indicators(
     con: duckdb.DuckDBPyConnection, threshold: int = DEFAULT_THRESHOLD
 ) -> pd.DataFrame:
     """All census indicator cells, long, with disclosure control applied."""
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+        raise ValueError(f"disclosure threshold {threshold!r}: a positive whole number is needed")
     census_cube(con)
     measures = {
         f"{name}|{status}|{total}": (  # CASE: about 4 times faster than FILTER here

@@ -348,8 +348,9 @@ def census_microdata(warehouse: WarehouseResource) -> dg.MaterializeResult:
     "EMP_SDC_THRESHOLD are suppressed (value empty, flag set).",
 )
 def core_census_indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    disclosure = warehouse.disclosure  # refuses an unsafe threshold before any work
     with warehouse.connect() as con:
-        cells = census_indicators(con, warehouse.sdc_threshold)
+        cells = census_indicators(con, disclosure["threshold"])
         batches = dict(
             con.execute(
                 "SELECT upper(replace(source_id, 'census_', '')), batch_id FROM meta.batches "
@@ -473,6 +474,11 @@ def profile_snapshot(
     rows = 0
     with warehouse.connect() as con:
         for country in context.partition_keys:
+            if not con.execute(
+                "SELECT count(*) FROM marts.indicators WHERE ref_area = ?", [country]
+            ).fetchone()[0]:
+                context.log.warning(f"{country}: no indicator has a value; no snapshot written")
+                continue
             outcomes = indicator_outcomes(con, country)
             validation = {
                 **summary(outcomes),
@@ -480,7 +486,13 @@ def profile_snapshot(
                 "checks": [o.as_dict() for o in outcomes],
                 "gaps": data_gaps(con, country),
             }
-            path = publish_snapshot(con, country, Path(warehouse.snapshots_dir), validation)
+            path = publish_snapshot(
+                con,
+                country,
+                Path(warehouse.snapshots_dir),
+                validation,
+                disclosure=warehouse.disclosure,
+            )
             published[country] = str(path)
             rows += con.execute(
                 "SELECT count(*) FROM marts.indicators WHERE ref_area = ?", [country]

@@ -391,9 +391,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(err: BaseException) -> str:
+    """An error as one line a person can read: its message, without a traceback."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 2000 else text[:1997] + "..."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. No traceback reaches the user: every error ends as one line naming what
+    went wrong, and an exit code (1 failed, 2 wrong call or setting, 3 warehouse busy)."""
+    import os
+
+    from sources.observations import FileLayoutError
+    from sources.specs import SpecError
+    from warehouse.settings import SettingsError
+
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    where = f"emp {args.command}"
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print(f"{where}: interrupted", file=sys.stderr)
+        return 130
+    except SettingsError as err:
+        print(f"{where}: setting refused: {one_line(err)}", file=sys.stderr)
+        return 2
+    except WarehouseBusyError as err:
+        print(f"{where}: {one_line(err)}", file=sys.stderr)
+        return 3
+    except (SpecError, FileLayoutError, OSError) as err:
+        print(f"{where}: {one_line(err)}", file=sys.stderr)
+        return 1
+    except Exception as err:  # the last guard: a message, never a traceback
+        if os.environ.get("EMP_DEBUG"):
+            raise
+        print(
+            f"{where}: failed ({type(err).__name__}): {one_line(err)} "
+            "(set EMP_DEBUG=1 to see where)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import dagster as dg
 from pipelines.assets import ALL_ASSETS, COUNTRIES, profile_snapshot
 from pipelines.resources import WarehouseResource
 from warehouse.db import refresh_lock
-from warehouse.settings import Settings
+from warehouse.settings import Settings, SettingsError
 from warehouse.snapshots import list_snapshots
 
 STEP_EVENTS = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")
@@ -62,9 +62,9 @@ def run_refresh(
     known = COUNTRIES.get_partition_keys()
     unknown = [c for c in countries if c not in known]
     if unknown:
-        raise SystemExit(
-            f"emp refresh: {', '.join(unknown)} not among the profile countries "
-            f"{', '.join(known)} (set EMP_COUNTRIES)"
+        raise SettingsError(
+            f"{', '.join(unknown)} not among the profile countries {', '.join(known)} "
+            "(set EMP_COUNTRIES)"
         )
     defs = dg.Definitions(
         assets=ALL_ASSETS,
@@ -149,7 +149,10 @@ def summary(settings: Settings, countries, results, before: dict, seconds: float
         f"{c}: check {name} failed" for c, s in written.items() for name in s["checks_failed"]
     ]
     missing = [c for c in countries if c not in written]
-    failures += [f"{c}: no snapshot written" for c in missing]
+    failures += [
+        f"{c}: no snapshot written (nothing in the data for this country, or a step failed)"
+        for c in missing
+    ]
     return {
         "success": all(r.success for r in results) and not failures,
         "seconds": round(seconds, 1),

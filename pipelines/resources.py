@@ -12,7 +12,7 @@ from dagster import ConfigurableResource
 from indicators.baselines import REQUESTS_DIR
 from sources.specs import SPECS_DIR, SourceSpec, bundled_specs
 from warehouse.db import connect
-from warehouse.settings import Settings
+from warehouse.settings import Settings, check_sdc_threshold
 
 
 class WarehouseResource(ConfigurableResource):
@@ -28,6 +28,8 @@ class WarehouseResource(ConfigurableResource):
     baseline_requests_dir: str = str(REQUESTS_DIR)  # registered baseline requests (YAML)
     census_persons: int = 20_000  # size of each synthetic sample census (EMP_CENSUS_PERSONS)
     sdc_threshold: int = 10  # smallest publishable census cell (EMP_SDC_THRESHOLD)
+    sdc_allow_low: bool = False  # a threshold below 3 on purpose (EMP_SDC_ALLOW_LOW)
+    settle_seconds: float = 2.0  # an inbox file must be this old and still (EMP_INBOX_SETTLE)
     lock_wait_seconds: float = 120.0
 
     @classmethod
@@ -42,6 +44,8 @@ class WarehouseResource(ConfigurableResource):
             baseline_requests_dir=str(settings.baseline_requests),
             census_persons=settings.census_persons,
             sdc_threshold=settings.sdc_threshold,
+            sdc_allow_low=settings.sdc_allow_low,
+            settle_seconds=settings.settle_seconds,
             lock_wait_seconds=settings.lock_wait_seconds,
         )
 
@@ -49,6 +53,16 @@ class WarehouseResource(ConfigurableResource):
     def specs(self) -> dict[str, SourceSpec]:
         """The source specs in force (EMP_SPECS, default the bundled sources/specs)."""
         return bundled_specs(self.specs_dir)
+
+    @property
+    def disclosure(self) -> dict:
+        """The disclosure control in force, checked (SettingsError if unsafe), for manifests."""
+        threshold = check_sdc_threshold(self.sdc_threshold, self.sdc_allow_low)
+        return {
+            "threshold": threshold,
+            "low_threshold_override": self.sdc_allow_low,
+            "rule": f"census cells on fewer than {threshold} unweighted records are suppressed",
+        }
 
     @property
     def inbox(self) -> Path:

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from sources.geography import country_codes
+from sources.limits import number_problem
 
 TOTAL = "_T"
 
@@ -99,15 +100,21 @@ def parse_number(value: Any) -> tuple[float | None, str | None]:
     or (None, reason) if the cell holds something that is not a number."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None, None
+    if isinstance(value, bool):
+        return None, f"{value!r} is not a number"
     if isinstance(value, int | float):
-        return float(value), None
+        number = float(value) if abs(value) < 1e308 else math.inf
+        problem = number_problem(number, value)
+        return (None, problem) if problem else (number, None)
     text = str(value).strip()
     if text in MISSING_MARKERS:
         return None, None
     try:
-        return float(text.replace(",", "")), None
+        number = float(text.replace(",", ""))
     except ValueError:
         return None, f"{text!r} is not a number"
+    problem = number_problem(number, text)
+    return (None, problem) if problem else (number, None)
 
 
 def observations(frame: pd.DataFrame, **constants: Any) -> pd.DataFrame:

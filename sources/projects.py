@@ -20,6 +20,7 @@ from openpyxl.styles import Font
 
 from sources.data_home import registry_path
 from sources.geography import admin_area_on, country_names, normalise_label
+from sources.limits import number_problem
 from sources.observations import FileLayoutError, RawRead
 
 PROJECTS_FOLDER = "PROJECTS"
@@ -92,9 +93,11 @@ def _number(value: Any) -> tuple[float | None, str | None]:
     if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
         return None, None
     try:
-        return float(str(value).replace(",", "").strip()), None
+        number = float(str(value).replace(",", "").strip())
     except ValueError:
         return None, f"{value!r} is not a number"
+    problem = number_problem(number, value)
+    return (None, problem) if problem else (number, None)
 
 
 def read_logframe(path: Path, registry_codes: set[str]) -> RawRead:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import openpyxl
 import pandas as pd
 
 from sources.geography import country_names, normalise_label
+from sources.limits import number_problem
 from sources.observations import TOTAL, FileLayoutError, RawRead, observations
 from sources.specs import ColumnSpec, SourceSpec
 
@@ -54,13 +57,46 @@ def read_table(spec: SourceSpec, path: Path) -> Table:
         table = Table(frame, list(range(1, len(frame) + 1)))
     else:
         table = _read_excel(spec, path)
+    _refuse_duplicate_labels(path, list(table.frame.columns), spec.skip_rows + spec.header_rows)
     if spec.stop_at_blank_row and len(table.frame):
         blank = table.frame.apply(lambda r: all(_is_blank(v) for v in r), axis=1)
         if blank.any():
             cut = int(blank.to_numpy().argmax())
             table.frame, table.rows = table.frame.iloc[:cut], table.rows[:cut]
     table.frame = table.frame.reset_index(drop=True)
+    if table.frame.empty:
+        raise FileLayoutError(
+            path, "the file has a header but no data rows", row=spec.skip_rows + spec.header_rows
+        )
     return table
+
+
+def _refuse_duplicate_labels(path: Path, labels: list[str], header_row: int) -> None:
+    """Two columns under one header would silently lose one of them: refused."""
+    seen: dict[str, int] = {}
+    for index, label in enumerate(labels):
+        name = str(label).strip()
+        if not name:
+            continue
+        if name in seen:
+            raise FileLayoutError(
+                path,
+                f"two columns have the same header (columns {_letter(seen[name])} and "
+                f"{_letter(index)}); rename one",
+                row=header_row,
+                column=name,
+            )
+        seen[name] = index
+
+
+def _letter(index: int) -> str:
+    """A column's spreadsheet letter: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _is_blank(value: Any) -> bool:
@@ -184,6 +220,44 @@ def period_of(spec: SourceSpec, year: str, quarter: str | None, month: str | Non
     return str(y)
 
 
+#: Excel counts days from 1899-12-30; serials 20000-80000 are the years 1954-2119.
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def row_period_of(spec: SourceSpec, cell: Any) -> tuple[str | None, str | None]:
+    """The period a cell gives: the whole cell must match the spec's pattern (`20199` is not
+    2019). A date-formatted cell gives its month or quarter, never a year by accident; an Excel
+    date serial number is named as such. Returns (period, None) or (None, problem)."""
+    what = spec.period.frequency
+    if _is_blank(cell):
+        return None, f"is empty (a {what} is needed)"
+    if isinstance(cell, datetime | date):
+        if what == "year":
+            return None, (
+                f"holds the date {cell:%Y-%m-%d}, not a year: the cell is formatted as a date; "
+                "type the year as a number"
+            )
+        quarter, month = f"{(cell.month - 1) // 3 + 1}", f"{cell.month}"
+        return period_of(spec, str(cell.year), quarter, month), None
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    text = str(cell).strip()
+    found = re.fullmatch(spec.period.pattern, text)
+    if found is None:
+        if re.fullmatch(r"\d{5}(\.0+)?", text) and 20_000 <= float(text) <= 80_000:
+            day = EXCEL_EPOCH + timedelta(days=int(float(text)))
+            return None, (
+                f"{text!r} looks like an Excel date serial number ({day:%Y-%m-%d}); type the "
+                f"{what} itself, not a date"
+            )
+        return None, f"{_short(text)!r} is not a {what}"
+    groups = found.groupdict()
+    try:
+        return period_of(spec, groups["year"], groups.get("quarter"), groups.get("month")), None
+    except (TypeError, ValueError) as err:
+        return None, str(err)
+
+
 def _period_from(spec: SourceSpec, regex: str, text: str) -> str | None:
     found = re.search(regex, text)
     if not found:
@@ -226,8 +300,12 @@ def parse_value(spec: SourceSpec, cell: Any) -> tuple[float | None, str | None]:
     """A number in the spec's locale; blank is missing; anything else is a problem."""
     if _is_blank(cell):
         return None, None
-    if isinstance(cell, int | float) and not isinstance(cell, bool):
-        return float(cell), None
+    if isinstance(cell, bool):
+        return None, f"{cell!r} is not a number"
+    if isinstance(cell, int | float):
+        value = float(cell) if abs(cell) < 1e308 else math.inf
+        problem = number_problem(value, cell)
+        return (None, problem) if problem else (value, None)
     text = str(cell).strip().replace("\u00a0", " ").replace("\u202f", " ")
     if text in ("-", "..", "…", "x"):
         return None, None
@@ -239,9 +317,11 @@ def parse_value(spec: SourceSpec, cell: Any) -> tuple[float | None, str | None]:
             return None, f"{_short(cell)!r} has '.', but this file's decimal mark is {mark!r}"
         text = text.replace(spec.decimal, ".")
     try:
-        return float(text), None
+        value = float(text)
     except ValueError:
         return None, f"{_short(cell)!r} is not a number"
+    problem = number_problem(value, cell)
+    return (None, problem) if problem else (value, None)
 
 
 def period_in_name(spec: SourceSpec, path: Path) -> str | None:
@@ -266,11 +346,18 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
                 path, f"the file name does not give the period ({spec.period.from_filename!r})"
             )
     if spec.period.columns:
-        period_columns = {
-            c: _period_from(spec, spec.period.columns, c)
-            for c in table.columns
-            if re.search(spec.period.columns, c)
-        }
+        period_columns = {}
+        for c in table.columns:
+            if re.fullmatch(spec.period.columns, str(c).strip()):
+                period_columns[c] = _period_from(spec, spec.period.columns, str(c).strip())
+            elif re.search(spec.period.columns, str(c)):
+                raise FileLayoutError(
+                    path,
+                    f"the header {_short(c)!r} holds a period but is not one whole "
+                    f"({spec.period.columns!r})",
+                    row=spec.skip_rows + spec.header_rows,
+                    column=str(c),
+                )
         value_columns = {c: (spec.period.measure, p) for c, p in period_columns.items()}
     else:
         value_columns = {c: (c, None) for c in spec.measures}
@@ -300,17 +387,9 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
                 dims[column.dimension] = code
         row_period = file_period
         if spec.period.column:
-            try:
-                row_period = _period_from(
-                    spec, spec.period.pattern, str(record[spec.period.column])
-                )
-            except ValueError as err:
-                row_period, reasons = None, [*reasons, f"column {spec.period.column!r}: {err}"]
-            if row_period is None and not reasons:
-                reasons.append(
-                    f"column {spec.period.column!r}: {record[spec.period.column]!r} is not a "
-                    f"{spec.period.frequency}"
-                )
+            row_period, problem = row_period_of(spec, record[spec.period.column])
+            if problem:
+                reasons.append(f"column {spec.period.column!r}: {problem}")
         values = []
         for column, (measure, column_period) in value_columns.items():
             value, problem = parse_value(spec, record[column])

@@ -19,6 +19,7 @@ import yaml
 
 from indicators.catalogue import Indicator
 from sources.geography import admin_areas, areas
+from warehouse.safe_output import neutralise_formulas, published_values
 
 SDG_DATAFLOW = "IAEG-SDGs:DF_SDG_GLH(1.0)"
 NATIONAL_AGENCY = "EMP"
@@ -112,7 +113,7 @@ def open_sdg_frame(rows: pd.DataFrame, country: str, names: dict[str, str]) -> p
             "Age": label("age", AGE_LABELS),
             "Migratory status": label("migrant_status", STATUS_LABELS),
             "Breakdown": label("breakdown"),
-            "Value": rows["obs_value"].round(6),
+            "Value": published_values(rows["obs_value"], f"Open SDG, {country}"),
         }
     )
     used = [c for c in frame.columns[1:-1] if frame[c].astype(str).ne("").any()]
@@ -162,7 +163,9 @@ def write_open_sdg(
         )
         key = open_sdg_id(indicator)
         data = folder / "data" / f"indicator_{key}.csv"
-        frame.to_csv(data, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        neutralise_formulas(frame).to_csv(
+            data, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n"
+        )
         meta = folder / "meta" / f"{key}.yml"
         years = sorted(set(frame["Year"].astype(int)))
         meta.write_text(
@@ -212,7 +215,7 @@ def sdmx_frame(
         "COMPOSITE_BREAKDOWN": rows["migrant_status"],
         "CUST_BREAKDOWN": rows["breakdown"],
         "TIME_PERIOD": rows["time_period"],
-        "OBS_VALUE": rows["obs_value"].round(6),
+        "OBS_VALUE": published_values(rows["obs_value"], "SDMX-CSV"),
         "UNIT_MEASURE": rows["unit_measure"],
         "UNIT_MULT": rows["unit_mult"].fillna(0).astype(int),
         "OBS_STATUS": rows["quality_flag"].fillna("A"),
@@ -237,7 +240,7 @@ def write_sdmx(
         if not sdg:
             frame["DATAFLOW"] = f"{NATIONAL_AGENCY}:DF_EMP_{country}(1.0)"
         path = folder / f"{name}.csv"
-        frame.to_csv(path, index=False, lineterminator="\n")
+        neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n")
         written.append(path)
     return written
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from indicators.baselines import BaselineRequest, baselines, did_panel, reconcile
+from warehouse.safe_output import neutralise_formulas
 from warehouse.snapshots import BASELINE_FILES, INDICATORS_FILE, list_snapshots
 
 TABLES = {"baselines": "baselines", "panel": "panel", "reconciliation": "reconciliation"}
@@ -124,7 +125,7 @@ def _missing(value) -> bool:
 def render(frame: pd.DataFrame, fmt: str) -> bytes:
     """The table as CSV, Parquet or JSON (records) bytes."""
     if fmt == "csv":
-        return _plain(frame).to_csv(index=False).encode("utf-8")
+        return neutralise_formulas(_plain(frame)).to_csv(index=False).encode("utf-8")
     if fmt == "json":
         records = json.loads(frame.to_json(orient="records", date_format="iso"))
         return (json.dumps(records, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

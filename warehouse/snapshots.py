@@ -91,6 +91,7 @@ def publish_snapshot(
     snapshots_dir: Path,
     validation: dict[str, Any],
     now: datetime | None = None,
+    disclosure: dict[str, Any] | None = None,
 ) -> Path:
     """Write the country's indicators and manifest as a new snapshot version; return its path."""
     now = now or datetime.now(UTC)
@@ -156,6 +157,7 @@ def publish_snapshot(
                 for name in files
             ],
             "validation": validation,
+            "disclosure_control": disclosure,
             "content": "aggregate indicators and baselines only; no microdata or personal data",
         }
         (staging / MANIFEST_FILE).write_text(
