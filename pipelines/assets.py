@@ -21,6 +21,7 @@ from pipelines.resources import WarehouseResource
 from sources.census.codebook import codebooks
 from sources.census.generator import generate_census
 from sources.expectations import CheckOutcome, suite_file, validate_frame, verdict
+from sources.intake import RefusedPathError, refuse_outside
 from sources.public_files import PUBLIC_FILES, PublicFile
 from warehouse.baselines import build_baselines, requests_in_warehouse
 from warehouse.batches import BatchReport, load_batch
@@ -140,8 +141,12 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
     )
     def _raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
         path = public_file.path(Path(warehouse.public_data_dir))
-        if not path.is_file():
+        if not path.is_file() and not path.is_symlink():
             return missing_file_result(public_file, path)
+        try:
+            refuse_outside(path, Path(warehouse.public_data_dir))
+        except RefusedPathError as err:
+            return missing_file_result(public_file, path, str(err))
         with warehouse.connect() as con:
             report = load_batch(
                 con,
@@ -183,12 +188,14 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
     return _raw
 
 
-def missing_file_result(public_file: PublicFile, path: Path) -> dg.MaterializeResult:
-    """A public file that is not where it should lie: nothing is loaded, the profiles are built
-    from the other sources, and the check says which file is missing."""
+def missing_file_result(
+    public_file: PublicFile, path: Path, refused: str | None = None
+) -> dg.MaterializeResult:
+    """A public file that is not where it should lie (or is refused): nothing is loaded, the
+    profiles are built from the other sources, and the check says which file and why."""
     message = (
-        f"{path}: not found; {public_file.title} is left out of this refresh (set "
-        "EMP_SHARED_DATA or EMP_PUBLIC_DATA to the folder holding the publishers' files)"
+        f"{refused or f'{path}: not found'}; {public_file.title} is left out of this refresh "
+        "(set EMP_SHARED_DATA or EMP_PUBLIC_DATA to the folder holding the publishers' files)"
     )
     return dg.MaterializeResult(
         metadata={"status": "missing", "file": str(path), "dagster/row_count": 0},
@@ -245,7 +252,12 @@ def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         outcomes = ingest_folder(con, Path(warehouse.national_data_dir), specs)
         outcomes += ingest_folder(
-            con, warehouse.inbox, specs, warehouse.archive, warehouse.rejected
+            con,
+            warehouse.inbox,
+            specs,
+            warehouse.archive,
+            warehouse.rejected,
+            settle_seconds=warehouse.settle_seconds,
         )
     table = [o.as_dict() for o in outcomes]
     return dg.MaterializeResult(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sources.atomic import write_atomically
 from sources.specs import SourceSpec
 
 
@@ -20,15 +21,23 @@ class Match:
 
 
 def files_in(folder: Path) -> list[tuple[str, Path]]:
-    """(ministry, file) for every visible file in `folder/<ministry>/`."""
+    """(ministry, entry) for every visible file in `folder/<ministry>/`. Links are listed, not
+    followed (a linked ministry folder is listed itself), so that they can be refused."""
     if not folder.is_dir():
         return []
     found = []
-    for ministry_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+    for ministry_dir in sorted(folder.iterdir()):
         if ministry_dir.name.startswith((".", "_")):
             continue
+        if ministry_dir.is_symlink():
+            found.append((ministry_dir.name, ministry_dir))
+            continue
+        if not ministry_dir.is_dir():
+            continue
         for path in sorted(ministry_dir.iterdir()):
-            if path.is_file() and not path.name.startswith((".", "~$")):
+            if path.name.startswith((".", "~$")):
+                continue
+            if path.is_symlink() or path.is_file():
                 found.append((ministry_dir.name, path))
     return found
 
@@ -58,24 +67,28 @@ def match_spec(ministry: str, path: Path, specs: dict[str, SourceSpec]) -> Match
     )
 
 
-def move_aside(path: Path, root: Path, ministry: str, note: dict | str) -> Path:
-    """Move `path` to `root/<ministry>/<timestamp>__<name>` with a note beside it."""
+def move_aside(
+    path: Path, root: Path, ministry: str, note: dict | str, name: str | None = None
+) -> Path:
+    """Move `path` (a link is moved itself, never followed) to
+    `root/<ministry>/<timestamp>__<name>`, with a note beside it written first."""
+    name = name or path.name
     target_dir = root / ministry
     target_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = target_dir / f"{stamp}__{path.name}"
+    target = target_dir / f"{stamp}__{name}"
     n = 1
-    while target.exists():
+    while target.exists() or target.is_symlink():
         n += 1
-        target = target_dir / f"{stamp}-{n}__{path.name}"
-    shutil.move(str(path), target)
+        target = target_dir / f"{stamp}-{n}__{name}"
     if isinstance(note, str):
-        Path(f"{target}.reason.txt").write_text(note + "\n", encoding="utf-8")
+        write_atomically(Path(f"{target}.reason.txt"), note + "\n")
     else:
-        Path(f"{target}.report.json").write_text(
+        write_atomically(
+            Path(f"{target}.report.json"),
             json.dumps(
                 {**note, "moved_to": str(target)}, indent=2, ensure_ascii=False, default=str
             ),
-            encoding="utf-8",
         )
+    shutil.move(str(path), target)
     return target

@@ -92,7 +92,11 @@ class FileLayoutError(ValueError):
             if part
         )
         super().__init__(f"{path}: {where + ': ' if where else ''}{message}")
-        self.path, self.row, self.column = path, row, column
+        self.path, self.row, self.column, self.detail = path, row, column, message
+
+    def at(self, path: Any) -> FileLayoutError:
+        """The same error, naming `path` (the file as sent, not its staged copy)."""
+        return FileLayoutError(path, self.detail, self.row, self.column)
 
 
 def parse_number(value: Any) -> tuple[float | None, str | None]:

@@ -13,7 +13,8 @@ import duckdb
 import pandas as pd
 
 from sources.expectations import CheckOutcome, verdict
-from sources.observations import RawRead
+from sources.intake import StagedFile, staged_copy
+from sources.observations import FileLayoutError, RawRead
 from warehouse.db import transaction
 from warehouse.validation import store_outcomes
 
@@ -69,6 +70,7 @@ def load_batch(
     spec_version: int | None = None,
     identity: str | None = None,
     validate: Callable[[pd.DataFrame], list[CheckOutcome]] | None = None,
+    staged: StagedFile | None = None,
 ) -> BatchReport:
     """Read `path` with `read` and load it into `raw.<source_id>` as one batch.
 
@@ -77,9 +79,16 @@ def load_batch(
     `validate` runs the batch's expectation suite on the rows read; its results are stored in
     the same transaction, and a batch that fails an error rule is marked `failed` and kept out
     of core.
+
+    The file is hashed and read from one copy of its bytes (`staged`, or a copy made here), so
+    the SHA-256 recorded always describes the rows loaded.
     """
-    sha256 = file_sha256(path)
-    size = path.stat().st_size
+    if staged is None:
+        with staged_copy(Path(path)) as copy:
+            return load_batch(
+                con, source_id, path, read, vintage, spec_version, identity, validate, copy
+            )
+    sha256, size = staged.sha256, staged.size
     batch_id = batch_id_for(source_id, sha256, identity)
     seen = existing_batch(con, batch_id)
     if seen is not None:
@@ -96,7 +105,10 @@ def load_batch(
             seen["vintage"],
             seen.get("validation"),
         )
-    result: RawRead = read(path)
+    try:
+        result: RawRead = read(staged.path)
+    except FileLayoutError as err:
+        raise err.at(path) from None
     frame = result.frame.assign(batch_id=batch_id)
     # Rows of the file, not cells: a wide row read into several long records counts once.
     loaded_rows = set(frame["source_row"]) if len(frame) else set()

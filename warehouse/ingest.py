@@ -15,6 +15,13 @@ import duckdb
 
 from sources.expectations import suite_file, validate_frame
 from sources.inbox import files_in, match_spec, move_aside
+from sources.intake import (
+    FileNotReadyError,
+    RefusedPathError,
+    StagedFile,
+    refuse_outside,
+    staged_copy,
+)
 from sources.observations import FileLayoutError
 from sources.projects import PROJECTS_FOLDER, REPORT_PATTERN, read_logframe, registry_codes
 from sources.specs import SourceSpec
@@ -27,7 +34,7 @@ from warehouse.projects import REPORTS_SOURCE
 class FileOutcome:
     ministry: str
     file: str
-    status: str  # loaded, unchanged, held back (failed validation), rejected
+    status: str  # loaded, unchanged, held back (failed validation), rejected, waiting
     spec_id: str | None = None
     message: str | None = None
     batch: BatchReport | None = None
@@ -46,13 +53,43 @@ def ingest_file(
     specs: dict[str, SourceSpec],
     archive: Path | None = None,
     rejected: Path | None = None,
+    root: Path | None = None,
+    settle_seconds: float = 0.0,
 ) -> FileOutcome:
-    """Load one submission; with `archive`/`rejected`, move it there afterwards."""
+    """Load one submission; with `archive`/`rejected`, move it there afterwards.
+
+    The file is refused if it is a link or lies outside `root` (default: its ministry folder's
+    parent); otherwise it is copied once into a staging folder and hashed and read from that
+    copy; a file still being written is left where it is for the next refresh. What is archived
+    (or rejected) is the copy that was read."""
+    root = Path(root) if root is not None else path.parent.parent
+    try:
+        refuse_outside(path, root)
+    except (RefusedPathError, OSError) as err:
+        reason = str(err) if isinstance(err, RefusedPathError) else f"{path}: {err.strerror}"
+        return _reject(ministry, path, None, reason, rejected)
+    staging = None if archive is None else Path(archive).parent / "staging"
+    try:
+        with staged_copy(path, staging, settle_seconds) as staged:
+            return _ingest_staged(con, ministry, staged, specs, archive, rejected)
+    except FileNotReadyError as err:
+        return FileOutcome(ministry, path.name, "waiting", None, str(err))
+
+
+def _ingest_staged(
+    con: duckdb.DuckDBPyConnection,
+    ministry: str,
+    staged: StagedFile,
+    specs: dict[str, SourceSpec],
+    archive: Path | None,
+    rejected: Path | None,
+) -> FileOutcome:
+    path = staged.original
     if ministry == PROJECTS_FOLDER:
-        return _ingest_report(con, path, archive, rejected)
+        return _ingest_report(con, staged, archive, rejected)
     found = match_spec(ministry, path, specs)
     if found.spec is None:
-        return _reject(ministry, path, None, found.reason, rejected)
+        return _reject(ministry, staged, None, found.reason, rejected)
     spec = found.spec
     try:
         report = load_batch(
@@ -64,19 +101,32 @@ def ingest_file(
             spec_version=spec.version,
             identity=period_in_name(spec, path),
             validate=lambda raw: validate_frame(harmonise_submission(spec)(raw), spec.expectations),
+            staged=staged,
         )
     except FileLayoutError as err:
-        return _reject(ministry, path, spec.id, str(err), rejected)
-    return _archive(con, ministry, path, spec.id, report, archive, rejected)
+        return _reject(ministry, staged, spec.id, str(err), rejected)
+    except Exception as err:  # one unreadable file holds back only itself
+        return _reject(ministry, staged, spec.id, unreadable(path, err), rejected)
+    return _archive(con, ministry, staged, spec.id, report, archive, rejected)
+
+
+def unreadable(path: Path, err: Exception) -> str:
+    """A reader failure that is not a layout problem, in one line."""
+    text = " ".join(str(err).split())[:300]
+    return f"{path}: could not be read ({type(err).__name__}: {text})"
 
 
 def _ingest_report(
-    con: duckdb.DuckDBPyConnection, path: Path, archive: Path | None, rejected: Path | None
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedFile,
+    archive: Path | None,
+    rejected: Path | None,
 ) -> FileOutcome:
     """A project's logframe report (sources/projects.py template)."""
+    path = staged.original
     if not fnmatch(path.name, REPORT_PATTERN):
         reason = f"{path.name} is not a logframe report (file names: {REPORT_PATTERN!r})"
-        return _reject(PROJECTS_FOLDER, path, None, reason, rejected)
+        return _reject(PROJECTS_FOLDER, staged, None, reason, rejected)
     codes = registry_codes()
     try:
         report = load_batch(
@@ -85,21 +135,25 @@ def _ingest_report(
             path,
             lambda p: read_logframe(p, codes),
             validate=lambda raw: validate_frame(raw, suite_file(REPORTS_SOURCE)),
+            staged=staged,
         )
     except FileLayoutError as err:
-        return _reject(PROJECTS_FOLDER, path, REPORTS_SOURCE, str(err), rejected)
-    return _archive(con, PROJECTS_FOLDER, path, REPORTS_SOURCE, report, archive, rejected)
+        return _reject(PROJECTS_FOLDER, staged, REPORTS_SOURCE, str(err), rejected)
+    except Exception as err:  # one unreadable file holds back only itself
+        return _reject(PROJECTS_FOLDER, staged, REPORTS_SOURCE, unreadable(path, err), rejected)
+    return _archive(con, PROJECTS_FOLDER, staged, REPORTS_SOURCE, report, archive, rejected)
 
 
 def _archive(
     con: duckdb.DuckDBPyConnection,
     ministry: str,
-    path: Path,
+    staged: StagedFile,
     source_id: str,
     report: BatchReport,
     archive: Path | None,
     rejected: Path | None,
 ) -> FileOutcome:
+    path = staged.original
     status = "held back" if report.validation == "failed" else report.status
     message = (
         "failed its expectation suite: kept in raw, not used in the profile"
@@ -119,17 +173,44 @@ def _archive(
             **outcome.as_dict(),
             "quarantined_rows": [{"row": row, "reasons": reasons} for row, reasons in quarantined],
         }
-        moved = move_aside(path, archive, ministry, note)
-        outcome = FileOutcome(**{**asdict(outcome), "batch": report, "moved_to": str(moved)})
+        moved = move_aside(staged.path, archive, ministry, note, name=path.name)
+        message = release_original(staged, outcome.message)
+        outcome = FileOutcome(
+            **{**asdict(outcome), "batch": report, "moved_to": str(moved), "message": message}
+        )
     return outcome
 
 
+def release_original(staged: StagedFile, message: str | None) -> str | None:
+    """The dropped file's bytes are now kept where they were moved: remove it from the inbox,
+    unless it changed since it was read (then it stays, for the next refresh)."""
+    if staged.original_unchanged():
+        staged.original.unlink()
+        return message
+    note = "the file in the inbox changed after it was read; it stays there for the next refresh"
+    return f"{message}; {note}" if message else note
+
+
 def _reject(
-    ministry: str, path: Path, spec_id: str | None, reason: str, rejected: Path | None
+    ministry: str,
+    file: Path | StagedFile,
+    spec_id: str | None,
+    reason: str,
+    rejected: Path | None,
 ) -> FileOutcome:
-    moved = move_aside(path, rejected, ministry, reason) if rejected is not None else None
+    """Refuse a file with its reason. A staged file is kept in rejected/ as the bytes that were
+    read; a refused path (a link) is moved there itself, never followed."""
+    name = file.original.name if isinstance(file, StagedFile) else file.name
+    moved = None
+    if rejected is not None:
+        if isinstance(file, StagedFile):
+            moved = move_aside(file.path, rejected, ministry, reason, name=name)
+            extra = release_original(file, None)
+            reason = f"{reason}; {extra}" if extra else reason
+        else:
+            moved = move_aside(file, rejected, ministry, reason)
     return FileOutcome(
-        ministry, path.name, "rejected", spec_id, reason, moved_to=str(moved) if moved else None
+        ministry, name, "rejected", spec_id, reason, moved_to=str(moved) if moved else None
     )
 
 
@@ -139,9 +220,10 @@ def ingest_folder(
     specs: dict[str, SourceSpec],
     archive: Path | None = None,
     rejected: Path | None = None,
+    settle_seconds: float = 0.0,
 ) -> list[FileOutcome]:
-    """Every file in `folder/<ministry>/`, in name order."""
+    """Every file in `folder/<ministry>/`, in name order; links are refused, never followed."""
     return [
-        ingest_file(con, ministry, path, specs, archive, rejected)
+        ingest_file(con, ministry, path, specs, archive, rejected, folder, settle_seconds)
         for ministry, path in files_in(folder)
     ]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pycountry
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader
 
 from indicators.catalogue import Indicator, catalogue
 from sources.geography import admin_areas, areas
@@ -289,15 +289,20 @@ class ProfileBuilder:
             "key_data": key_data,
             "parts": parts,
             "gaps": self.gaps(),
-            "charts_json": json.dumps(self.charts, ensure_ascii=False).replace("</", "<\\/"),
+            "charts_json": script_safe_json(self.charts),
             "chart_count": len(self.charts),
         }
 
 
+def script_safe_json(data: object) -> str:
+    """JSON to embed in a <script> element: <, > and & as \\u escapes, so no label can close
+    the element or open a comment."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def render_profile(folder: Path) -> str:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"])
-    )
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)  # every value escaped
     return env.get_template("profile.html.j2").render(**ProfileBuilder(folder).context())
 
 

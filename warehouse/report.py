@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader
 
 from warehouse.validation import latest_results
 
@@ -77,7 +77,7 @@ def _counts(rows: list[dict]) -> dict:
 def write_report(report: dict, folder: Path) -> tuple[Path, Path]:
     """Write <timestamp>.html/.json and latest.html/.json under `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)  # every value escaped
     html = env.get_template("validation.html.j2").render(report=report)
     text = json.dumps(report, indent=2, default=str, ensure_ascii=False)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
