@@ -4,7 +4,6 @@ Each asset only calls the plain functions of sources/, warehouse/ and indicators
 what they did as standard Dagster metadata.
 """
 
-import shutil
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from indicators.checks import data_gaps, indicator_outcomes, summary
 from indicators.compute import compute_indicators
 from indicators.reconciliation import RECONCILIATIONS, reconciliations
 from pipelines.resources import WarehouseResource
+from sources.atomic import copy_atomically, sweep_leftovers
 from sources.census.codebook import codebooks
 from sources.census.generator import generate_census
 from sources.expectations import CheckOutcome, suite_file, validate_frame, verdict
@@ -249,6 +249,7 @@ def core_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     specs = warehouse.specs
+    sweep_leftovers(warehouse.archive.parent / "staging")  # copies a killed run left
     with warehouse.connect() as con:
         outcomes = ingest_folder(con, Path(warehouse.national_data_dir), specs)
         outcomes += ingest_folder(
@@ -333,7 +334,8 @@ def census_microdata(warehouse: WarehouseResource) -> dg.MaterializeResult:
             ext = "csv" if codebook.format == "csv" else "parquet"
             persons = source / f"{codebook.id}_persons.{ext}"
             abroad = source / f"{codebook.id}_members_abroad.{ext}"
-            if not persons.exists():
+            sweep_leftovers(warehouse.census)  # what a killed run left half-written
+            if not (persons.exists() and abroad.exists()):
                 generate_census(codebook, warehouse.census_persons, source)
             loaded[codebook.id] = load_census(
                 con, codebook, persons, abroad, warehouse.census / "parquet"
@@ -535,7 +537,7 @@ def profile_report(
         snap = found[-1]
         folder = warehouse.reports / "profile" / country
         path = write_profile(Path(snap["path"]), folder / f"{snap['version']}.html")
-        shutil.copyfile(path, folder / "latest.html")
+        copy_atomically(path, folder / "latest.html")
         written[country] = str(path)
         context.log.info(f"{country}: profile report {path}")
     return dg.MaterializeResult(metadata={"reports": written})

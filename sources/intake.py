@@ -86,7 +86,7 @@ def staged_copy(
     path = Path(path)
     if staging is not None:
         Path(staging).mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".stage-{os.getpid()}-", dir=staging))
+    folder = Path(tempfile.mkdtemp(prefix=f".stage.tmp-{os.getpid()}-", dir=staging))
     try:
         yield _copy(path, folder / path.name, settle_seconds)
     finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from sources.atomic import atomic_path, temporary_name
 from sources.census.codebook import (
     ABROAD_VARIABLES,
     PERSON_VARIABLES,
@@ -244,7 +245,7 @@ def ingest_census(
         # columns come back from the path when read).
         target = census_dir / table / folder
         target.mkdir(parents=True, exist_ok=True)
-        staging = target / f".{codebook.id}.parquet.tmp"
+        staging = temporary_name(target / f"{codebook.id}.parquet")
         counts[table] = con.execute(
             f"COPY (SELECT * EXCLUDE (country, census_round) FROM ({sql})) TO '{staging}' "
             "(FORMAT parquet, COMPRESSION snappy)"
@@ -281,10 +282,10 @@ def _write_area_hierarchy(
         )
     folder.mkdir(parents=True, exist_ok=True)
     con.register("area_pairs", pd.DataFrame(rows, columns=["province", "region", "k", "all"]))
-    con.execute(
-        f"COPY (SELECT province, region FROM area_pairs) TO '{folder / codebook.id}.parquet' "
-        "(FORMAT parquet)"
-    ).fetchall()
+    with atomic_path(folder / f"{codebook.id}.parquet") as temp:
+        con.execute(
+            f"COPY (SELECT province, region FROM area_pairs) TO '{temp}' (FORMAT parquet)"
+        ).fetchall()
     con.unregister("area_pairs")
 
 

@@ -14,6 +14,7 @@ import pycountry
 from jinja2 import Environment, FileSystemLoader
 
 from indicators.catalogue import Indicator, catalogue
+from sources.atomic import write_atomically
 from sources.geography import admin_areas, areas
 from warehouse.snapshots import INDICATORS_FILE, MANIFEST_FILE
 
@@ -307,6 +308,4 @@ def render_profile(folder: Path) -> str:
 
 
 def write_profile(folder: Path, output: Path) -> Path:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_profile(folder), encoding="utf-8")
-    return output
+    return write_atomically(output, render_profile(folder))

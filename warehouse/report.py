@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader
 
+from sources.atomic import write_atomically
 from warehouse.validation import latest_results
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -82,6 +83,6 @@ def write_report(report: dict, folder: Path) -> tuple[Path, Path]:
     text = json.dumps(report, indent=2, default=str, ensure_ascii=False)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for name in (stamp, "latest"):
-        (folder / f"{name}.html").write_text(html, encoding="utf-8")
-        (folder / f"{name}.json").write_text(text, encoding="utf-8")
+        write_atomically(folder / f"{name}.html", html)
+        write_atomically(folder / f"{name}.json", text)
     return folder / f"{stamp}.html", folder / f"{stamp}.json"

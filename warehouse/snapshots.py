@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import uuid
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -23,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from indicators.catalogue import catalogue
+from sources.atomic import sweep_leftovers, temporary_name
 from sources.geography import profile_areas
 from warehouse.baselines import country_tables
 from warehouse.exports import write_exports
@@ -97,9 +97,10 @@ def publish_snapshot(
     now = now or datetime.now(UTC)
     country_dir = Path(snapshots_dir) / country
     country_dir.mkdir(parents=True, exist_ok=True)
+    sweep_leftovers(country_dir, recursive=False)  # what a killed publication left
     version = new_version(country_dir, now)
     final = country_dir / version
-    staging = country_dir / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
+    staging = temporary_name(final)
     staging.mkdir()
     try:
         order = ", ".join(INDICATOR_KEY)

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from sources.atomic import atomic_path
 from sources.census.codebook import Codebook
 from sources.geography import m49_from_code
 from sources.public_files import BY_ID
@@ -206,8 +207,11 @@ def generate_census(
         "members_abroad": out_dir / f"{codebook.id}_members_abroad.{ext}",
     }
     options = "FORMAT parquet, COMPRESSION zstd" if ext == "parquet" else "FORMAT csv, HEADER"
-    own.execute(f"COPY ({persons_sql}) TO '{paths['persons']}' ({options})")
-    own.execute(f"COPY ({abroad_sql}) TO '{paths['members_abroad']}' ({options})")
+    # Each file is written under a temporary name and renamed: a killed run never leaves a
+    # half-written census where a complete one is expected (members abroad first, persons last).
+    for key, sql in (("members_abroad", abroad_sql), ("persons", persons_sql)):
+        with atomic_path(paths[key]) as temp:
+            own.execute(f"COPY ({sql}) TO '{temp}' ({options})")
     if con is None:
         own.close()
     return paths
