@@ -22,6 +22,7 @@ from sources.census.codebook import codebooks
 from sources.census.generator import generate_census
 from sources.expectations import CheckOutcome, suite_file, validate_frame, verdict
 from sources.intake import RefusedPathError, refuse_outside
+from sources.observations import FileLayoutError
 from sources.public_files import PUBLIC_FILES, PublicFile
 from warehouse.baselines import build_baselines, requests_in_warehouse
 from warehouse.batches import BatchReport, load_batch
@@ -34,7 +35,8 @@ from warehouse.census import (
 from warehouse.core import rebuild_core, refresh_areas
 from warehouse.core_checks import RULES as CORE_SQL_RULES
 from warehouse.core_checks import core_outcomes
-from warehouse.ingest import ingest_folder
+from warehouse.held_back import held_back, record_held_back, record_public
+from warehouse.ingest import ingest_folder, unreadable
 from warehouse.profile_report import write_profile
 from warehouse.projects import rebuild_projects, refresh_admin_areas
 from warehouse.report import validation_report, write_report
@@ -68,10 +70,12 @@ def expectations_result(reports: list[BatchReport]) -> dg.AssetCheckResult:
         for r in reports
         if r.validation in ("failed", "warned")
     }
+    # A failed batch is held back from core (core keeps the source's last good batch), so it
+    # warns instead of blocking: one bad file holds back only itself.
     return dg.AssetCheckResult(
         check_name="expectations",
         passed=not (failed_now or held_back or warned),
-        severity=dg.AssetCheckSeverity.ERROR if failed_now else dg.AssetCheckSeverity.WARN,
+        severity=dg.AssetCheckSeverity.WARN,
         description=f"{len(reports)} batch(es): {len(failed_now)} failed now, "
         f"{len(held_back)} held back earlier, {len(warned)} with warnings",
         metadata={"failures": dg.MetadataValue.json(failures)},
@@ -141,23 +145,30 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
     )
     def _raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
         path = public_file.path(Path(warehouse.public_data_dir))
-        if not path.is_file() and not path.is_symlink():
-            return missing_file_result(public_file, path)
-        try:
-            refuse_outside(path, Path(warehouse.public_data_dir))
-        except RefusedPathError as err:
-            return missing_file_result(public_file, path, str(err))
         with warehouse.connect() as con:
-            report = load_batch(
-                con,
-                public_file.source_id,
-                path,
-                public_file.reader,
-                public_file.vintage,
-                validate=lambda raw: validate_frame(
-                    public_file.harmoniser(raw), suite_file(public_file.source_id)
-                ),
-            )
+            problem = public_file_problem(path, Path(warehouse.public_data_dir))
+            report = None
+            if problem is None:
+                try:
+                    report = load_batch(
+                        con,
+                        public_file.source_id,
+                        path,
+                        public_file.reader,
+                        public_file.vintage,
+                        validate=lambda raw: validate_frame(
+                            public_file.harmoniser(raw), suite_file(public_file.source_id)
+                        ),
+                    )
+                except FileLayoutError as err:
+                    problem = str(err)
+                except Exception as err:  # one unreadable file holds back only itself
+                    problem = unreadable(path, err)
+            if problem is None and report.validation == "failed":
+                problem = f"{path}: failed its expectation suite; held back from the profile"
+            record_public(con, public_file.source_id, str(path), problem)
+            if report is None:
+                return missing_file_result(public_file, path, problem)
             schema = _schema(con, public_file.raw_table)
             preview = con.execute(
                 f"SELECT * EXCLUDE (batch_id) FROM {public_file.raw_table} WHERE batch_id = ? "
@@ -188,15 +199,24 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
     return _raw
 
 
-def missing_file_result(
-    public_file: PublicFile, path: Path, refused: str | None = None
-) -> dg.MaterializeResult:
-    """A public file that is not where it should lie (or is refused): nothing is loaded, the
-    profiles are built from the other sources, and the check says which file and why."""
-    message = (
-        f"{refused or f'{path}: not found'}; {public_file.title} is left out of this refresh "
-        "(set EMP_SHARED_DATA or EMP_PUBLIC_DATA to the folder holding the publishers' files)"
-    )
+def public_file_problem(path: Path, folder: Path) -> str | None:
+    """Why a public file cannot be read where it should lie, or None."""
+    if not path.is_file() and not path.is_symlink():
+        return (
+            f"{path}: not found (set EMP_SHARED_DATA or EMP_PUBLIC_DATA to the folder holding "
+            "the publishers' files)"
+        )
+    try:
+        refuse_outside(path, folder)
+    except (RefusedPathError, OSError) as err:
+        return str(err)
+    return None
+
+
+def missing_file_result(public_file: PublicFile, path: Path, problem: str) -> dg.MaterializeResult:
+    """A public file missing, refused or unreadable: nothing is loaded, the profiles are built
+    from the other sources (and the source's last good batch), and the check says why."""
+    message = f"{problem}; {public_file.title} is left out of this refresh"
     return dg.MaterializeResult(
         metadata={"status": "missing", "file": str(path), "dagster/row_count": 0},
         check_results=[
@@ -248,10 +268,11 @@ def core_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
     "(moved to archive/ with its batch report, or to rejected/ with the reason).",
 )
 def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    specs = warehouse.specs
+    found = warehouse.spec_set
+    specs = found.specs
     sweep_leftovers(warehouse.archive.parent / "staging")  # copies a killed run left
     with warehouse.connect() as con:
-        outcomes = ingest_folder(con, Path(warehouse.national_data_dir), specs)
+        outcomes = ingest_folder(con, Path(warehouse.national_data_dir), specs, held_specs=found)
         outcomes += ingest_folder(
             con,
             warehouse.inbox,
@@ -259,7 +280,9 @@ def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
             warehouse.archive,
             warehouse.rejected,
             settle_seconds=warehouse.settle_seconds,
+            held_specs=found,
         )
+        record_held_back(con, found, outcomes)
     table = [o.as_dict() for o in outcomes]
     return dg.MaterializeResult(
         metadata={
@@ -269,6 +292,10 @@ def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
             "rejected": [
                 f"{o.ministry}/{o.file}: {o.message}" for o in outcomes if o.status == "rejected"
             ],
+            "waiting": [
+                f"{o.ministry}/{o.file}: {o.message}" for o in outcomes if o.status == "waiting"
+            ],
+            "specs_held_back": found.problems(),
             "batches": dg.MetadataValue.json(table),
         },
         check_results=[expectations_result([o.batch for o in outcomes if o.batch])],
@@ -412,7 +439,11 @@ INDICATOR_CHECKS = [
 )
 def indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        counts = compute_indicators(con, load_catalogue(specs=warehouse.specs), warehouse.specs)
+        found = warehouse.spec_set
+        held_ids = {h.id for h in found.held_back if h.id}
+        counts = compute_indicators(
+            con, load_catalogue(specs=found.specs, held_back=held_ids), found.specs
+        )
         outcomes = indicator_outcomes(con)
         reconciled = reconciliations(con, COUNTRIES.get_partition_keys())
         store_outcomes(con, "indicators", outcomes)
@@ -499,6 +530,7 @@ def profile_snapshot(
                 "passed": verdict(outcomes) != "failed",
                 "checks": [o.as_dict() for o in outcomes],
                 "gaps": data_gaps(con, country),
+                "held_back": held_back(con, country),
             }
             path = publish_snapshot(
                 con,

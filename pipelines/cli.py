@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from warehouse.db import WarehouseBusyError
@@ -19,8 +20,9 @@ console = Console(stderr=True)
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    """Exit 0 when everything passed, 1 when a step or a blocking check failed (or a country
-    got no snapshot), 3 when another refresh holds the warehouse."""
+    """Exit 0 when everything passed, 4 when every country was published but some files or
+    specs were held back, 1 when a step or a blocking check failed (or a country got no
+    snapshot), 3 when another refresh holds the warehouse."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pipelines.refresh import run_refresh, step_count
@@ -59,7 +61,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         _print_summary(summary)
-    return 0 if summary["success"] else 1
+    if not summary["success"]:
+        return 1
+    return 4 if summary["held_back"] else 0
 
 
 def _report_data_folder(settings: Settings) -> None:
@@ -102,10 +106,18 @@ def _print_summary(summary: dict) -> None:
         )
     Console(width=200).print(table)
     for warning in summary["warnings"]:
-        console.print(f"[yellow]warning[/yellow] {warning}")
+        console.print(f"[yellow]warning[/yellow] {escape(warning)}")
     for failure in summary["failures"]:
-        console.print(f"[red]failed[/red] {failure}")
-    verdict = "[green]all steps passed[/green]" if summary["success"] else "[red]FAILED[/red]"
+        console.print(f"[red]failed[/red] {escape(failure)}")
+    for item in summary["held_back"]:
+        where = "every profile" if item["country"] == "*" else item["country"]
+        console.print(f"[yellow]held back[/yellow] ({where}) {escape(item['reason'])}")
+    if not summary["success"]:
+        verdict = "[red]FAILED[/red]"
+    elif summary["held_back"]:
+        verdict = f"[yellow]published, {len(summary['held_back'])} held back[/yellow]"
+    else:
+        verdict = "[green]all steps passed[/green]"
     console.print(
         f"{verdict}: {len(summary['snapshots'])} of {len(summary['countries'])} countries "
         f"published, {len(summary['warnings'])} warnings, {len(summary['failures'])} failures"
@@ -137,19 +149,42 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """`emp check FILE`: the file read by its spec and checked, nothing loaded.
+    `emp check --specs`: every spec and the catalogue links. Exit 0 fine, 1 problems, 2 wrong
+    call."""
     from sources.check import check_file, plain_words
-    from sources.specs import bundled_specs
+    from sources.specs import spec_set
 
     settings = Settings.from_env()
+    found = spec_set(settings.specs)
+    if args.specs:
+        return _check_specs(found, args.json)
+    if not args.file:
+        print("emp check: give a FILE to check, or --specs", file=sys.stderr)
+        return 2
     path = Path(args.file)
     if not path.is_file():
-        console.print(f"[red]{path}: no such file[/red]")
+        print(f"emp check: {path}: no such file", file=sys.stderr)
         return 2
+    held = found.held_back_for(path.parent.name, path.name) or next(
+        (h for h in found.held_back if h.id and h.id == args.source), None
+    )
     try:
-        report = check_file(path, bundled_specs(settings.specs), args.source)
+        report = check_file(path, found.specs, args.source)
     except KeyError as err:
-        console.print(f"[red]{err.args[0]}[/red]")
-        return 2
+        if held is None:
+            print(f"emp check: {err.args[0]}", file=sys.stderr)
+            return 2
+        report = None
+    if report is not None and report.source is None and held is not None:
+        report = None
+    if report is None:
+        message = f"{path.name}: its spec cannot be used until it is fixed: {held.reason}"
+        if args.json:
+            print(json.dumps({"file": str(path), "would_load": False, "problems": [message]}))
+        else:
+            print(f"ERROR: {message}")
+        return 1
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
@@ -162,6 +197,25 @@ def cmd_check(args: argparse.Namespace) -> int:
         verdict = "would load" if report.would_load else "would NOT load"
         print(f"{len(report.problems)} problem(s); the file {verdict}.")
     return 0 if report.would_load else 1
+
+
+def _check_specs(found, as_json: bool) -> int:
+    """Every spec file and the catalogue's links to them."""
+    from indicators.catalogue import CatalogueError, load_catalogue
+
+    problems = list(found.problems())
+    try:
+        load_catalogue(specs=found.specs, held_back={h.id for h in found.held_back if h.id})
+    except CatalogueError as err:
+        problems += [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
+    if as_json:
+        print(json.dumps({"specs": len(found.specs), "problems": problems}, indent=2))
+    else:
+        print(f"{len(found.specs)} spec(s) in force, {len(found.held_back)} held back")
+        for problem in problems:
+            print(f"ERROR: {problem}")
+        print("the specs and the catalogue are consistent" if not problems else "")
+    return 1 if problems else 0
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -328,7 +382,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", help="check a file before sending it: nothing is loaded; exit 1 if it would fail"
     )
-    check.add_argument("file")
+    check.add_argument("file", nargs="?", help="the file to check")
+    check.add_argument(
+        "--specs", action="store_true", help="check every source spec and the catalogue links"
+    )
     check.add_argument("--source", help="the spec id, when the file name does not say it")
     check.add_argument("--json", action="store_true", help="print the problems as JSON")
     check.set_defaults(handler=cmd_check)

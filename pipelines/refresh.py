@@ -143,6 +143,7 @@ def summary(settings: Settings, countries, results, before: dict, seconds: float
             "gaps": [g["indicator_id"] for g in validation.get("gaps", [])],
             "checks_warned": warned,
             "checks_failed": failed,
+            "held_back": validation.get("held_back", []),
         }
     failures = _failures(results)
     failures += [
@@ -153,8 +154,10 @@ def summary(settings: Settings, countries, results, before: dict, seconds: float
         f"{c}: no snapshot written (nothing in the data for this country, or a step failed)"
         for c in missing
     ]
+    held = {(h["item"], h["reason"]): h for snap in written.values() for h in snap["held_back"]}
     return {
         "success": all(r.success for r in results) and not failures,
+        "held_back": list(held.values()),
         "seconds": round(seconds, 1),
         "database": str(settings.database),
         "countries": list(countries),

@@ -10,7 +10,7 @@ import duckdb
 from dagster import ConfigurableResource
 
 from indicators.baselines import REQUESTS_DIR
-from sources.specs import SPECS_DIR, SourceSpec, bundled_specs
+from sources.specs import SPECS_DIR, SourceSpec, SpecSet, spec_set
 from warehouse.db import connect
 from warehouse.settings import Settings, check_sdc_threshold
 
@@ -50,9 +50,15 @@ class WarehouseResource(ConfigurableResource):
         )
 
     @property
+    def spec_set(self) -> SpecSet:
+        """The source specs (EMP_SPECS, default the bundled sources/specs), with those held
+        back."""
+        return spec_set(self.specs_dir)
+
+    @property
     def specs(self) -> dict[str, SourceSpec]:
-        """The source specs in force (EMP_SPECS, default the bundled sources/specs)."""
-        return bundled_specs(self.specs_dir)
+        """The source specs in force."""
+        return self.spec_set.specs
 
     @property
     def disclosure(self) -> dict:

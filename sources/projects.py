@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from sources.data_home import registry_path
+from sources.excel import read_sheet
 from sources.geography import admin_area_on, country_names, normalise_label
 from sources.limits import number_problem
 from sources.observations import FileLayoutError, RawRead
@@ -103,9 +104,11 @@ def _number(value: Any) -> tuple[float | None, str | None]:
 def read_logframe(path: Path, registry_codes: set[str]) -> RawRead:
     """One report -> long rows (baseline, target, each actual), with its header fields."""
     try:
-        sheet = pd.read_excel(path, sheet_name=SHEET, header=None, dtype=object)
-    except ValueError as err:
-        raise FileLayoutError(path, f"no sheet {SHEET!r}: not a logframe report ({err})") from err
+        sheet = read_sheet(path, SHEET, header=None)
+    except FileLayoutError as err:
+        if "no sheet" not in str(err):
+            raise
+        raise FileLayoutError(path, f"no sheet {SHEET!r}: not a logframe report") from None
     fields = {}
     header_row = None
     for index, row in sheet.iterrows():

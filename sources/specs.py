@@ -7,6 +7,7 @@ spec is checked against the model below; every mistake is reported with its plac
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -179,31 +180,132 @@ def load_spec(path: Path) -> SourceSpec:
         raise SpecError(f"{path}: {len(lines)} problem(s)\n" + "\n".join(lines)) from None
 
 
-def load_specs(folder: Path = SPECS_DIR) -> dict[str, SourceSpec]:
-    """Every spec under `folder` (one sub-folder per ministry), by id."""
+@dataclass(frozen=True)
+class HeldBackSpec:
+    """A spec file that cannot be used: its files wait (they are not rejected) until it is fixed."""
+
+    path: str
+    ministry: str
+    id: str | None
+    file_pattern: str | None
+    reason: str
+
+    def matches(self, file_name: str) -> bool:
+        from fnmatch import fnmatch
+
+        return self.file_pattern is None or fnmatch(file_name, self.file_pattern)
+
+
+@dataclass(frozen=True)
+class SpecSet:
+    """The specs in force, and the spec files held back with the reason (one bad spec holds
+    back its own dataset only)."""
+
+    specs: dict[str, SourceSpec]
+    held_back: tuple[HeldBackSpec, ...] = ()
+
+    def problems(self) -> list[str]:
+        return [h.reason for h in self.held_back]
+
+    def held_back_for(self, ministry: str, file_name: str) -> HeldBackSpec | None:
+        return next(
+            (h for h in self.held_back if h.ministry == ministry and h.matches(file_name)), None
+        )
+
+
+def _raw_fields(path: Path) -> dict:
+    """What can still be read of a spec that does not validate (id, file pattern)."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def load_spec_set(
+    folder: Path = SPECS_DIR, indicator_ids: set[str] | frozenset[str] | None = None
+) -> SpecSet:
+    """Every spec under `folder` (one sub-folder per ministry). A spec that does not validate,
+    sits in the wrong folder, reuses an id, or (given `indicator_ids`) feeds an indicator that
+    is not in the catalogue is held back with the reason; the others are in force."""
     specs: dict[str, SourceSpec] = {}
-    problems = []
-    for path in sorted(folder.glob("*/*.yaml")):
+    held: list[HeldBackSpec] = []
+
+    def hold(path: Path, reason: str, spec: SourceSpec | None = None) -> None:
+        raw = _raw_fields(path)
+        pattern = spec.file_pattern if spec else raw.get("file_pattern")
+        held.append(
+            HeldBackSpec(
+                str(path),
+                path.parent.name,
+                spec.id if spec else (str(raw["id"]) if raw.get("id") else None),
+                pattern if isinstance(pattern, str) else None,
+                reason,
+            )
+        )
+
+    for path in sorted(Path(folder).glob("*/*.yaml")):
+        if path.is_symlink():
+            hold(path, f"{path}: a symbolic link; specs are refused as links")
+            continue
         try:
             spec = load_spec(path)
         except SpecError as err:
-            problems.append(str(err))
+            hold(path, " ".join(str(err).split()))
             continue
         if spec.ministry != path.parent.name:
-            problems.append(f"{path}: ministry {spec.ministry!r} but folder {path.parent.name!r}")
+            hold(path, f"{path}: ministry {spec.ministry!r} but folder {path.parent.name!r}", spec)
+            continue
         if spec.id in specs:
-            problems.append(f"{path}: id {spec.id!r} is used by another spec")
+            hold(path, f"{path}: id {spec.id!r} is used by another spec", spec)
+            continue
+        if indicator_ids is not None:
+            unknown = [
+                f"measure {name!r} feeds {feed.indicator!r}"
+                for name, measure in spec.measures.items()
+                for feed in measure.feeds
+                if feed.indicator not in indicator_ids
+            ]
+            if unknown:
+                hold(
+                    path,
+                    f"{path}: {'; '.join(unknown)}, which is not in the indicator catalogue",
+                    spec,
+                )
+                continue
         specs[spec.id] = spec
-    if problems:
-        raise SpecError("\n".join(problems))
-    return specs
+    return SpecSet(specs, tuple(held))
+
+
+def load_specs(folder: Path = SPECS_DIR) -> dict[str, SourceSpec]:
+    """Every spec under `folder`, by id; raises SpecError listing every spec that is held back
+    (`emp check --specs` and the tests want them all valid)."""
+    found = load_spec_set(folder)
+    if found.held_back:
+        raise SpecError("\n".join(found.problems()))
+    return found.specs
+
+
+def _fingerprint(folder: Path) -> tuple:
+    return tuple(
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*/*.yaml"))
+    )
 
 
 @cache
-def _specs_in(folder: str) -> dict[str, SourceSpec]:
-    return load_specs(Path(folder))
+def _spec_set_in(folder: str, fingerprint: tuple) -> SpecSet:
+    from indicators.catalogue import catalogue_ids
+
+    return load_spec_set(Path(folder), catalogue_ids())
+
+
+def spec_set(folder: Path | str | None = None) -> SpecSet:
+    """The specs in `folder` (default: the bundled sources/specs) with those held back, read
+    again whenever a spec file changes."""
+    path = Path(folder or SPECS_DIR).resolve()
+    return _spec_set_in(str(path), _fingerprint(path))
 
 
 def bundled_specs(folder: Path | str | None = None) -> dict[str, SourceSpec]:
-    """The specs in `folder` (default: the bundled sources/specs), read once per folder."""
-    return _specs_in(str(Path(folder or SPECS_DIR).resolve()))
+    """The specs in force in `folder` (default: the bundled sources/specs)."""
+    return spec_set(folder).specs

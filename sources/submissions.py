@@ -15,8 +15,9 @@ from typing import Any
 import openpyxl
 import pandas as pd
 
+from sources.excel import check_workbook, has_formulas, read_sheet
 from sources.geography import country_names, normalise_label
-from sources.limits import number_problem
+from sources.limits import limits, number_problem
 from sources.observations import TOTAL, FileLayoutError, RawRead, observations
 from sources.specs import ColumnSpec, SourceSpec
 
@@ -105,7 +106,36 @@ def _is_blank(value: Any) -> bool:
     )
 
 
+def _refuse_binary(spec: SourceSpec, path: Path, head: bytes) -> None:
+    """UTF-16/32 text or a binary file read as a one-byte encoding would decode into NUL
+    characters without complaint: refused with what the file seems to be."""
+    boms = {
+        b"\xff\xfe": "UTF-16 (little-endian)",
+        b"\xfe\xff": "UTF-16 (big-endian)",
+    }
+    found = next((name for bom, name in boms.items() if head.startswith(bom)), None)
+    if found and not spec.encoding.lower().replace("-", "").startswith("utf16"):
+        raise FileLayoutError(
+            path,
+            f"the file is {found} text, but the spec says {spec.encoding}; save it as "
+            f"{spec.encoding}",
+            row=1,
+        )
+    if b"\x00" in head and not spec.encoding.lower().replace("-", "").startswith("utf16"):
+        kinds = {b"PK\x03\x04": "a zip or .xlsx file", b"\xd0\xcf\x11\xe0": "an .xls file"}
+        what = next((k for magic, k in kinds.items() if head.startswith(magic)), None)
+        raise FileLayoutError(
+            path,
+            f"not a text file ({what or 'it holds NUL bytes: UTF-16 or binary?'}); the spec "
+            f"expects CSV in {spec.encoding}",
+            row=text_line_of(path, head.index(b"\x00")),
+        )
+
+
 def _read_csv(spec: SourceSpec, path: Path) -> Table:
+    limit = limits()
+    with open(path, "rb") as fh:
+        _refuse_binary(spec, path, fh.read(1 << 16))
     try:
         with open(path, encoding=spec.encoding, newline="") as fh:
             text = fh.read()
@@ -120,8 +150,33 @@ def _read_csv(spec: SourceSpec, path: Path) -> Table:
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise FileLayoutError(path, "the file is empty")
-    csv.field_size_limit(1 << 30)
-    lines = list(csv.reader(io.StringIO(text), delimiter=spec.delimiter))
+    csv.field_size_limit(limit.line_chars)
+    lines = []
+    # newline="": CRLF, LF and a lone CR all end a line (files edited on several systems)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=spec.delimiter)
+    try:
+        for fields in reader:
+            lines.append(fields)
+            if len(lines) > limit.rows + spec.skip_rows + spec.header_rows:
+                raise FileLayoutError(
+                    path,
+                    f"more than {limit.rows:,} rows, beyond the limit (EMP_MAX_ROWS)",
+                    row=reader.line_num,
+                )
+            if len(fields) > limit.columns:
+                raise FileLayoutError(
+                    path,
+                    f"{len(fields):,} columns, beyond the limit of {limit.columns:,} "
+                    "(EMP_MAX_COLUMNS)",
+                    row=reader.line_num,
+                )
+    except csv.Error as err:
+        raise FileLayoutError(
+            path,
+            f"not readable as CSV: {err} (a field longer than {limit.line_chars:,} characters "
+            "(EMP_MAX_LINE_CHARS), or an unclosed quote?)",
+            row=reader.line_num,
+        ) from None
     head_at = spec.skip_rows
     head = lines[head_at : head_at + spec.header_rows]
     if len(head) < spec.header_rows:
@@ -159,14 +214,8 @@ def text_line_of(path: Path, offset: int) -> int:
 
 
 def _read_excel(spec: SourceSpec, path: Path) -> Table:
-    try:
-        sheet = pd.read_excel(path, sheet_name=spec.sheet, header=None, dtype=object)
-    except ValueError as err:
-        raise FileLayoutError(path, f"no sheet {spec.sheet!r} ({err})") from err
-    except Exception as err:  # zip, XML and OLE errors of a damaged workbook
-        raise FileLayoutError(
-            path, f"not a readable {spec.format.upper()} workbook (truncated or damaged?): {err}"
-        ) from err
+    check_workbook(path, spec.format)
+    sheet = read_sheet(path, spec.sheet, header=None)
     top = spec.skip_rows
     head = sheet.iloc[top : top + spec.header_rows]
     if len(head) < spec.header_rows:
@@ -176,7 +225,7 @@ def _read_excel(spec: SourceSpec, path: Path) -> Table:
     body = sheet.iloc[top + spec.header_rows :].copy()
     body.columns = labels
     first = top + spec.header_rows + 1
-    problems = _formulas(spec, path, labels, first) if spec.format == "xlsx" else {}
+    problems = _formulas(spec, path, labels, first) if has_formulas(path) else {}
     return Table(body, list(range(first, first + len(body))), problems)
 
 

@@ -77,7 +77,7 @@ CASES = {
         "emigrare_revenire_2019.csv",
         lambda: text(BORDER).encode("utf-16"),
         "rejected",
-        ["emigrare_revenire_2019.csv: row 1", "not readable as utf-8"],
+        ["emigrare_revenire_2019.csv: row 1", "is UTF-16 (little-endian) text, but the spec"],
     ),
     "wrong encoding (UTF-8 for Latin-1)": Case(
         "MAR_MAE",

@@ -24,7 +24,7 @@ from sources.intake import (
 )
 from sources.observations import FileLayoutError
 from sources.projects import PROJECTS_FOLDER, REPORT_PATTERN, read_logframe, registry_codes
-from sources.specs import SourceSpec
+from sources.specs import SourceSpec, SpecSet
 from sources.submissions import harmonise_submission, period_in_name, read_submission
 from warehouse.batches import BatchReport, load_batch
 from warehouse.projects import REPORTS_SOURCE
@@ -55,6 +55,7 @@ def ingest_file(
     rejected: Path | None = None,
     root: Path | None = None,
     settle_seconds: float = 0.0,
+    held_specs: SpecSet | None = None,
 ) -> FileOutcome:
     """Load one submission; with `archive`/`rejected`, move it there afterwards.
 
@@ -71,7 +72,7 @@ def ingest_file(
     staging = None if archive is None else Path(archive).parent / "staging"
     try:
         with staged_copy(path, staging, settle_seconds) as staged:
-            return _ingest_staged(con, ministry, staged, specs, archive, rejected)
+            return _ingest_staged(con, ministry, staged, specs, archive, rejected, held_specs)
     except FileNotReadyError as err:
         return FileOutcome(ministry, path.name, "waiting", None, str(err))
 
@@ -83,11 +84,21 @@ def _ingest_staged(
     specs: dict[str, SourceSpec],
     archive: Path | None,
     rejected: Path | None,
+    held_specs: SpecSet | None = None,
 ) -> FileOutcome:
     path = staged.original
     if ministry == PROJECTS_FOLDER:
         return _ingest_report(con, staged, archive, rejected)
     found = match_spec(ministry, path, specs)
+    held = held_specs.held_back_for(ministry, path.name) if held_specs else None
+    if found.spec is None and held is not None:  # the spec's fault, not the sender's: wait
+        return FileOutcome(
+            ministry,
+            path.name,
+            "waiting",
+            held.id,
+            f"{path.name} waits for its spec to be fixed: {held.reason}",
+        )
     if found.spec is None:
         return _reject(ministry, staged, None, found.reason, rejected)
     spec = found.spec
@@ -221,9 +232,12 @@ def ingest_folder(
     archive: Path | None = None,
     rejected: Path | None = None,
     settle_seconds: float = 0.0,
+    held_specs: SpecSet | None = None,
 ) -> list[FileOutcome]:
     """Every file in `folder/<ministry>/`, in name order; links are refused, never followed."""
     return [
-        ingest_file(con, ministry, path, specs, archive, rejected, folder, settle_seconds)
+        ingest_file(
+            con, ministry, path, specs, archive, rejected, folder, settle_seconds, held_specs
+        )
         for ministry, path in files_in(folder)
     ]

@@ -290,6 +290,7 @@ class ProfileBuilder:
             "key_data": key_data,
             "parts": parts,
             "gaps": self.gaps(),
+            "held_back": self.manifest.get("validation", {}).get("held_back", []),
             "charts_json": script_safe_json(self.charts),
             "chart_count": len(self.charts),
         }

@@ -11,6 +11,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader
 
 from sources.atomic import write_atomically
+from warehouse.held_back import held_back
 from warehouse.validation import latest_results
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -55,6 +56,7 @@ def validation_report(con: duckdb.DuckDBPyConnection) -> dict:
         "batches": batches,
         "sections": sections,
         "held_back": [b for b in batches if b["validation"] == "failed"],
+        "held_back_items": held_back(con),
     }
 
 

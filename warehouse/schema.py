@@ -86,6 +86,15 @@ CREATE TABLE IF NOT EXISTS meta.validation_results (
     failures JSON
 );
 
+CREATE TABLE IF NOT EXISTS meta.held_back (
+    origin VARCHAR NOT NULL,     -- the step that held it back: national, public:<source_id>
+    source_id VARCHAR,           -- the dataset (spec id or public source), when known
+    country VARCHAR NOT NULL,    -- ISO3 of the profile it concerns, '*' for every profile
+    item VARCHAR NOT NULL,       -- the file or spec held back
+    reason VARCHAR NOT NULL,
+    recorded_at TIMESTAMP NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS core.areas (
     code VARCHAR PRIMARY KEY,
     m49 INTEGER,

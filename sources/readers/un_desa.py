@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sources.excel import read_sheet
 from sources.geography import code_from_m49
 from sources.observations import FileLayoutError, RawRead, observations, parse_number
 
@@ -40,8 +41,8 @@ BASIS = {"B": "foreign_born", "C": "foreign_citizen"}
 def read(path: Path) -> RawRead:
     """Read tables 1-6 into one long frame of cells, keeping the publisher's labels."""
     try:
-        book = pd.read_excel(path, sheet_name=list(SHEETS), header=None, dtype=object)
-    except ValueError as err:
+        book = read_sheet(path, list(SHEETS), header=None)
+    except FileLayoutError as err:
         raise FileLayoutError(path, f"expected sheets {', '.join(SHEETS)}: {err}") from err
     result = RawRead(frame=pd.DataFrame())
     parts = [_read_sheet(path, sheet, table, result) for sheet, table in book.items()]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sources.excel import read_sheet
 from sources.observations import FileLayoutError, RawRead, observations, parse_number
 
 UNITS = {
@@ -49,9 +50,9 @@ def read_api_csv(path: Path) -> RawRead:
 def read_excel(path: Path) -> RawRead:
     """Legacy .xls download: sheet `Data`, header on row 4."""
     try:
-        top = pd.read_excel(path, sheet_name="Data", header=None, nrows=3, dtype=object)
-        table = pd.read_excel(path, sheet_name="Data", skiprows=3, dtype=object)
-    except ValueError as err:
+        top = read_sheet(path, "Data", header=None, nrows=3)
+        table = read_sheet(path, "Data", skiprows=3)
+    except FileLayoutError as err:
         raise FileLayoutError(path, f"expected a 'Data' sheet: {err}") from err
     table.columns = [_year_label(c) for c in table.columns]
     vintage = _vintage([[str(v) for v in row if pd.notna(v)] for row in top.values.tolist()])

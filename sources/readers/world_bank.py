@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sources.excel import read_sheet
 from sources.geography import code_from_world_bank_label
 from sources.observations import FileLayoutError, RawRead, observations, parse_number
 
@@ -20,8 +21,8 @@ LABEL_ROW = 2  # 1-based Excel row holding the column labels
 def read_matrix(path: Path, sheet: str) -> RawRead:
     """Read a matrix sheet into long cells: row label, column label, value."""
     try:
-        table = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object)
-    except ValueError as err:
+        table = read_sheet(path, sheet, header=None)
+    except FileLayoutError as err:
         raise FileLayoutError(path, f"expected sheet {sheet!r}: {err}") from err
     columns = table.iloc[LABEL_ROW - 1]
     if pd.isna(columns.iloc[1]):
