@@ -269,7 +269,7 @@ def period_of(spec: SourceSpec, year: str, quarter: str | None, month: str | Non
     return str(y)
 
 
-#: Excel counts days from 1899-12-30; serials 20000-80000 are the years 1954-2119.
+#: Excel counts days from 1899-12-30; serials 29221-73050 are the years 1980-2099.
 EXCEL_EPOCH = date(1899, 12, 30)
 
 
@@ -293,7 +293,7 @@ def row_period_of(spec: SourceSpec, cell: Any) -> tuple[str | None, str | None]:
     text = str(cell).strip()
     found = re.fullmatch(spec.period.pattern, text)
     if found is None:
-        if re.fullmatch(r"\d{5}(\.0+)?", text) and 20_000 <= float(text) <= 80_000:
+        if re.fullmatch(r"\d{5}(\.0+)?", text) and 29_221 <= float(text) <= 73_050:
             day = EXCEL_EPOCH + timedelta(days=int(float(text)))
             return None, (
                 f"{text!r} looks like an Excel date serial number ({day:%Y-%m-%d}); type the "

@@ -13,6 +13,7 @@ import duckdb
 import openpyxl
 import pytest
 
+from sources.data_home import public_data_dir
 from sources.samples import NATIONAL_DATA_DIR
 from sources.specs import bundled_specs
 from warehouse.db import connect
@@ -308,6 +309,179 @@ CASES = {
 }
 
 
+PLACEMENTS = NATIONAL_DATA_DIR / "MAR_ANAPEC" / "placements_international_2019.csv"
+WDI_XLS = public_data_dir() / "wdi" / "personal-remittances-received.xls"
+
+
+def placements(year: int, old: str, new: str) -> Callable[[], bytes]:
+    """The ANAPEC sample, its year changed (a batch of its own), one cell of row 2 edited."""
+
+    def make() -> bytes:
+        data = edit_line(PLACEMENTS, 2, old, new).replace(b"2019,", f"{year},".encode())
+        return data.replace(f"{year},Espagne,Hommes".encode(), b"2019,Espagne,Hommes", 0)
+
+    return make
+
+
+def mixed_line_endings() -> bytes:
+    lines = lines_of(PLACEMENTS)
+    endings = ["\r\n", "\n", "\r"]
+    text = "".join(line + endings[i % 3] for i, line in enumerate(lines))
+    return text.replace("2019,", "2009,").encode("utf-8")
+
+
+def xlsx_bomb() -> bytes:
+    """A small .xlsx whose sheet unpacks beyond EMP_MAX_UNPACKED_BYTES (256 MB by default)."""
+    import zipfile
+
+    out = io.BytesIO()
+    row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>' * 20_000
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        with book.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(b"<worksheet><sheetData>")
+            for _ in range(300 * 1024**2 // len(row) + 1):
+                sheet.write(row)
+            sheet.write(b"</sheetData></worksheet>")
+    return out.getvalue()
+
+
+def declared_rows(rows: int) -> Callable[[], bytes]:
+    """The LFS workbook with its sheet declaring `rows` rows (as a sheet filled to Excel's last
+    row does)."""
+
+    def make() -> bytes:
+        import re
+        import zipfile
+
+        source, out = zipfile.ZipFile(LFS), io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+            for entry in source.infolist():
+                data = source.read(entry)
+                if entry.filename.startswith("xl/worksheets/"):
+                    data = re.sub(
+                        rb'<dimension ref="[^"]*"', f'<dimension ref="A1:E{rows}"'.encode(), data
+                    )
+                book.writestr(entry, data)
+        return out.getvalue()
+
+    return make
+
+
+HOSTILE = {
+    "a count of 1e308": Case(
+        "MAR_ANAPEC",
+        "placements_international_2008.csv",
+        placements(2008, ",415", ",1e308"),
+        "loaded",
+        quarantined={2: "beyond the largest magnitude accepted"},
+    ),
+    "a count of 1e400 (overflows to infinity)": Case(
+        "MAR_ANAPEC",
+        "placements_international_2007.csv",
+        placements(2007, ",415", ",1e400"),
+        "loaded",
+        quarantined={2: "infinite or too large"},
+    ),
+    "Infinity as a count": Case(
+        "MAR_ANAPEC",
+        "placements_international_2006.csv",
+        placements(2006, ",415", ",Infinity"),
+        "loaded",
+        quarantined={2: "'Infinity' is infinite"},
+    ),
+    "the text nan as a count": Case(
+        "MAR_ANAPEC",
+        "placements_international_2005.csv",
+        placements(2005, ",415", ",nan"),
+        "loaded",
+        quarantined={2: "'nan' is not a number (NaN)"},
+    ),
+    "negative zero": Case(
+        "MAR_ANAPEC",
+        "placements_international_2004.csv",
+        placements(2004, ",415", ",-0"),
+        "loaded",
+        quarantined={2: "'-0' is a negative zero"},
+    ),
+    "a five-digit year": Case(
+        "MAR_ANAPEC",
+        "placements_international_2003.csv",
+        placements(2003, "2019,Espagne,Hommes", "20199,Espagne,Hommes"),
+        "loaded",
+        quarantined={2: "column 'Année': '20199' is not a year"},
+    ),
+    "an Excel date serial number as the year": Case(
+        "MAR_ANAPEC",
+        "placements_international_2002.csv",
+        placements(2002, "2019,Espagne,Hommes", "43466,Espagne,Hommes"),
+        "loaded",
+        quarantined={2: "looks like an Excel date serial number (2019-01-01)"},
+    ),
+    "two columns with the same header": Case(
+        "MAR_ANAPEC",
+        "placements_international_2001.csv",
+        lambda: csv_bytes(
+            [
+                line + (",Sexe" if i == 0 else ",Femmes")
+                for i, line in enumerate(lines_of(PLACEMENTS))
+            ]
+        ),
+        "rejected",
+        ["row 1: column 'Sexe': two columns have the same header (columns C and F)"],
+    ),
+    "header only": Case(
+        "MAR_ANAPEC",
+        "placements_international_2000.csv",
+        lambda: csv_bytes(lines_of(PLACEMENTS)[:1]),
+        "rejected",
+        ["row 1: the file has a header but no data rows"],
+    ),
+    "mixed line endings (CRLF, LF, lone CR)": Case(
+        "MAR_ANAPEC",
+        "placements_international_2009.csv",
+        mixed_line_endings,
+        "loaded",
+    ),
+    "UTF-16 sent to a Latin-1 spec": Case(
+        "MAR_MAE",
+        "immatriculations_consulaires_2008.csv",
+        lambda: text(CONSULAR, LATIN1).encode("utf-16"),
+        "rejected",
+        ["row 1: the file is UTF-16 (little-endian) text, but the spec says latin-1"],
+    ),
+    "an .xls renamed .xlsx": Case(
+        "MDA_BNS",
+        "lucratori_strainatate_2016.xlsx",
+        WDI_XLS.read_bytes,
+        "rejected",
+        ["is an Excel 97-2003 .xls workbook but is named or declared as .xlsx"],
+    ),
+    "an .xlsx that unpacks to 300 MB": Case(
+        "MDA_BNS",
+        "lucratori_strainatate_2015.xlsx",
+        xlsx_bomb,
+        "rejected",
+        ["unpacks to", "beyond the limit of 268,435,456 (EMP_MAX_UNPACKED_BYTES)"],
+    ),
+    "a sheet declaring Excel's 1,048,576 rows": Case(
+        "MDA_BNS",
+        "lucratori_strainatate_2014.xlsx",
+        declared_rows(1_048_576),
+        "rejected",
+        ["declares 1,048,576 rows, beyond the limit of 500,000 (EMP_MAX_ROWS)"],
+    ),
+    "a file name holding script": Case(
+        "MAR_ANAPEC",
+        "<script>alert(1)<\\script>.csv",
+        PLACEMENTS.read_bytes,
+        "rejected",
+        ["<script>alert(1)", "matches no spec of MAR_ANAPEC"],
+    ),
+}
+CASES.update(HOSTILE)
+
+
 @pytest.fixture(scope="module")
 def database(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("corpus") / "emp.duckdb"
@@ -325,7 +499,7 @@ def _counts(database: Path) -> dict[str, int]:
 
 
 def test_corpus_is_large_enough():
-    assert len(CASES) >= 25
+    assert len(CASES) >= 45
 
 
 @pytest.mark.parametrize("label", list(CASES))
