@@ -1,0 +1,295 @@
+"""An attacker's and an unlucky operator's files: a copy still in progress, a file replaced while
+read, links out of the inbox, script in names, bad settings, and every `emp` command on every
+malformed file, which must end in one line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipelines.cli import main
+from sources.data_home import public_data_dir
+from sources.intake import FileNotReadyError, staged_copy
+from sources.readers import unhcr
+from sources.samples import NATIONAL_DATA_DIR
+from sources.specs import SPECS_DIR, bundled_specs
+from tests.test_malformed import CASES
+from warehouse.batches import load_batch
+from warehouse.db import connect
+from warehouse.ingest import ingest_file, ingest_folder
+from warehouse.safe_output import neutralise_formulas
+
+BORDER = NATIONAL_DATA_DIR / "MDA_IGPF" / "emigrare_revenire_2019.csv"
+UNHCR = public_data_dir() / "unhcr" / "population.csv"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_file_still_being_copied_waits_for_the_next_refresh(tmp_path):
+    inbox = tmp_path / "inbox" / "MDA_IGPF"
+    inbox.mkdir(parents=True)
+    target = inbox / "emigrare_revenire_2018.csv"
+    content = BORDER.read_bytes().replace(b"2019,", b"2018,")
+    half = len(content) // 3
+    target.write_bytes(content[:half])
+    stop = threading.Event()
+
+    def slow_copy():  # the rest arrives a little at a time, as over a slow share
+        with open(target, "ab") as fh:
+            for i in range(half, len(content), 64):
+                if stop.is_set():
+                    return
+                fh.write(content[i : i + 64])
+                fh.flush()
+                time.sleep(0.05)
+
+    writer = threading.Thread(target=slow_copy)
+    writer.start()
+    with connect(tmp_path / "emp.duckdb") as con:
+        outcome = ingest_file(
+            con,
+            "MDA_IGPF",
+            target,
+            bundled_specs(),
+            tmp_path / "archive",
+            tmp_path / "rejected",
+            settle_seconds=0.5,
+        )
+        assert outcome.status == "waiting", outcome
+        assert "still being written" in outcome.message
+        assert target.exists()  # left where it was
+        assert con.execute("SELECT count(*) FROM meta.batches").fetchone()[0] == 0
+        writer.join()
+        stop.set()
+        assert target.read_bytes() == content
+        done = ingest_file(
+            con,
+            "MDA_IGPF",
+            target,
+            bundled_specs(),
+            tmp_path / "archive",
+            tmp_path / "rejected",
+            settle_seconds=0.5,
+        )
+        assert done.status == "loaded", done
+        assert done.batch.sha256 == _sha(content)
+        assert Path(done.moved_to).read_bytes() == content  # the archive holds what was read
+        assert not target.exists()
+
+
+def test_a_file_replaced_while_read_is_hashed_as_the_rows_loaded(tmp_path):
+    original = tmp_path / "population.csv"
+    shutil.copy(UNHCR, original)
+    first = original.read_bytes()
+    revised = first + b'2023,Ukraine,UKR,"Rep. of Moldova",MDA,1,0,0,-,0,0,0\n'
+
+    def reader_that_sees_a_replacement(path: Path):
+        replacement = tmp_path / "incoming.csv"
+        replacement.write_bytes(revised)
+        os.replace(replacement, original)  # the sender overwrites the file meanwhile
+        return unhcr.read_population(path)
+
+    with connect(tmp_path / "emp.duckdb") as con:
+        report = load_batch(con, "unhcr_population", original, reader_that_sees_a_replacement)
+        loaded = con.execute(
+            "SELECT count(*) FROM raw.unhcr_population WHERE batch_id = ?", [report.batch_id]
+        ).fetchone()[0]
+    assert report.sha256 == _sha(first) != _sha(revised)
+    assert loaded == len(unhcr.read_population(UNHCR).frame)  # the rows of the hashed bytes
+
+
+def test_a_file_rewritten_in_place_during_the_copy_is_left_alone(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"x" * (60 * 1024**2))
+    stop = threading.Event()
+
+    def rewrite():
+        while not stop.is_set():
+            with open(path, "r+b") as fh:
+                fh.seek(0, 2)
+                fh.write(b"y" * 4096)
+            time.sleep(0.001)
+
+    writer = threading.Thread(target=rewrite)
+    writer.start()
+    try:
+        with (
+            pytest.raises(FileNotReadyError, match="while it was read|still being written"),
+            staged_copy(path, tmp_path / "staging", settle_seconds=0.2),
+        ):
+            pass
+    finally:
+        stop.set()
+        writer.join()
+    assert list((tmp_path / "staging").iterdir()) == []  # no copy left behind
+
+
+def test_links_in_the_inbox_are_refused_without_reading_them(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.csv"
+    secret.write_text("root:x:0:0:secret-line\n", encoding="utf-8")
+    inbox = tmp_path / "inbox"
+    (inbox / "MDA_IGPF").mkdir(parents=True)
+    (inbox / "MDA_IGPF" / "emigrare_revenire_2017.csv").symlink_to(secret)
+    (inbox / "MDA_IGPF" / "emigrare_revenire_2016.csv").symlink_to("/etc/passwd")
+    linked = tmp_path / "elsewhere" / "MDA_IGPF"
+    linked.mkdir(parents=True)
+    kept = linked / "emigrare_revenire_2015.csv"
+    shutil.copy(BORDER, kept)
+    (inbox / "MAR_MAE").symlink_to(linked, target_is_directory=True)
+    with connect(tmp_path / "emp.duckdb") as con:
+        outcomes = ingest_folder(
+            con, inbox, bundled_specs(), tmp_path / "archive", tmp_path / "rejected"
+        )
+        batches = con.execute("SELECT count(*) FROM meta.batches").fetchone()[0]
+    assert [o.status for o in outcomes] == ["rejected"] * 3
+    assert batches == 0
+    for outcome in outcomes:
+        assert "symbolic link" in outcome.message
+        assert "secret-line" not in outcome.message and "root:" not in outcome.message
+        assert Path(outcome.moved_to).is_symlink()  # the link moved aside, not its target
+    assert secret.read_text(encoding="utf-8").startswith("root:")  # untouched
+    assert kept.exists() and kept.read_bytes() == BORDER.read_bytes()  # nothing moved out
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("EMP_SDC_THRESHOLD", "ten", "EMP_SDC_THRESHOLD='ten' is not a whole number"),
+        ("EMP_SDC_THRESHOLD", "0", "a positive whole number"),
+        ("EMP_SDC_THRESHOLD", "-5", "a positive whole number"),
+        ("EMP_SDC_THRESHOLD", "2", "set EMP_SDC_ALLOW_LOW=1"),
+        ("EMP_LOCK_WAIT", "soon", "EMP_LOCK_WAIT='soon' is not a number of seconds"),
+        ("EMP_COUNTRIES", "XXX", "XXX is not an ISO 3166-1 alpha-3 country code"),
+    ],
+)
+def test_settings_are_checked_on_start(tmp_path, name, value, words):
+    for command in (["snapshots"], ["refresh"]):
+        done = _run(command, {"EMP_HOME": str(tmp_path), name: value})
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and words in lines[0], done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def _broken_specs(tmp_path: Path) -> Path:
+    folder = tmp_path / "specs"
+    shutil.copytree(SPECS_DIR, folder)
+    (folder / "MAR_MAE" / "consular_registrations.yaml").write_text(
+        "id: [not, an, id]\nformat: klingon\n", encoding="utf-8"
+    )
+    anapec = folder / "MAR_ANAPEC" / "placements_abroad.yaml"
+    anapec.write_text(anapec.read_text().replace("LAB_DEPLOYED", "LAB_DEPLOYD"), encoding="utf-8")
+    return folder
+
+
+def test_every_command_against_every_malformed_case_ends_in_one_line(tmp_path, capsys):
+    """No traceback from any `emp` command, with a broken spec set or with a hostile file."""
+    env = {"EMP_HOME": str(tmp_path / "home"), "EMP_SPECS": str(_broken_specs(tmp_path))}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        assert main(["check", "--specs"]) == 1
+        out = capsys.readouterr().out
+        assert "consular_registrations.yaml" in out and "LAB_DEPLOYD" in out
+        for args, code in (
+            (["snapshots"], 0),
+            (["diff", "A", "B"], 2),
+            (["report", "--country", "MAR"], 2),
+            (["baseline", "--project", "Morocco-32"], 2),
+        ):
+            assert main(args) == code, args
+            captured = capsys.readouterr()
+            assert "Traceback" not in captured.err + captured.out
+        for label, case in CASES.items():
+            folder = tmp_path / "files" / case.ministry
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / case.name.replace("\\", "_")
+            path.write_bytes(case.content())
+            code = main(["check", str(path)])
+            captured = capsys.readouterr()
+            assert "Traceback" not in captured.err + captured.out, label
+            assert code in (0, 1), (label, code, captured.err)
+            misplaced = any("folder of" in words for words in case.message)
+            if (case.status == "rejected" and not misplaced) or case.quarantined:
+                assert code == 1, (label, captured.out)
+                assert any(line.startswith("ERROR") for line in captured.out.splitlines()), label
+            path.unlink()
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def test_validation_report_escapes_script_in_file_names(tmp_path):
+    from warehouse.report import validation_report, write_report
+
+    inbox = tmp_path / "inbox" / "MAR_ANAPEC"
+    inbox.mkdir(parents=True)
+    (inbox / "<script>alert(1)<\\script>.csv").write_bytes(b"a,b\n1,2\n")
+    (inbox / "<img src=x onerror=alert(2)>.csv").write_bytes(b"a,b\n1,2\n")
+    from sources.specs import spec_set
+    from warehouse.held_back import record_held_back
+
+    with connect(tmp_path / "emp.duckdb") as con:
+        outcomes = ingest_folder(
+            con, tmp_path / "inbox", bundled_specs(), tmp_path / "archive", tmp_path / "rejected"
+        )
+        record_held_back(con, spec_set(), outcomes)
+        report = validation_report(con)
+    html, _ = write_report(report, tmp_path / "reports")
+    page = html.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;\\script&gt;" in page
+    assert "<script>alert" not in page and "<img src=x" not in page
+
+
+def test_csv_exports_neutralise_formula_leading_cells():
+    frame = pd.DataFrame(
+        {
+            "label": ['=HYPERLINK("http://x")', "+1", "@SUM(A1)", "Moldova", "-x"],
+            "v": [1, 2, 3, 4, -5],
+        }
+    )
+    out = neutralise_formulas(frame)
+    assert out["label"].tolist() == [
+        '\'=HYPERLINK("http://x")',
+        "'+1",
+        "'@SUM(A1)",
+        "Moldova",
+        "'-x",
+    ]
+    assert out["v"].tolist() == [1, 2, 3, 4, -5]  # numbers stay numbers
+
+
+def test_no_third_party_data_needed_in_the_repository_to_list_what_is_missing(tmp_path):
+    done = _run(["refresh"], {"EMP_HOME": str(tmp_path), "EMP_SHARED_DATA": str(tmp_path / "no")})
+    assert "Third-party data read from" in done.stderr and "missing" in done.stderr
+    assert "Traceback" not in done.stderr
+    with duckdb.connect(str(tmp_path / "emp.duckdb"), read_only=True) as con:
+        held = con.execute("SELECT count(*) FROM meta.held_back WHERE origin LIKE 'public:%'")
+        assert held.fetchone()[0] == 10
