@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: setup system-deps run test lint dev clean
+.PHONY: setup system-deps run test test-quick lint dev clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -28,6 +28,10 @@ run: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+test-quick: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -50,7 +50,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
     specs = warehouse.specs
     present, new = set(), defaultdict(list)
     for ministry, path in files_in(warehouse.inbox):
-        stat = path.stat()
+        stat = path.lstat()  # a link is refused by the run, never followed here
         key = f"{ministry}/{path.name}:{stat.st_size}:{stat.st_mtime_ns}"
         present.add(key)
         if key in seen:

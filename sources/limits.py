@@ -7,6 +7,7 @@ reader spends minutes or gigabytes on it.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass
@@ -52,7 +53,17 @@ def _read(name: str) -> float:
 
 
 def limits() -> Limits:
-    """The limits in force (read from the environment on each call)."""
+    """The limits in force (the environment is read on each call; the parsing is cached).
+    Every reader calls this as it opens a file, which also sets the magnitude limit that
+    number_problem applies to each number of that file."""
+    global _ABS_LIMIT
+    found = _limits_for(tuple(os.environ.get(name) for name in DEFAULTS))
+    _ABS_LIMIT = found.abs_value
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _limits_for(_values: tuple) -> Limits:
     return Limits(
         file_bytes=int(_read("EMP_MAX_FILE_BYTES")),
         unpacked_bytes=int(_read("EMP_MAX_UNPACKED_BYTES")),
@@ -63,9 +74,15 @@ def limits() -> Limits:
     )
 
 
+_ABS_LIMIT: float = DEFAULTS["EMP_MAX_ABS_VALUE"]
+
+
 def number_problem(value: float, text: object) -> str | None:
     """Why a parsed number cannot be published: not finite, a negative zero, or beyond the
     magnitude limit; None when it is fine."""
+    limit = _ABS_LIMIT
+    if -limit <= value <= limit and value != 0:
+        return None  # the common case, decided at once (NaN fails every comparison)
     shown = str(text).strip()
     if len(shown) > 40:
         shown = shown[:37] + "..."
@@ -73,11 +90,8 @@ def number_problem(value: float, text: object) -> str | None:
         return f"{shown!r} is not a number (NaN); leave the cell empty for a missing value"
     if math.isinf(value):
         return f"{shown!r} is infinite or too large to be a number"
-    if value == 0 and math.copysign(1.0, value) < 0:
-        return f"{shown!r} is a negative zero; write 0"
-    limit = limits().abs_value
-    if abs(value) > limit:
-        return (
-            f"{shown!r} is beyond the largest magnitude accepted ({limit:,.0f}; EMP_MAX_ABS_VALUE)"
-        )
-    return None
+    if value == 0:
+        if math.copysign(1.0, value) < 0:
+            return f"{shown!r} is a negative zero; write 0"
+        return None
+    return f"{shown!r} is beyond the largest magnitude accepted ({limit:,.0f}; EMP_MAX_ABS_VALUE)"

@@ -116,3 +116,41 @@ def test_emp_report_writes_the_profile_from_a_snapshot(built, tmp_path):
         cwd=Path(__file__).resolve().parents[1],
     )
     assert missing.returncode == 2 and "no snapshot for FRA" in missing.stderr
+
+
+HOSTILE = '</script><script>document.title="pwned"</script><img src=x onerror=alert(1)>'
+
+
+def test_script_in_labels_and_file_names_is_escaped_everywhere(built, tmp_path):
+    """Labels, series codes, file names and reasons that hold script reach the page as text:
+    nothing runs, and every chart still draws."""
+    import json
+
+    import pandas as pd
+
+    source = Path(list_snapshots(built.snapshots, "MAR")[-1]["path"])
+    snapshot = tmp_path / "MAR" / source.name
+    shutil.copytree(source, snapshot)
+    for path in snapshot.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    table = pd.read_parquet(snapshot / "indicators.parquet")
+    table.loc[table["indicator_id"] == "REM_IN_USD", "series"] = HOSTILE
+    table.to_parquet(snapshot / "indicators.parquet", index=False)
+    manifest = json.loads((snapshot / "manifest.json").read_text(encoding="utf-8"))
+    manifest["inputs"][0]["file_name"] = HOSTILE + ".xlsx"
+    manifest["validation"]["held_back"] = [
+        {
+            "source_id": HOSTILE,
+            "country": "MAR",
+            "item": f"MAR_MAE/{HOSTILE}.csv",
+            "reason": HOSTILE,
+        }
+    ]
+    (snapshot / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    html = write_profile(snapshot, tmp_path / "hostile.html")
+    page = html.read_text(encoding="utf-8")
+    assert "<img src=x" not in page and 'document.title="pwned"</script>' not in page
+    assert page.count("&lt;img src=x onerror=alert(1)&gt;") >= 2
+    dom = rendered_dom(html, tmp_path)
+    assert "<title>pwned</title>" not in dom
+    assert 'data-charts-failed="0"' in dom
