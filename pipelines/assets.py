@@ -270,7 +270,8 @@ def core_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     found = warehouse.spec_set
     specs = found.specs
-    sweep_leftovers(warehouse.archive.parent / "staging")  # copies a killed run left
+    for folder in ("staging", "archive", "rejected"):  # what a killed run left half-written
+        sweep_leftovers(warehouse.archive.parent / folder)
     with warehouse.connect() as con:
         outcomes = ingest_folder(con, Path(warehouse.national_data_dir), specs, held_specs=found)
         outcomes += ingest_folder(
@@ -568,6 +569,7 @@ def profile_report(
             raise FileNotFoundError(f"{country}: no snapshot to build the profile report from")
         snap = found[-1]
         folder = warehouse.reports / "profile" / country
+        sweep_leftovers(folder, recursive=False)
         path = write_profile(Path(snap["path"]), folder / f"{snap['version']}.html")
         copy_atomically(path, folder / "latest.html")
         written[country] = str(path)

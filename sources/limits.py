@@ -95,3 +95,18 @@ def number_problem(value: float, text: object) -> str | None:
             return f"{shown!r} is a negative zero; write 0"
         return None
     return f"{shown!r} is beyond the largest magnitude accepted ({limit:,.0f}; EMP_MAX_ABS_VALUE)"
+
+
+def checked_number(value: float, text: object) -> tuple[float | None, str | None]:
+    """(value, None) when publishable, else (None, why)."""
+    problem = number_problem(value, text)
+    return (None, problem) if problem else (value, None)
+
+
+def cell_number(cell: object) -> tuple[float | None, str | None] | None:
+    """A cell that already holds a number (Excel, Parquet): checked; None for other cells."""
+    if isinstance(cell, bool):
+        return None, f"{cell!r} is not a number"
+    if isinstance(cell, int | float):
+        return checked_number(float(cell) if abs(cell) < 1e308 else math.inf, cell)
+    return None

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from sources.geography import country_codes
-from sources.limits import number_problem
+from sources.limits import cell_number, checked_number
 
 TOTAL = "_T"
 
@@ -104,12 +104,9 @@ def parse_number(value: Any) -> tuple[float | None, str | None]:
     or (None, reason) if the cell holds something that is not a number."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None, None
-    if isinstance(value, bool):
-        return None, f"{value!r} is not a number"
-    if isinstance(value, int | float):
-        number = float(value) if abs(value) < 1e308 else math.inf
-        problem = number_problem(number, value)
-        return (None, problem) if problem else (number, None)
+    numeric = cell_number(value)
+    if numeric is not None:
+        return numeric
     text = str(value).strip()
     if text in MISSING_MARKERS:
         return None, None
@@ -117,8 +114,7 @@ def parse_number(value: Any) -> tuple[float | None, str | None]:
         number = float(text.replace(",", ""))
     except ValueError:
         return None, f"{text!r} is not a number"
-    problem = number_problem(number, text)
-    return (None, problem) if problem else (number, None)
+    return checked_number(number, text)
 
 
 def observations(frame: pd.DataFrame, **constants: Any) -> pd.DataFrame:

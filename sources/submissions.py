@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -14,10 +13,11 @@ from typing import Any
 
 import openpyxl
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from sources.excel import check_workbook, has_formulas, read_sheet
 from sources.geography import country_names, normalise_label
-from sources.limits import limits, number_problem
+from sources.limits import cell_number, checked_number, limits
 from sources.observations import TOTAL, FileLayoutError, RawRead, observations
 from sources.specs import ColumnSpec, SourceSpec
 
@@ -92,12 +92,7 @@ def _refuse_duplicate_labels(path: Path, labels: list[str], header_row: int) -> 
 
 def _letter(index: int) -> str:
     """A column's spreadsheet letter: 0 -> A, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    return get_column_letter(index + 1)
 
 
 def _is_blank(value: Any) -> bool:
@@ -349,12 +344,9 @@ def parse_value(spec: SourceSpec, cell: Any) -> tuple[float | None, str | None]:
     """A number in the spec's locale; blank is missing; anything else is a problem."""
     if _is_blank(cell):
         return None, None
-    if isinstance(cell, bool):
-        return None, f"{cell!r} is not a number"
-    if isinstance(cell, int | float):
-        value = float(cell) if abs(cell) < 1e308 else math.inf
-        problem = number_problem(value, cell)
-        return (None, problem) if problem else (value, None)
+    numeric = cell_number(cell)
+    if numeric is not None:
+        return numeric
     text = str(cell).strip().replace("\u00a0", " ").replace("\u202f", " ")
     if text in ("-", "..", "…", "x"):
         return None, None
@@ -369,8 +361,7 @@ def parse_value(spec: SourceSpec, cell: Any) -> tuple[float | None, str | None]:
         value = float(text)
     except ValueError:
         return None, f"{_short(cell)!r} is not a number"
-    problem = number_problem(value, cell)
-    return (None, problem) if problem else (value, None)
+    return checked_number(value, cell)
 
 
 def period_in_name(spec: SourceSpec, path: Path) -> str | None:

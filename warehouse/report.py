@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader
 
-from sources.atomic import write_atomically
+from sources.atomic import sweep_leftovers, write_atomically
 from warehouse.held_back import held_back
 from warehouse.validation import latest_results
 
@@ -80,6 +80,7 @@ def _counts(rows: list[dict]) -> dict:
 def write_report(report: dict, folder: Path) -> tuple[Path, Path]:
     """Write <timestamp>.html/.json and latest.html/.json under `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
+    sweep_leftovers(folder, recursive=False)  # what a killed run left half-written
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)  # every value escaped
     html = env.get_template("validation.html.j2").render(report=report)
     text = json.dumps(report, indent=2, default=str, ensure_ascii=False)

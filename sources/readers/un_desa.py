@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from sources.excel import read_sheet
 from sources.geography import code_from_m49
@@ -114,12 +115,7 @@ def _normalise_type(cell: object) -> str | None:
 
 
 def _excel_column(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(65 + rest) + name
-    return name
+    return get_column_letter(index + 1)
 
 
 def basis_of(type_of_data: str | None) -> str | None:
