@@ -56,10 +56,14 @@ def load_catalogue(
     path: Path = CATALOGUE_PATH,
     specs: dict[str, SourceSpec] | None = None,
     held_back: frozenset[str] | set[str] = frozenset(),
+    strict_sources: bool = True,
 ) -> tuple[Indicator, ...]:
     """Read and check the catalogue against the public sources and the source specs; every
     problem is reported with the entry it belongs to. `held_back` names spec ids that exist
-    but are held back: an indicator may still list them (it has no value from them now)."""
+    but are held back: an indicator may still list them (it has no value from them now).
+    With `strict_sources` off (a refresh), a source no spec declares any more (a held-back
+    spec whose id cannot be read) is not an error: the indicator simply has no value from it;
+    `emp check --specs` keeps them strict and names them."""
     if specs is None:
         found = spec_set()
         specs, held_back = found.specs, {h.id for h in found.held_back if h.id}
@@ -89,7 +93,7 @@ def load_catalogue(
             for s in entry["sources"]
             if s not in PUBLIC_SOURCES and s not in specs and s not in census and s not in held_back
         ]
-        if unknown:
+        if unknown and strict_sources:
             problems.append(f"{label}: unknown sources {unknown}")
         known = {k: entry.get(k) for k in Indicator.__dataclass_fields__ if k != "extra"}
         known["sources"] = tuple(entry["sources"])
@@ -106,4 +110,5 @@ def load_catalogue(
 
 @cache
 def catalogue() -> tuple[Indicator, ...]:
-    return load_catalogue()
+    """The catalogue in force; a source held back with an unreadable spec is no error here."""
+    return load_catalogue(strict_sources=False)

@@ -443,7 +443,9 @@ def indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
         found = warehouse.spec_set
         held_ids = {h.id for h in found.held_back if h.id}
         counts = compute_indicators(
-            con, load_catalogue(specs=found.specs, held_back=held_ids), found.specs
+            con,
+            load_catalogue(specs=found.specs, held_back=held_ids, strict_sources=False),
+            found.specs,
         )
         outcomes = indicator_outcomes(con)
         reconciled = reconciliations(con, COUNTRIES.get_partition_keys())

@@ -23,7 +23,7 @@ def test_faults_hold_back_only_their_own_dataset(tmp_path):
     specs = tmp_path / "specs"
     shutil.copytree(SPECS_DIR, specs)
     (specs / "MAR_MAE" / "consular_registrations.yaml").write_text(
-        "id: mar_mae_consular\nministry: MAR_MAE\ncountry: MAR\n"
+        "id: mar_consular_registrations\nministry: MAR_MAE\ncountry: MAR\n"
         "file_pattern: 'immatriculations_consulaires_*.csv'\nformat: klingon\n",
         encoding="utf-8",
     )

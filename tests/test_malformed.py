@@ -428,7 +428,7 @@ HOSTILE = {
             ]
         ),
         "rejected",
-        ["row 1: column 'Sexe': two columns have the same header (columns C and F)"],
+        ["row 1, column 'Sexe': two columns have the same header (columns C and F)"],
     ),
     "header only": Case(
         "MAR_ANAPEC",

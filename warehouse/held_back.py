@@ -30,7 +30,10 @@ def record_held_back(con: duckdb.DuckDBPyConnection, specs: SpecSet, outcomes: l
     countries = {s.id: s.country for s in specs.specs.values()}
     rows = []
     for held in specs.held_back:
-        rows.append((held.id, _spec_country(held.path), held.path, held.reason))
+        country = _spec_country(held.path)
+        if held.id:
+            countries.setdefault(held.id, country)
+        rows.append((held.id, country, held.path, held.reason))
     for outcome in outcomes:
         if outcome.status in ("rejected", "waiting", "held back"):
             country = countries.get(outcome.spec_id or "", EVERY_PROFILE)
