@@ -105,6 +105,7 @@ def _env(root: Path, wait: int) -> dict[str, str]:
     return {**os.environ, "EMP_HOME": str(root), "EMP_LOCK_WAIT": str(wait)}
 
 
+@pytest.mark.slow
 def test_two_cli_refreshes_at_once(tmp_path):
     """Started together: the second waits for the first; both publish, nothing is corrupted."""
     procs = [
@@ -146,6 +147,7 @@ def test_cli_refresh_gives_up_with_a_message(tmp_path):
     assert not (tmp_path / "snapshots").exists()
 
 
+@pytest.mark.slow
 def test_refresh_after_refresh_adds_a_version_and_keeps_the_old(tmp_path):
     first = refresh(tmp_path)
     assert first.success

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from pipelines.assets import ALL_ASSETS, COUNTRIES
 from sources.samples import NATIONAL_DATA_DIR
@@ -19,6 +20,7 @@ from warehouse.profile_report import render_profile
 from warehouse.snapshots import list_snapshots
 
 
+@pytest.mark.slow
 def test_faults_hold_back_only_their_own_dataset(tmp_path):
     specs = tmp_path / "specs"
     shutil.copytree(SPECS_DIR, specs)
