@@ -12,11 +12,13 @@ import dagster as dg
 import pytest
 
 from pipelines.assets import ALL_ASSETS, COUNTRIES
+from pipelines.refresh import summary
 from sources.samples import NATIONAL_DATA_DIR
 from sources.specs import SPECS_DIR
 from tests.conftest import warehouse_resource
 from tests.test_malformed import BORDER, csv_bytes, lines_of
 from warehouse.profile_report import render_profile
+from warehouse.settings import Settings
 from warehouse.snapshots import list_snapshots
 
 
@@ -76,6 +78,17 @@ def test_faults_hold_back_only_their_own_dataset(tmp_path):
     # the rest of Morocco's ministry data still reached the profile
     by_indicator = manifests["MAR"]["row_counts"]["by_indicator"]
     assert by_indicator.get("IMM_PERMITS", 0) > 0  # residence permits (MAR_DGSN)
+    # the refresh summary: published, with held-back files (`emp refresh` exits 4)
+    settings = Settings(
+        home=tmp_path, database=tmp_path / "emp.duckdb", snapshots=tmp_path / "snapshots"
+    )
+    said = summary(settings, keys, [result], {}, 1.0)
+    assert said["success"] and said["failures"] == []
+    assert {h["source_id"] for h in said["held_back"]} >= {
+        "mar_consular_registrations",
+        "mar_anapec_placements",
+        "mda_border_emigration_return",
+    }
     report = json.loads((tmp_path / "reports" / "validation" / "latest.json").read_text())
     items = " ".join(h["item"] for h in report["held_back_items"])
     assert "consular_registrations.yaml" in items and "emigrare_revenire_2015.csv" in items
