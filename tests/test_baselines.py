@@ -203,6 +203,7 @@ def test_cli_reads_a_copy_of_the_snapshots_alone(built, tmp_path):
     assert unknown.returncode == 2 and b"no baseline for 'Nowhere-1'" in unknown.stderr
 
 
+@pytest.mark.slow
 def test_a_revised_source_makes_a_new_version_and_the_old_baseline_stays(built, tmp_path):
     root = tmp_path / "emp"
     shutil.copytree(built.database.parent, root)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from pipelines.assets import ALL_ASSETS, COUNTRIES, RAW_ASSETS
 from pipelines.definitions import QUARTERLY_CRON, defs, quarterly_refresh
@@ -53,6 +54,7 @@ def test_materializations_carry_row_counts_schemas_and_previews(built):
     assert metadata["marts/baselines"]["dagster/row_count"].value > 0
 
 
+@pytest.mark.slow
 def test_emp_refresh_summary_and_exit_code(tmp_path):
     env = {"EMP_HOME": str(tmp_path), "EMP_COUNTRIES": "GEO,MAR,MDA,PHL", "PATH": "/usr/bin:/bin"}
     cwd = Path(__file__).resolve().parents[1]

@@ -116,6 +116,7 @@ measures:
 """
 
 
+@pytest.mark.slow
 def test_onboarding_a_new_file_needs_only_a_yaml(tmp_path: Path):
     """A Parquet file from a Georgian agency, a new spec, and a refresh: no Python change."""
     specs = tmp_path / "specs"
