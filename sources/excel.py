@@ -20,7 +20,9 @@ from sources.observations import FileLayoutError
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls)
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+\d+:)?([A-Z]+)(\d+)"')
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+#: A formula, or a cell holding a spreadsheet error (#N/A, #DIV/0!...): both readers give an
+#: error cell as an empty one, so such sheets are scanned cell by cell.
+_FORMULA = re.compile(rb'<(?:\w+:)?f[\s>/]|\st="e"')
 
 
 def _column_number(letters: bytes) -> int:
@@ -160,7 +162,8 @@ def read_sheet(path: Path, sheet: Any, **options: Any) -> pd.DataFrame:
 
 
 def has_formulas(path: Path) -> bool:
-    """Whether any worksheet of an .xlsx holds a formula (streamed, never loaded whole)."""
+    """Whether any worksheet of an .xlsx holds a formula or an error cell (streamed, never
+    loaded whole)."""
     if workbook_kind(path) != "xlsx":
         return False
     with zipfile.ZipFile(path) as book:

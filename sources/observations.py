@@ -111,6 +111,8 @@ def parse_number(value: Any) -> tuple[float | None, str | None]:
     if text in MISSING_MARKERS:
         return None, None
     try:
+        if "_" in text:  # Python would read 1_000 as 1000; a publisher never means that
+            raise ValueError(text)
         number = float(text.replace(",", ""))
     except ValueError:
         return None, f"{text!r} is not a number"

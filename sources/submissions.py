@@ -13,6 +13,7 @@ from typing import Any
 
 import openpyxl
 import pandas as pd
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter
 
 from sources.excel import check_workbook, has_formulas, read_sheet
@@ -232,10 +233,17 @@ def _formulas(spec: SourceSpec, path: Path, labels: list[str], first: int) -> di
     problems: dict[int, list[str]] = {}
     for number, row in enumerate(sheet.iter_rows(min_row=first, values_only=True), start=first):
         for index, value in enumerate(row):
-            if isinstance(value, str) and value.startswith("=") and index < len(labels):
+            if not isinstance(value, str) or index >= len(labels):
+                continue
+            if value.startswith("="):
                 problems.setdefault(number, []).append(
                     f"column {labels[index]!r}: holds the formula {_short(value)!r}; send "
                     "values, not formulas"
+                )
+            elif value in ERROR_CODES:
+                problems.setdefault(number, []).append(
+                    f"column {labels[index]!r}: holds the spreadsheet error {value!r} (a "
+                    "formula that failed), not a value"
                 )
     book.close()
     return problems
@@ -358,6 +366,8 @@ def parse_value(spec: SourceSpec, cell: Any) -> tuple[float | None, str | None]:
             return None, f"{_short(cell)!r} has '.', but this file's decimal mark is {mark!r}"
         text = text.replace(spec.decimal, ".")
     try:
+        if "_" in text:  # Python would read 1_000 as 1000; a statistics file never means that
+            raise ValueError(text)
         value = float(text)
     except ValueError:
         return None, f"{_short(cell)!r} is not a number"

@@ -471,6 +471,13 @@ HOSTILE = {
         "rejected",
         ["declares 1,048,576 rows, beyond the limit of 500,000 (EMP_MAX_ROWS)"],
     ),
+    "a spreadsheet error cell (#DIV/0!) as a value": Case(
+        "MAR_DGSN",
+        "titres_sejour_2016.xlsx",
+        lambda: workbook(PERMITS, lambda b: b.active.__setitem__("C5", "#DIV/0!")),
+        "loaded",
+        quarantined={5: "holds the spreadsheet error '#DIV/0!'"},
+    ),
     "a file name holding script": Case(
         "MAR_ANAPEC",
         "<script>alert(1)<\\script>.csv",
@@ -499,7 +506,7 @@ def _counts(database: Path) -> dict[str, int]:
 
 
 def test_corpus_is_large_enough():
-    assert len(CASES) >= 45
+    assert len(CASES) >= 46
 
 
 @pytest.mark.parametrize("label", list(CASES))
