@@ -29,6 +29,9 @@ def files_in(folder: Path) -> list[tuple[str, Path]]:
     for ministry_dir in sorted(folder.iterdir()):
         if ministry_dir.name.startswith((".", "_")):
             continue
+        if not ministry_dir.is_symlink() and ministry_dir.is_file():
+            found.append(("", ministry_dir))  # dropped beside the ministry folders: refused
+            continue
         if ministry_dir.is_symlink():
             found.append((ministry_dir.name, ministry_dir))
             continue

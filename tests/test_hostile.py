@@ -293,3 +293,17 @@ def test_no_third_party_data_needed_in_the_repository_to_list_what_is_missing(tm
     with duckdb.connect(str(tmp_path / "emp.duckdb"), read_only=True) as con:
         held = con.execute("SELECT count(*) FROM meta.held_back WHERE origin LIKE 'public:%'")
         assert held.fetchone()[0] == 10
+
+
+def test_a_file_dropped_beside_the_ministry_folders_is_refused_not_ignored(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    loose = inbox / "emigrare_revenire_2019.csv"
+    shutil.copy(BORDER, loose)
+    with connect(tmp_path / "emp.duckdb") as con:
+        (outcome,) = ingest_folder(
+            con, inbox, bundled_specs(), tmp_path / "archive", tmp_path / "rejected"
+        )
+    assert outcome.status == "rejected" and "inbox/<MINISTRY>/" in outcome.message
+    assert Path(outcome.moved_to).read_bytes() == BORDER.read_bytes()
+    assert Path(outcome.moved_to).parent == tmp_path / "rejected" / "_unsorted"

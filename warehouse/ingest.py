@@ -64,6 +64,12 @@ def ingest_file(
     copy; a file still being written is left where it is for the next refresh. What is archived
     (or rejected) is the copy that was read."""
     root = Path(root) if root is not None else path.parent.parent
+    if not ministry:
+        reason = (
+            f"{path.name} was dropped beside the ministry folders; put it in the folder of the "
+            "ministry that sends it (inbox/<MINISTRY>/)"
+        )
+        return _reject("_unsorted", path, None, reason, rejected)
     try:
         refuse_outside(path, root)
     except (RefusedPathError, OSError) as err:
