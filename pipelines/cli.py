@@ -55,7 +55,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             summary = run_refresh(settings, countries, on_step)
             progress.update(task, description="done", completed=step_count())
     except WarehouseBusyError as err:
-        console.print(f"[red]{err}[/red]")
+        print(f"emp refresh: {one_line(err)}", file=sys.stderr)
         return 3
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -13,7 +13,7 @@ import dagster as dg
 
 from pipelines.assets import ALL_ASSETS, COUNTRIES, profile_snapshot
 from pipelines.resources import WarehouseResource
-from warehouse.db import refresh_lock
+from warehouse.db import connect, refresh_lock
 from warehouse.settings import Settings, SettingsError
 from warehouse.snapshots import list_snapshots
 
@@ -81,6 +81,10 @@ def run_refresh(
     before = {c: {s["version"] for s in list_snapshots(settings.snapshots, c)} for c in countries}
     started = time.monotonic()
     with refresh_lock(settings.database, settings.lock_wait_seconds):
+        # Another process (not a refresh) may hold the DuckDB file: say so now, in our words,
+        # rather than fail every step with DuckDB's lock error.
+        with connect(settings.database, wait_seconds=settings.lock_wait_seconds):
+            pass
         first, *rest = countries
         everything = list(countries) == known
         results = [

@@ -307,3 +307,28 @@ def test_a_file_dropped_beside_the_ministry_folders_is_refused_not_ignored(tmp_p
     assert outcome.status == "rejected" and "inbox/<MINISTRY>/" in outcome.message
     assert Path(outcome.moved_to).read_bytes() == BORDER.read_bytes()
     assert Path(outcome.moved_to).parent == tmp_path / "rejected" / "_unsorted"
+
+
+def test_another_process_holding_the_warehouse_gets_our_message_at_once(tmp_path):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, time\n"
+            f"c = duckdb.connect({str(tmp_path / 'emp.duckdb')!r})\n"
+            "c.execute('CREATE TABLE t (x INT)')\nprint('ready', flush=True)\ntime.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        done = _run(["refresh"], {"EMP_HOME": str(tmp_path), "EMP_LOCK_WAIT": "2"})
+        assert done.returncode == 3, done.stderr[-500:]
+        assert "is in use by another refresh" in done.stderr and "EMP_LOCK_WAIT" in done.stderr
+        assert "IOException" not in done.stderr and "Traceback" not in done.stderr
+        assert time.monotonic() - started < 60
+    finally:
+        holder.kill()
+        holder.wait()

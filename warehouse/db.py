@@ -42,7 +42,7 @@ def connect(
                     f"The warehouse {path} is in use by another refresh"
                     f"{f' (process {holder.group(1)})' if holder else ''}; waited "
                     f"{wait_seconds:.0f} s. Let it finish, or raise EMP_LOCK_WAIT to wait longer."
-                ) from err
+                ) from None
             time.sleep(0.5)
     try:
         if not read_only:
