@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from openpyxl.utils import column_index_from_string
 
 from sources.limits import limits
 from sources.observations import FileLayoutError
@@ -23,13 +24,6 @@ _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+\d+:)?([A-Z]+)(\d
 #: A formula, or a cell holding a spreadsheet error (#N/A, #DIV/0!...): both readers give an
 #: error cell as an empty one, so such sheets are scanned cell by cell.
 _FORMULA = re.compile(rb'<(?:\w+:)?f[\s>/]|\st="e"')
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for char in letters.decode():
-        number = number * 26 + ord(char) - 64
-    return number
 
 
 def workbook_kind(path: Path) -> str:
@@ -87,7 +81,7 @@ def _check_zip(path: Path) -> None:
                     if entry.file_size > STREAM_COUNT_FROM:
                         _count_rows(path, book, entry, sheet, limit.rows)
                     continue
-                columns, rows = _column_number(found[1]), int(found[2])
+                columns, rows = column_index_from_string(found[1].decode()), int(found[2])
                 if rows > limit.rows:
                     raise FileLayoutError(
                         path,

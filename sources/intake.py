@@ -14,7 +14,6 @@ import shutil
 import stat
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,11 +143,3 @@ def _copy(path: Path, target: Path, settle_seconds: float) -> StagedFile:
             f"{path}: replaced by another file while it was read; left for the next refresh"
         )
     return StagedFile(path, target, digest.hexdigest(), size, _fingerprint(before))
-
-
-def unique_name(folder: Path, name: str) -> Path:
-    """A path in `folder` for `name` that is not taken."""
-    candidate = folder / name
-    while candidate.exists():
-        candidate = folder / f"{uuid.uuid4().hex[:6]}__{name}"
-    return candidate

@@ -189,6 +189,7 @@ class HeldBackSpec:
     id: str | None
     file_pattern: str | None
     reason: str
+    country: str = "*"  # the profile it belongs to, '*' when the spec does not say
 
     def matches(self, file_name: str) -> bool:
         from fnmatch import fnmatch
@@ -234,6 +235,7 @@ def load_spec_set(
     def hold(path: Path, reason: str, spec: SourceSpec | None = None) -> None:
         raw = _raw_fields(path)
         pattern = spec.file_pattern if spec else raw.get("file_pattern")
+        country = spec.country if spec else raw.get("country")
         held.append(
             HeldBackSpec(
                 str(path),
@@ -241,6 +243,7 @@ def load_spec_set(
                 spec.id if spec else (str(raw["id"]) if raw.get("id") else None),
                 pattern if isinstance(pattern, str) else None,
                 reason,
+                country if isinstance(country, str) and len(country) == 3 else "*",
             )
         )
 

@@ -58,15 +58,19 @@ def test_a_file_still_being_copied_waits_for_the_next_refresh(tmp_path):
     writer = threading.Thread(target=slow_copy)
     writer.start()
     with connect(tmp_path / "emp.duckdb") as con:
-        outcome = ingest_file(
-            con,
-            "MDA_IGPF",
-            target,
-            bundled_specs(),
-            tmp_path / "archive",
-            tmp_path / "rejected",
-            settle_seconds=0.5,
-        )
+
+        def take():
+            return ingest_file(
+                con,
+                "MDA_IGPF",
+                target,
+                bundled_specs(),
+                tmp_path / "archive",
+                tmp_path / "rejected",
+                settle_seconds=0.5,
+            )
+
+        outcome = take()
         assert outcome.status == "waiting", outcome
         assert "still being written" in outcome.message
         assert target.exists()  # left where it was
@@ -74,15 +78,7 @@ def test_a_file_still_being_copied_waits_for_the_next_refresh(tmp_path):
         writer.join()
         stop.set()
         assert target.read_bytes() == content
-        done = ingest_file(
-            con,
-            "MDA_IGPF",
-            target,
-            bundled_specs(),
-            tmp_path / "archive",
-            tmp_path / "rejected",
-            settle_seconds=0.5,
-        )
+        done = take()
         assert done.status == "loaded", done
         assert done.batch.sha256 == _sha(content)
         assert Path(done.moved_to).read_bytes() == content  # the archive holds what was read

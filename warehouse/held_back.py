@@ -30,10 +30,9 @@ def record_held_back(con: duckdb.DuckDBPyConnection, specs: SpecSet, outcomes: l
     countries = {s.id: s.country for s in specs.specs.values()}
     rows = []
     for held in specs.held_back:
-        country = _spec_country(held.path)
         if held.id:
-            countries.setdefault(held.id, country)
-        rows.append((held.id, country, held.path, held.reason))
+            countries.setdefault(held.id, held.country)
+        rows.append((held.id, held.country, held.path, held.reason))
     for outcome in outcomes:
         if outcome.status in ("rejected", "waiting", "held back"):
             country = countries.get(outcome.spec_id or "", EVERY_PROFILE)
@@ -49,15 +48,6 @@ def record_public(
     _replace(
         con, f"public:{source_id}", [(source_id, EVERY_PROFILE, item, reason)] if reason else []
     )
-
-
-def _spec_country(path: str) -> str:
-    from pathlib import Path
-
-    from sources.specs import _raw_fields
-
-    country = _raw_fields(Path(path)).get("country")
-    return country if isinstance(country, str) and len(country) == 3 else EVERY_PROFILE
 
 
 def held_back(con: duckdb.DuckDBPyConnection, country: str | None = None) -> list[dict]:
