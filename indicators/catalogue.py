@@ -66,7 +66,7 @@ def load_catalogue(
     `emp check --specs` keeps them strict and names them."""
     if specs is None:
         found = spec_set()
-        specs, held_back = found.specs, {h.id for h in found.held_back if h.id}
+        specs, held_back = found.specs, found.held_back_ids
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     entries = document.get("indicators") or []
     problems: list[str] = []

@@ -20,12 +20,10 @@ from pipelines.resources import WarehouseResource
 from sources.atomic import copy_atomically, sweep_leftovers
 from sources.census.codebook import codebooks
 from sources.census.generator import generate_census
-from sources.expectations import CheckOutcome, suite_file, validate_frame, verdict
-from sources.intake import RefusedPathError, refuse_outside
-from sources.observations import FileLayoutError
+from sources.expectations import CheckOutcome, verdict
 from sources.public_files import PUBLIC_FILES, PublicFile
 from warehouse.baselines import build_baselines, requests_in_warehouse
-from warehouse.batches import BatchReport, load_batch
+from warehouse.batches import BatchReport
 from warehouse.census import (
     CENSUS_SQL_RULES,
     census_sql_outcomes,
@@ -35,8 +33,8 @@ from warehouse.census import (
 from warehouse.core import rebuild_core, refresh_areas
 from warehouse.core_checks import RULES as CORE_SQL_RULES
 from warehouse.core_checks import core_outcomes
-from warehouse.held_back import held_back, record_held_back, record_public
-from warehouse.ingest import ingest_folder, unreadable
+from warehouse.held_back import held_back, record_held_back
+from warehouse.ingest import ingest_folder, ingest_public
 from warehouse.profile_report import write_profile
 from warehouse.projects import rebuild_projects, refresh_admin_areas
 from warehouse.report import validation_report, write_report
@@ -146,27 +144,7 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
     def _raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
         path = public_file.path(Path(warehouse.public_data_dir))
         with warehouse.connect() as con:
-            problem = public_file_problem(path, Path(warehouse.public_data_dir))
-            report = None
-            if problem is None:
-                try:
-                    report = load_batch(
-                        con,
-                        public_file.source_id,
-                        path,
-                        public_file.reader,
-                        public_file.vintage,
-                        validate=lambda raw: validate_frame(
-                            public_file.harmoniser(raw), suite_file(public_file.source_id)
-                        ),
-                    )
-                except FileLayoutError as err:
-                    problem = str(err)
-                except Exception as err:  # one unreadable file holds back only itself
-                    problem = unreadable(path, err)
-            if problem is None and report.validation == "failed":
-                problem = f"{path}: failed its expectation suite; held back from the profile"
-            record_public(con, public_file.source_id, str(path), problem)
+            report, problem = ingest_public(con, public_file, Path(warehouse.public_data_dir))
             if report is None:
                 return missing_file_result(public_file, path, problem)
             schema = _schema(con, public_file.raw_table)
@@ -197,20 +175,6 @@ def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
         )
 
     return _raw
-
-
-def public_file_problem(path: Path, folder: Path) -> str | None:
-    """Why a public file cannot be read where it should lie, or None."""
-    if not path.is_file() and not path.is_symlink():
-        return (
-            f"{path}: not found (set EMP_SHARED_DATA or EMP_PUBLIC_DATA to the folder holding "
-            "the publishers' files)"
-        )
-    try:
-        refuse_outside(path, folder)
-    except (RefusedPathError, OSError) as err:
-        return str(err)
-    return None
 
 
 def missing_file_result(public_file: PublicFile, path: Path, problem: str) -> dg.MaterializeResult:
@@ -356,13 +320,13 @@ CENSUS_CHECKS = sql_check_specs(["raw", "census"], CENSUS_SQL_RULES)
 )
 def census_microdata(warehouse: WarehouseResource) -> dg.MaterializeResult:
     loaded = {}
+    sweep_leftovers(warehouse.census)  # what a killed run left half-written
     with warehouse.connect() as con:
         for codebook in codebooks().values():
             source = warehouse.census / "source" / codebook.id
             ext = "csv" if codebook.format == "csv" else "parquet"
             persons = source / f"{codebook.id}_persons.{ext}"
             abroad = source / f"{codebook.id}_members_abroad.{ext}"
-            sweep_leftovers(warehouse.census)  # what a killed run left half-written
             if not (persons.exists() and abroad.exists()):
                 generate_census(codebook, warehouse.census_persons, source)
             loaded[codebook.id] = load_census(
@@ -441,10 +405,9 @@ INDICATOR_CHECKS = [
 def indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         found = warehouse.spec_set
-        held_ids = {h.id for h in found.held_back if h.id}
         counts = compute_indicators(
             con,
-            load_catalogue(specs=found.specs, held_back=held_ids, strict_sources=False),
+            load_catalogue(specs=found.specs, held_back=found.held_back_ids, strict_sources=False),
             found.specs,
         )
         outcomes = indicator_outcomes(con)

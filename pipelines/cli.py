@@ -205,7 +205,7 @@ def _check_specs(found, as_json: bool) -> int:
 
     problems = list(found.problems())
     try:
-        load_catalogue(specs=found.specs, held_back={h.id for h in found.held_back if h.id})
+        load_catalogue(specs=found.specs, held_back=found.held_back_ids)
     except CatalogueError as err:
         problems += [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
     if as_json:

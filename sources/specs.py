@@ -205,6 +205,11 @@ class SpecSet:
     specs: dict[str, SourceSpec]
     held_back: tuple[HeldBackSpec, ...] = ()
 
+    @property
+    def held_back_ids(self) -> frozenset[str]:
+        """Ids of the specs held back (where their id could be read)."""
+        return frozenset(h.id for h in self.held_back if h.id)
+
     def problems(self) -> list[str]:
         return [h.reason for h in self.held_back]
 
