@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sources.excel import read_sheet  # noqa: E402
 from sources.observations import FileLayoutError  # noqa: E402
-from sources.public_files import BY_ID  # noqa: E402
+from sources.publishers.files import default_file  # noqa: E402
 
 CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
@@ -96,7 +96,7 @@ def timed(action) -> tuple[float, str]:
 
 
 def main() -> None:
-    baseline_path = BY_ID["un_desa_ims_2019"].path()
+    baseline_path = default_file("un_desa_ims").path()
     sheets = [f"Table {i}" for i in range(1, 7)]
     baseline, _ = timed(lambda: read_sheet(baseline_path, sheets, header=None))
     with tempfile.TemporaryDirectory() as folder:

@@ -10,7 +10,7 @@ import yaml
 
 from indicators.methods import METHODS
 from sources.census.codebook import codebooks
-from sources.public_files import BY_ID as PUBLIC_SOURCES
+from sources.publishers.registry import series_by_id
 from sources.specs import SourceSpec, spec_set
 
 CATALOGUE_PATH = Path(__file__).parent / "catalogue.yaml"
@@ -91,7 +91,7 @@ def load_catalogue(
         unknown = [
             s
             for s in entry["sources"]
-            if s not in PUBLIC_SOURCES and s not in specs and s not in census and s not in held_back
+            if s not in series_by_id() and s not in specs and s not in census and s not in held_back
         ]
         if unknown and strict_sources:
             problems.append(f"{label}: unknown sources {unknown}")

@@ -15,6 +15,7 @@ import pandas as pd
 
 from indicators.catalogue import CENSUS, NATIONAL_ONLY, Indicator, catalogue
 from indicators.methods import METHODS
+from sources.observations import OBSERVATION_KEY
 from sources.specs import SourceSpec, bundled_specs
 from warehouse.db import transaction
 from warehouse.schema import INDICATOR_KEY
@@ -62,6 +63,43 @@ def indicator_queries(indicator: Indicator, specs: dict[str, SourceSpec]) -> lis
     return queries
 
 
+def _older_editions(con: duckdb.DuckDBPyConnection, indicators: tuple[Indicator, ...]) -> None:
+    """Each indicator as an older edition of a release gave it, where a newer edition revised
+    the inputs: the method is run over core as that edition had it, and the rows that used the
+    older values are staged as alternatives (never preferred)."""
+    key = ", ".join(["source_id", *OBSERVATION_KEY])
+    older = con.execute(
+        "SELECT DISTINCT batch_id FROM core.superseded_observations ORDER BY 1"
+    ).fetchall()
+    for (batch_id,) in older:
+        quoted = batch_id.replace("'", "''")
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP VIEW edition_observations AS
+            SELECT * FROM core.observations
+            ANTI JOIN (SELECT {key} FROM core.superseded_observations
+                       WHERE batch_id = '{quoted}') USING ({key})
+            UNION ALL BY NAME
+            SELECT * EXCLUDE (superseded_by) FROM core.superseded_observations
+            WHERE batch_id = '{quoted}'
+            """
+        )
+        for indicator in indicators:
+            if indicator.method in (CENSUS, NATIONAL_ONLY):
+                continue
+            sql = (
+                METHODS[indicator.method]
+                .replace("{id}", indicator.id)
+                .replace("core.observations", "edition_observations")
+            )
+            con.execute(
+                "INSERT INTO staged_indicators BY NAME SELECT *, true AS edition_alternative "
+                f"FROM ({sql}) WHERE list_contains(batch_ids, $batch)",
+                {"batch": batch_id},
+            )
+    con.execute("DROP VIEW IF EXISTS edition_observations")
+
+
 def compute_indicators(
     con: duckdb.DuckDBPyConnection,
     indicators: Iterable[Indicator] | None = None,
@@ -80,9 +118,13 @@ def compute_indicators(
             "CREATE OR REPLACE TEMP TABLE staged_indicators AS "
             "SELECT * EXCLUDE (source_vintages, preferred) FROM marts.indicators LIMIT 0"
         )
+        con.execute(
+            "ALTER TABLE staged_indicators ADD COLUMN edition_alternative BOOLEAN DEFAULT false"
+        )
         for indicator in indicators:
             for sql, params in indicator_queries(indicator, specs):
                 con.execute(f"INSERT INTO staged_indicators BY NAME SELECT * FROM ({sql})", params)
+        _older_editions(con, indicators)
         con.execute("UPDATE staged_indicators SET breakdown = '_T' WHERE breakdown IS NULL")
         con.execute("DELETE FROM marts.indicators")
         con.register("source_ranks", ranks)
@@ -94,15 +136,18 @@ def compute_indicators(
                        || ' (sha256 ' || left(sha256, 12) || ')') AS labels
                 FROM meta.batches
             )
-            SELECT s.*,
+            SELECT s.* EXCLUDE (edition_alternative),
                    list_sort(list_transform(s.batch_ids,
                        lambda b: v.labels[list_position(v.ids, b)])) AS source_vintages,
                    -- sources compete; the series of one source are distinct measures
                    dense_rank() OVER (
                        PARTITION BY {partition.replace("indicator_id", "s.indicator_id")}
-                       ORDER BY coalesce(r.source_rank, 99), s.source_ids[1]
+                       ORDER BY coalesce(r.source_rank, 99), s.edition_alternative,
+                                s.source_ids[1]
                    ) = 1 AS preferred
-            FROM staged_indicators s
+            FROM (SELECT * EXCLUDE (edition_alternative),
+                         coalesce(edition_alternative, false) AS edition_alternative
+                  FROM staged_indicators) s
             CROSS JOIN vintages v
             LEFT JOIN source_ranks r
                 ON r.indicator_id = s.indicator_id AND r.source_id = s.source_ids[1]

@@ -70,7 +70,7 @@ METHODS: dict[str, str] = {
         "IMS_STOCK_PCT_POP",
         "IMM_STOCK_PCT",
         "PT",
-        denominator="'un_desa_ims_2019 (Table 2, total population)'",
+        denominator="'un_desa_ims (Table 2, total population)'",
     ),
     "immigrant_female_share": _passthrough("IMS_FEMALE_PCT", "IMM_FEMALE_PCT", "PT"),
     "immigrant_stock_growth": _passthrough(

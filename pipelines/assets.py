@@ -1,4 +1,5 @@
-"""Assets per layer: raw (one per bundled file), core, marts (indicators), snapshots (per country).
+"""Assets per layer: raw (publishers' releases, ministry submissions, census), core, marts
+(indicators), snapshots (per country).
 
 Each asset only calls the plain functions of sources/, warehouse/ and indicators/ and reports
 what they did as standard Dagster metadata.
@@ -21,7 +22,6 @@ from sources.atomic import copy_atomically, sweep_leftovers
 from sources.census.codebook import codebooks
 from sources.census.generator import generate_census
 from sources.expectations import CheckOutcome, verdict
-from sources.public_files import PUBLIC_FILES, PublicFile
 from warehouse.baselines import build_baselines, requests_in_warehouse
 from warehouse.batches import BatchReport
 from warehouse.census import (
@@ -34,9 +34,10 @@ from warehouse.core import rebuild_core, refresh_areas
 from warehouse.core_checks import RULES as CORE_SQL_RULES
 from warehouse.core_checks import core_outcomes
 from warehouse.held_back import held_back, record_held_back
-from warehouse.ingest import ingest_folder, ingest_public
+from warehouse.ingest import ingest_folder
 from warehouse.profile_report import write_profile
 from warehouse.projects import rebuild_projects, refresh_admin_areas
+from warehouse.releases import take_in_releases
 from warehouse.report import validation_report, write_report
 from warehouse.schema import INDICATOR_COLUMNS
 from warehouse.settings import Settings
@@ -120,81 +121,61 @@ QUARTERLY_SUBMISSIONS = dg.FreshnessPolicy.time_window(
 )
 
 
-def raw_asset(public_file: PublicFile) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=["raw", public_file.source_id],
-        freshness_policy=ANNUAL_RELEASE,
-        check_specs=[
-            dg.AssetCheckSpec(
-                "expectations",
-                asset=dg.AssetKey(["raw", public_file.source_id]),
-                blocking=True,
-                description=f"sources/expectations/{public_file.source_id}.yaml, run with "
-                "Great Expectations on the batch's harmonised rows",
-            )
-        ],
-        group_name="raw",
-        kinds={"duckdb"},
-        description=(
-            f"{public_file.title} ({public_file.publisher}, {public_file.licence}), loaded as "
-            f"released from {public_file.relative_path} into {public_file.raw_table}: one batch "
-            "per file, idempotent by SHA-256, unreadable rows to meta.quarantine."
-        ),
-    )
-    def _raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        path = public_file.path(Path(warehouse.public_data_dir))
-        with warehouse.connect() as con:
-            report, problem = ingest_public(con, public_file, Path(warehouse.public_data_dir))
-            if report is None:
-                return missing_file_result(public_file, path, problem)
-            schema = _schema(con, public_file.raw_table)
-            preview = con.execute(
-                f"SELECT * EXCLUDE (batch_id) FROM {public_file.raw_table} WHERE batch_id = ? "
-                "LIMIT 5",
-                [report.batch_id],
-            ).df()
-            records = con.execute(
-                f"SELECT count(*) FROM {public_file.raw_table} WHERE batch_id = ?",
-                [report.batch_id],
-            ).fetchone()[0]
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": records,
-                "dagster/column_schema": schema,
-                "batch_id": report.batch_id,
-                "status": report.status,
-                "sha256": report.sha256,
-                "file": str(path),
-                "rows_read": report.rows_read,
-                "rows_quarantined": report.rows_quarantined,
-                "vintage": report.vintage or "",
-                "validation": report.validation or "",
-                "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
-            },
-            check_results=[expectations_result([report])],
+@dg.asset(
+    key=["raw", "publisher_releases"],
+    freshness_policy=ANNUAL_RELEASE,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "expectations",
+            asset=dg.AssetKey(["raw", "publisher_releases"]),
+            blocking=True,
+            description="each series' suite (sources/expectations/<series>.yaml), run with "
+            "Great Expectations on every release's harmonised rows",
         )
-
-    return _raw
-
-
-def missing_file_result(public_file: PublicFile, path: Path, problem: str) -> dg.MaterializeResult:
-    """A public file missing, refused or unreadable: nothing is loaded, the profiles are built
-    from the other sources (and the source's last good batch), and the check says why."""
-    message = f"{problem}; {public_file.title} is left out of this refresh"
+    ],
+    group_name="raw",
+    kinds={"duckdb"},
+    description="International publishers' releases (UN DESA, World Bank/KNOMAD, WDI, UNHCR) in "
+    "any edition and under any file name: every file in the public data folder, in "
+    "archive/PUBLIC/ and dropped in inbox/PUBLIC/, recognised by its content "
+    "(sources/publishers/series.yaml) and loaded as one batch per series with its edition as "
+    "the vintage; idempotent by SHA-256, unreadable rows to meta.quarantine.",
+)
+def publisher_releases(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        outcomes = take_in_releases(
+            con, Path(warehouse.public_data_dir), warehouse.inbox, warehouse.settle_seconds
+        )
+    new = [o for o in outcomes if o.status == "loaded"]
     return dg.MaterializeResult(
-        metadata={"status": "missing", "file": str(path), "dagster/row_count": 0},
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="expectations",
-                passed=False,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=message,
-            )
-        ],
+        metadata={
+            "dagster/row_count": sum(o.batch.rows_loaded for o in outcomes if o.used),
+            "files": len({o.file for o in outcomes}),
+            "releases": dg.MetadataValue.md(releases_table(outcomes)),
+            "new_releases": [f"{o.source_id}: {o.vintage} ({o.file})" for o in new],
+            "not_used": [
+                f"{o.file}: {o.message or o.status}"
+                for o in outcomes
+                if o.status in ("held back", "not recognised", "rejected", "waiting")
+            ],
+            "batches": dg.MetadataValue.json([o.as_dict() for o in outcomes]),
+        },
+        check_results=[expectations_result([o.batch for o in outcomes if o.batch])],
     )
 
 
-RAW_ASSETS = [raw_asset(f) for f in PUBLIC_FILES]
+def releases_table(outcomes: list) -> str:
+    """The scan as a Markdown table: file, series, edition, status."""
+    lines = ["| file | series | edition | status |", "|---|---|---|---|"]
+    for o in outcomes:
+        lines.append(
+            f"| {Path(o.file).name} | {o.source_id or ''} | {o.edition or ''} | "
+            f"{o.status}{': ' + o.message if o.message and not o.used else ''} |"
+        )
+    return "\n".join(lines)
+
+
+RAW_ASSETS = [publisher_releases]
 
 
 @dg.asset(
@@ -284,8 +265,9 @@ CORE_CHECKS = sql_check_specs(["core", "observations"], CORE_SQL_RULES)
     group_name="core",
     kinds={"duckdb"},
     deps=[core_areas, national_submissions, *RAW_ASSETS],
-    description="Harmonised long observations (SDMX-like, `_T` for totals) from the current "
-    "batch of every public file and every batch of every ministry dataset; countries in "
+    description="Harmonised long observations (SDMX-like, `_T` for totals) from the releases of "
+    "every publisher series present (the newest edition preferred for each value, older ones "
+    "kept in core.superseded_observations) and every batch of every ministry dataset; countries in "
     "core.observations, regions, income groups and world totals in core.aggregate_observations.",
 )
 def core_observations(warehouse: WarehouseResource) -> dg.MaterializeResult:

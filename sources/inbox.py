@@ -11,6 +11,9 @@ from pathlib import Path
 from sources.atomic import write_atomically
 from sources.specs import SourceSpec
 
+#: inbox/PUBLIC/ takes publishers' releases (warehouse/releases.py), not ministry files.
+PUBLIC_FOLDER = "PUBLIC"
+
 
 @dataclass(frozen=True)
 class Match:
@@ -27,7 +30,7 @@ def files_in(folder: Path) -> list[tuple[str, Path]]:
         return []
     found = []
     for ministry_dir in sorted(folder.iterdir()):
-        if ministry_dir.name.startswith((".", "_")):
+        if ministry_dir.name.startswith((".", "_")) or ministry_dir.name == PUBLIC_FOLDER:
             continue
         if not ministry_dir.is_symlink() and ministry_dir.is_file():
             found.append(("", ministry_dir))  # dropped beside the ministry folders: refused

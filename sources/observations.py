@@ -74,6 +74,7 @@ class RawRead:
     frame: pd.DataFrame
     rejected: list[dict[str, Any]] = field(default_factory=list)
     vintage: str | None = None
+    notes: list[str] = field(default_factory=list)  # what was skipped on purpose, and why
 
     def reject(self, source_row: int, record: dict[str, Any], reasons: list[str]) -> None:
         self.rejected.append({"source_row": source_row, "raw_record": record, "reasons": reasons})

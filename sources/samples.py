@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from sources.projects import write_logframe
-from sources.public_files import BY_ID
+from sources.publishers.files import default_observations, default_release
 
 NATIONAL_DATA_DIR = Path(__file__).parent / "data" / "national"
 YEAR = 2019
@@ -114,32 +114,31 @@ ROMANIAN = {
 
 @cache
 def _bilateral(source_id: str) -> pd.DataFrame:
-    f = BY_ID[source_id]
-    return f.harmoniser(f.reader(f.path()).frame)
+    return default_observations(source_id)
 
 
 def emigrants_by_destination(origin: str, known: dict[str, str]) -> pd.Series:
     """World Bank 2017 emigrant stock of `origin` by destination, for destinations we can name."""
-    m = _bilateral("wb_bilateral_migration_2017")
+    m = _bilateral("wb_bilateral_migration")
     rows = m[(m.ref_area == origin) & m.counterpart_area.isin(known) & (m.obs_value > 0)]
     return rows.set_index("counterpart_area").obs_value.sort_values(ascending=False)
 
 
 def immigrants_by_origin(destination: str, known: dict[str, str]) -> pd.Series:
-    m = _bilateral("wb_bilateral_migration_2017")
+    m = _bilateral("wb_bilateral_migration")
     rows = m[(m.counterpart_area == destination) & m.ref_area.isin(known) & (m.obs_value > 0)]
     return rows.set_index("ref_area").obs_value.sort_values(ascending=False)
 
 
 def remittances_by_sender(receiver: str, known: dict[str, str]) -> pd.Series:
-    r = _bilateral("wb_bilateral_remittances_2017")
+    r = _bilateral("wb_bilateral_remittances")
     rows = r[(r.ref_area == receiver) & r.counterpart_area.isin(known) & (r.obs_value > 0)]
     return rows.set_index("counterpart_area").obs_value.sort_values(ascending=False)
 
 
 def wdi_value(source_id: str, country: str, year: int) -> float:
-    f = BY_ID[source_id]
-    frame = f.reader(f.path()).frame
+    path, release = default_release(source_id)
+    frame = release.read(path).frame
     row = frame[(frame.country_code == country) & (frame.year == year)]
     return float(row.value.iloc[0])
 

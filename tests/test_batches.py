@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from sources.observations import FileLayoutError
-from sources.public_files import BY_ID
+from sources.publishers.files import default_file
 from sources.readers import unhcr, wdi
 from warehouse.batches import current_batches, load_batch
 from warehouse.db import connect
 
-UNHCR = BY_ID["unhcr_population"]
+UNHCR = default_file("unhcr_population")
 
 
 def _count(con, table: str) -> int:
@@ -108,12 +108,12 @@ def test_a_revised_file_becomes_the_current_batch(tmp_path):
 
 
 def test_layout_errors_name_file_and_row(tmp_path):
-    api = BY_ID["wdi_remittances_paid"]
+    api = default_file("wdi_remittances_paid")
     renamed = _edit_lines(api.path(), tmp_path / "api.csv", {5: ('"Country Code"', '"Code"')})
     with pytest.raises(
         FileLayoutError, match=r"api\.csv: row 5: missing columns \['Country Code'\]"
     ):
-        wdi.read_api_csv(renamed)
+        wdi.read(renamed)
 
     no_header = tmp_path / "decisions.csv"
     no_header.write_text("Annee,Pays\n2020,MAR\n", encoding="utf-8")
@@ -122,5 +122,5 @@ def test_layout_errors_name_file_and_row(tmp_path):
 
     sheetless = tmp_path / "ims.xlsx"
     pd.DataFrame({"a": [1]}).to_excel(sheetless, sheet_name="Table 1", index=False)
-    with pytest.raises(FileLayoutError, match=r"ims\.xlsx: expected sheets"):
-        BY_ID["un_desa_ims_2019"].reader(sheetless)
+    with pytest.raises(FileLayoutError, match=r"ims\.xlsx: sheet 'Table 1': no header row"):
+        default_file("un_desa_ims").reader(sheetless)

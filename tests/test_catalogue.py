@@ -32,7 +32,7 @@ def test_catalogue_has_every_core_indicator_with_metadata():
     assert entries["SDG_17_3_2"].sdmx_series == "BX_TRF_PWKR"
     assert entries["SDG_10_c_1"].sdmx_series == "SI_RMT_COST"
     assert entries["SDG_10_7_4"].sdg_indicator == "10.7.4"
-    assert entries["EMI_RATE"].sources == ("wb_bilateral_migration_2017", "wdi_population")
+    assert entries["EMI_RATE"].sources == ("wb_bilateral_migration", "wdi_population")
     for entry in entries.values():
         assert entry.part in {"A", "B", "Annex"} and entry.module and entry.definition
 
@@ -49,7 +49,7 @@ indicators:
     definition: d
     formula: f
     unit: PS
-    sources: [un_desa_ims_2019]
+    sources: [un_desa_ims]
   - id: X2
     name: wrong part and source
     part: Z

@@ -42,14 +42,16 @@ def test_every_source_has_a_freshness_policy_and_every_asset_a_description():
             assert asset.descriptions_by_key.get(key), key
 
 
-def test_materializations_carry_row_counts_schemas_and_previews(built):
+def test_materializations_carry_row_counts_and_the_releases_read(built):
     events = built.result.get_asset_materialization_events()
     metadata = {}
     for event in events:
         metadata.setdefault(event.asset_key.to_user_string(), event.materialization.metadata)
-    raw = metadata["raw/wdi_population"]
-    assert raw["dagster/row_count"].value > 10_000
-    assert "preview" in raw and raw["dagster/column_schema"].value.columns
+    raw = metadata["raw/publisher_releases"]
+    assert raw["dagster/row_count"].value > 500_000
+    assert "un_desa_ims | 2019 | loaded" in raw["releases"].value
+    national = metadata["raw/national_submissions"]
+    assert national["dagster/row_count"].value > 0
     assert metadata["marts/indicators"]["dagster/row_count"].value > 100_000
     assert metadata["marts/baselines"]["dagster/row_count"].value > 0
 

@@ -9,7 +9,7 @@ import pytest
 
 from indicators.catalogue import CENSUS, NATIONAL_ONLY, catalogue
 from sources.geography import profile_areas
-from sources.public_files import BY_ID
+from sources.publishers.files import default_file
 from sources.specs import bundled_specs
 from tests.conftest import PROFILE_COUNTRIES
 from warehouse.batches import file_sha256
@@ -67,7 +67,7 @@ def test_morocco_immigrant_stock_2019_with_type_of_data(built):
     assert row.obs_value == 98_574
     assert row.type_of_data == "C"
     assert row.basis == "foreign_citizen"
-    assert list(row.source_ids) == ["un_desa_ims_2019"]
+    assert list(row.source_ids) == ["un_desa_ims"]
     assert "POP/DB/MIG/Stock/Rev.2019" in row.source_vintages[0]
 
 
@@ -88,7 +88,7 @@ def test_population_used_as_denominator_is_recorded(built):
     sources = dict(zip(frame.indicator_id, frame.denominator_source, strict=True))
     assert sources["EMI_RATE"].startswith("wdi_population")
     assert sources["SDG_10_7_4"].startswith("wdi_population")
-    assert sources["IMM_STOCK_PCT"].startswith("un_desa_ims_2019")
+    assert sources["IMM_STOCK_PCT"].startswith("un_desa_ims")
 
 
 def test_every_catalogue_indicator_computed_for_profile_countries(built):
@@ -173,8 +173,8 @@ def test_snapshot_per_country(built, country):
     assert manifest["files"][0]["sha256"] == file_sha256(folder / "indicators.parquet")
     assert manifest["validation"]["passed"] is True
     hashes = {i["source_id"]: i["sha256"] for i in manifest["inputs"]}
-    un_desa = BY_ID["un_desa_ims_2019"]
-    assert hashes["un_desa_ims_2019"] == file_sha256(un_desa.path())
+    un_desa = default_file("un_desa_ims")
+    assert hashes["un_desa_ims"] == file_sha256(un_desa.path())
 
 
 def test_census_cells_in_the_snapshot_respect_disclosure_control(built):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sources.public_files import BY_ID
+from sources.publishers.files import default_file
 
 
 @pytest.fixture(scope="module")
 def un_desa() -> pd.DataFrame:
-    f = BY_ID["un_desa_ims_2019"]
+    f = default_file("un_desa_ims")
     return f.harmoniser(f.reader(f.path()).frame)
 
 
@@ -80,7 +80,7 @@ def test_un_desa_growth_periods_are_intervals(un_desa):
 
 @pytest.fixture(scope="module")
 def migration_matrix() -> pd.DataFrame:
-    f = BY_ID["wb_bilateral_migration_2017"]
+    f = default_file("wb_bilateral_migration")
     return f.harmoniser(f.reader(f.path()).frame)
 
 
@@ -106,7 +106,7 @@ def test_world_bank_labels_all_coded(migration_matrix):
     ("iso3", "usd_million"), [("MAR", 7_467), ("MDA", 1_640), ("PHL", 32_808), ("GEO", 1_794)]
 )
 def test_world_bank_remittance_inflows(iso3, usd_million):
-    f = BY_ID["wb_bilateral_remittances_2017"]
+    f = default_file("wb_bilateral_remittances")
     obs = f.harmoniser(f.reader(f.path()).frame)
     total = _one(obs, ref_area=iso3, counterpart_area="_T")
     assert round(total.obs_value) == usd_million
@@ -114,9 +114,9 @@ def test_world_bank_remittance_inflows(iso3, usd_million):
 
 
 def test_wdi_api_csv_preamble_bom_trailing_comma():
-    f = BY_ID["wdi_remittances_paid"]
+    f = default_file("wdi_remittances_paid")
     read = f.reader(f.path())
-    assert read.vintage == "WDI, last updated 2021-09-15"
+    assert read.vintage == "World Development Indicators, last updated 2021-09-15"
     assert list(read.frame.columns) == [
         "source_row",
         "country_name",
@@ -132,26 +132,26 @@ def test_wdi_api_csv_preamble_bom_trailing_comma():
 
 
 def test_wdi_legacy_xls():
-    f = BY_ID["wdi_remittances_received"]
+    f = default_file("wdi_remittances_received")
     read = f.reader(f.path())
-    assert read.vintage == "WDI, last updated 2023-05-10"
+    assert read.vintage == "World Development Indicators, last updated 2023-05-10"
     phl = read.frame[(read.frame.country_code == "PHL") & read.frame.year.isin([2021, 2022])]
     values = dict(zip(phl.year, phl.value, strict=True))
     assert values[2022] < values[2021] / 2  # the publisher's partial-year 2022 value
 
 
 def test_unhcr_population_dash_is_not_applicable():
-    f = BY_ID["unhcr_population"]
+    f = default_file("unhcr_population")
     read = f.reader(f.path())
     assert read.rejected == []
-    assert read.vintage == "UNHCR, last updated 13 June 2024"
+    assert read.vintage == "UNHCR, last updated 2024-06-13"
     first = read.frame.iloc[0]
     assert first.source_row == 16  # 14 preamble lines, the header on line 15
     assert pd.isna(first.other_in_need)
 
 
 def test_unhcr_decisions_without_preamble():
-    f = BY_ID["unhcr_asylum_decisions"]
+    f = default_file("unhcr_asylum_decisions")
     read = f.reader(f.path())
     first = read.frame.iloc[0]
     assert (first.source_row, first.origin_iso, first.asylum_iso) == (2, "AFG", "AUS")

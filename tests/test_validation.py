@@ -75,7 +75,7 @@ def test_validation_report_html_and_json(built):
     folder = built.database.parent / "reports" / "validation"
     data = json.loads((folder / "latest.json").read_text(encoding="utf-8"))
     sources = {b["source_id"] for b in data["batches"]}
-    assert {"un_desa_ims_2019", "mar_consular_registrations", "project_reports"} <= sources
+    assert {"un_desa_ims", "mar_consular_registrations", "project_reports"} <= sources
     assert data["counts"]["failed"] == 0 and data["counts"]["warned"] >= 4
     gdp = next(b for b in data["batches"] if b["source_id"] == "wdi_remittances_gdp")
     warned = next(c for c in gdp["checks"] if c["status"] == "warned")

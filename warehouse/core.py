@@ -9,11 +9,12 @@ import pandas as pd
 
 from sources.geography import areas
 from sources.observations import OBSERVATION_COLUMNS, OBSERVATION_KEY, split_countries
-from sources.public_files import PUBLIC_FILES
+from sources.publishers.registry import all_series
 from sources.specs import SourceSpec
 from sources.submissions import harmonise_submission
-from warehouse.batches import batches_of, current_batches
+from warehouse.batches import batches_of
 from warehouse.db import transaction
+from warehouse.releases import present_releases
 
 
 def refresh_areas(con: duckdb.DuckDBPyConnection) -> int:
@@ -32,12 +33,14 @@ def rebuild_source(
     source_id: str,
     batch_ids: list[str],
     harmonise: Callable[[pd.DataFrame], pd.DataFrame],
+    keep_superseded: bool = False,
 ) -> tuple[int, int]:
     """Replace the core rows of one source by the harmonised rows of its batches.
 
     `batch_ids` run oldest to newest: where two batches give the same observation (a revised
-    file for the same period), the newer one wins. Returns (country rows, aggregate rows).
-    Delete-then-insert in one transaction.
+    file for the same period, a newer edition of a release), the newer one wins; with
+    `keep_superseded`, the older values are kept in core.superseded_observations as
+    alternatives. Returns (country rows, aggregate rows). Delete-then-insert in one transaction.
     """
     parts = []
     for batch_id in batch_ids:
@@ -48,10 +51,26 @@ def rebuild_source(
         if parts
         else pd.DataFrame(columns=list(OBSERVATION_COLUMNS))
     )
+    superseded = obs.iloc[0:0].assign(superseded_by=pd.Series(dtype=str))
     if len(batch_ids) > 1:
-        obs = obs.drop_duplicates(subset=OBSERVATION_KEY, keep="last")
+        newest = obs.duplicated(subset=OBSERVATION_KEY, keep="last")
+        if keep_superseded:
+            winner = obs[~newest].set_index(OBSERVATION_KEY)["batch_id"]
+            older = obs[newest]
+            superseded = older.assign(
+                superseded_by=winner.reindex(
+                    pd.MultiIndex.from_frame(older[OBSERVATION_KEY])
+                ).to_numpy()
+            )
+            superseded = split_countries(superseded)[0]
+        obs = obs[~newest]
     countries, aggregates = split_countries(obs)
     with transaction(con):
+        con.execute("DELETE FROM core.superseded_observations WHERE source_id = ?", [source_id])
+        if len(superseded):
+            con.register("incoming", superseded[[*OBSERVATION_COLUMNS, "superseded_by"]])
+            con.execute("INSERT INTO core.superseded_observations BY NAME SELECT * FROM incoming")
+            con.unregister("incoming")
         for table, frame in (
             ("core.observations", countries),
             ("core.aggregate_observations", aggregates),
@@ -66,17 +85,16 @@ def rebuild_source(
 def rebuild_core(
     con: duckdb.DuckDBPyConnection, specs: dict[str, SourceSpec]
 ) -> dict[str, dict[str, int]]:
-    """Rebuild core from every source: the current batch of each public file, and every batch
-    of each national spec (newer batches win for the same observation)."""
+    """Rebuild core from every source: the releases of each publisher series present at the
+    last scan (the newest edition preferred for each value, older ones kept as alternatives),
+    and every batch of each national spec (newer batches win for the same observation)."""
     counts = {}
-    current = current_batches(con).set_index("source_id")["batch_id"]
-    for public_file in PUBLIC_FILES:
-        if public_file.source_id not in current:
-            continue
-        rows = rebuild_source(
-            con, public_file.source_id, [current[public_file.source_id]], public_file.harmoniser
-        )
-        counts[public_file.source_id] = {"countries": rows[0], "aggregates": rows[1]}
+    present = present_releases(con)
+    for series in all_series():
+        batch_ids = [r["batch_id"] for r in present if r["source_id"] == series.id]
+        rows = rebuild_source(con, series.id, batch_ids, series.harmonise, keep_superseded=True)
+        if batch_ids:
+            counts[series.id] = {"countries": rows[0], "aggregates": rows[1]}
     for spec in specs.values():
         batch_ids = batches_of(con, spec.id)
         if batch_ids:

@@ -41,12 +41,12 @@ def record_held_back(con: duckdb.DuckDBPyConnection, specs: SpecSet, outcomes: l
     _replace(con, "national", rows)
 
 
-def record_public(
-    con: duckdb.DuckDBPyConnection, source_id: str, item: str, reason: str | None
-) -> None:
-    """A public file's state this refresh: held back with `reason`, or fine (None)."""
+def record_public(con: duckdb.DuckDBPyConnection, rows: Iterable[tuple]) -> None:
+    """The publishers' side: (source_id or None, item, reason) for every release or file not
+    used this refresh; they concern every profile."""
+    con.execute("DELETE FROM meta.held_back WHERE origin LIKE 'public:%'").fetchall()
     _replace(
-        con, f"public:{source_id}", [(source_id, EVERY_PROFILE, item, reason)] if reason else []
+        con, "public", [(source, EVERY_PROFILE, item, reason) for source, item, reason in rows]
     )
 
 

@@ -24,11 +24,9 @@ from sources.intake import (
 )
 from sources.observations import FileLayoutError
 from sources.projects import PROJECTS_FOLDER, REPORT_PATTERN, read_logframe, registry_codes
-from sources.public_files import PublicFile
 from sources.specs import SourceSpec, SpecSet
 from sources.submissions import harmonise_submission, period_in_name, read_submission
 from warehouse.batches import BatchReport, load_batch
-from warehouse.held_back import record_public
 from warehouse.projects import REPORTS_SOURCE
 
 
@@ -249,40 +247,3 @@ def ingest_folder(
         )
         for ministry, path in files_in(folder)
     ]
-
-
-def ingest_public(
-    con: duckdb.DuckDBPyConnection, public_file: PublicFile, folder: Path
-) -> tuple[BatchReport | None, str | None]:
-    """Load one international publisher's file where it lies in `folder`, as one batch.
-    Returns (report, None), or (report or None, why it is held back): missing, a link or a path
-    outside the folder, unreadable, or failing its expectation suite. Recorded in
-    meta.held_back either way; one bad file holds back only itself."""
-    path = public_file.path(folder)
-    report, problem = None, None
-    if not path.is_file() and not path.is_symlink():
-        problem = (
-            f"{path}: not found (set EMP_SHARED_DATA or EMP_PUBLIC_DATA to the folder holding "
-            "the publishers' files)"
-        )
-    else:
-        try:
-            refuse_outside(path, folder)
-            report = load_batch(
-                con,
-                public_file.source_id,
-                path,
-                public_file.reader,
-                public_file.vintage,
-                validate=lambda raw: validate_frame(
-                    public_file.harmoniser(raw), suite_file(public_file.source_id)
-                ),
-            )
-        except (RefusedPathError, FileLayoutError) as err:
-            problem = str(err)
-        except Exception as err:  # one unreadable file holds back only itself
-            problem = unreadable(path, err)
-    if report is not None and report.validation == "failed":
-        problem = f"{path}: failed its expectation suite; held back from the profile"
-    record_public(con, public_file.source_id, str(path), problem)
-    return report, problem

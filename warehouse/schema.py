@@ -95,6 +95,16 @@ CREATE TABLE IF NOT EXISTS meta.held_back (
     recorded_at TIMESTAMP NOT NULL
 );
 
+CREATE TABLE IF NOT EXISTS meta.releases (
+    source_id VARCHAR NOT NULL,  -- the publisher's series (sources/publishers/series.yaml)
+    batch_id VARCHAR NOT NULL,
+    edition VARCHAR NOT NULL,    -- as the publisher states it: 2020, 2024-06-28
+    edition_order VARCHAR NOT NULL,  -- sortable; the newest edition sorts last
+    vintage VARCHAR,
+    file_path VARCHAR NOT NULL,  -- where the release lay when last scanned
+    scanned_at TIMESTAMP NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS core.areas (
     code VARCHAR PRIMARY KEY,
     m49 INTEGER,
@@ -108,6 +118,11 @@ CREATE TABLE IF NOT EXISTS core.observations (
 
 CREATE TABLE IF NOT EXISTS core.aggregate_observations (
     {_OBS}
+);
+
+CREATE TABLE IF NOT EXISTS core.superseded_observations (
+    {_OBS},
+    superseded_by VARCHAR  -- the batch of the newer edition preferred for the same key
 );
 
 CREATE TABLE IF NOT EXISTS core.census_indicators (

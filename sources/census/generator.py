@@ -17,18 +17,17 @@ import pandas as pd
 from sources.atomic import atomic_path
 from sources.census.codebook import Codebook
 from sources.geography import m49_from_code
-from sources.public_files import BY_ID
+from sources.publishers.files import default_observations
 
 
 def _harmonised(source_id: str) -> pd.DataFrame:
-    f = BY_ID[source_id]
-    return f.harmoniser(f.reader(f.path()).frame)
+    return default_observations(source_id)
 
 
 def calibration(codebook: Codebook) -> dict:
     """Figures the generator draws from, taken from the bundled real data."""
     iso3 = codebook.country
-    ims = _harmonised("un_desa_ims_2019")
+    ims = _harmonised("un_desa_ims")
     stock = ims[
         (ims.series == "IMS_STOCK")
         & (ims.ref_area == iso3)
@@ -52,7 +51,7 @@ def calibration(codebook: Codebook) -> dict:
     )
     wdi = _harmonised("wdi_population")
     population = wdi[(wdi.ref_area == iso3) & (wdi.time_period == str(codebook.census_round))]
-    matrix = _harmonised("wb_bilateral_migration_2017")
+    matrix = _harmonised("wb_bilateral_migration")
     known = matrix.counterpart_area.str.len() == 3
     origins = matrix[
         (matrix.counterpart_area == iso3)

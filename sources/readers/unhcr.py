@@ -15,6 +15,7 @@ import pandas as pd
 
 from sources.geography import known_codes
 from sources.observations import FileLayoutError, RawRead, observations, parse_number
+from sources.publishers.peek import Peek
 
 MAX_PREAMBLE_LINES = 40
 
@@ -65,16 +66,52 @@ DECISION_SERIES = {
 }
 
 
+def recognise(peek: Peek) -> list[dict] | None:
+    """A Refugee Data Finder export (population figures, asylum decisions) of any year range,
+    or its footnotes table (documentation, nothing to load)."""
+    if peek.kind != "csv":
+        return None
+    for number, row in enumerate(peek.lines):
+        if row[:2] == ["Footnote", "Year"] and "Country of asylum (ISO)" in row:
+            return [{"key": {}, "companion": "UNHCR footnotes to the Refugee Data Finder tables"}]
+        if not row or row[0] != "Year":
+            continue
+        kinds = (("population", POPULATION_COLUMNS), ("asylum_decisions", DECISION_COLUMNS))
+        for table, columns in kinds:
+            if all(c in row for c in columns):
+                years = _years(peek.path, number)
+                return [{"key": {"table": table}, **edition(peek.lines[:number], years)}]
+        return None
+    return None
+
+
+def _years(path: Path, header_line: int) -> list[str]:
+    years = pd.read_csv(
+        path, skiprows=header_line, usecols=["Year"], dtype=str, encoding="utf-8-sig"
+    )["Year"]
+    return sorted({y for y in years.dropna() if y.isdigit()})
+
+
+def edition(preamble: list[list[str]], years: list[str]) -> dict:
+    """The `Last updated` date of the preamble (else the extraction date, else the last year
+    seen) as the edition."""
+    from sources.readers.wdi import _iso_date
+
+    for label in ("Last updated", "Date extracted"):
+        for row in preamble:
+            if len(row) > 1 and row[0].strip().rstrip(":").lower() == label.lower():
+                date = _iso_date(row[1].split()[0] if label == "Date extracted" else row[1])
+                if date:
+                    word = "last updated" if label == "Last updated" else "extracted"
+                    return {"edition": date, "order": date, "vintage": f"UNHCR, {word} {date}"}
+    last = max((int(y) for y in years), default=None)
+    label = f"data to {last}" if last else "edition not stated"
+    return {"edition": label, "order": str(last or ""), "vintage": f"UNHCR, {label}"}
+
+
 def _read(path: Path, columns: dict[str, str], measures: list[str]) -> RawRead:
     preamble = _preamble(path)
-    vintage = next(
-        (
-            f"UNHCR, last updated {row[1].strip()}"
-            for row in preamble
-            if len(row) > 1 and row[0].strip().startswith("Last updated")
-        ),
-        None,
-    )
+    vintage = edition(preamble, [])["vintage"] if preamble else None
     table = pd.read_csv(
         path, skiprows=len(preamble), dtype=str, keep_default_na=False, encoding="utf-8-sig"
     )

@@ -1,12 +1,17 @@
-"""World Bank / KNOMAD bilateral matrices 2017 (migrant stocks and remittances).
+"""World Bank / KNOMAD bilateral matrices of any year (migrant stocks and remittances).
 
-Layout as released: a title on row 1, column labels on row 2, then one row per country, then
-`Other North`/`Other South`/`World` (or `WORLD`) rows, a blank row and notes. Areas are named, not
-coded: names go through the declared crosswalk `sources/reference/world_bank_labels.csv`.
+Layout as released: a title (`Bilateral Estimates of Migrant Stocks in 2017`, `Bilateral
+Remittance Estimates for 2017 ... (April 2018 Version)`), a row of area labels across, then one
+row per country, then `Other North`/`Other South`/`World` (or `WORLD`) rows, a blank row and
+notes. The matrix sheet is found by its name or title (`Bilateral_Migration_2017`,
+`Bilateral Remittance Matrix 2021`), the label row by its content, the year from the sheet name
+or title. Areas are named, not coded: names go through the declared crosswalk
+`sources/reference/world_bank_labels.csv`.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,22 +19,69 @@ import pandas as pd
 from sources.excel import read_sheet
 from sources.geography import code_from_world_bank_label
 from sources.observations import FileLayoutError, RawRead, observations, parse_number
+from sources.publishers.peek import Peek, cell_text
 
-LABEL_ROW = 2  # 1-based Excel row holding the column labels
+_SHEET = re.compile(r"bilateral[\s_]*(?:estimates[\s_]*of[\s_]*)?(migra|remit)\w*\D*(\d{4})", re.I)
+_TITLE = re.compile(r"bilateral\s+(?:estimates\s+of\s+)?(migra|remit)\w*.*?(\d{4})", re.I)
+_VERSION = re.compile(r"\((\w+ \d{4}) version\)", re.I)
+LABEL_SEARCH_ROWS = 10
+KINDS = {"migra": "migration", "remit": "remittances"}
 
 
-def read_matrix(path: Path, sheet: str) -> RawRead:
-    """Read a matrix sheet into long cells: row label, column label, value."""
+def recognise(peek: Peek) -> list[dict] | None:
+    """A bilateral matrix: a sheet named or titled `Bilateral ... Migration/Remittance ... YEAR`
+    with area labels across."""
+    if peek.kind == "csv":
+        return None
+    for sheet in peek.sheets:
+        top = peek.top(sheet, LABEL_SEARCH_ROWS + 2)
+        title = " ".join(cell_text(c) for c in top.iloc[0]) if len(top) else ""
+        found = _SHEET.search(sheet) or _TITLE.search(title)
+        if not found or _label_row(top) is None:
+            continue
+        year = found.group(2)
+        version = _VERSION.search(title)
+        label = f"{year} estimates" + (f", {version.group(1)} version" if version else "")
+        return [
+            {
+                "key": {"matrix": KINDS[found.group(1).lower()]},
+                "edition": year,
+                "order": year,
+                "vintage": f"World Bank/KNOMAD bilateral {KINDS[found.group(1).lower()]} "
+                f"matrix, {label}",
+                "options": {"sheet": sheet, "year": year},
+            }
+        ]
+    return None
+
+
+def _label_row(table: pd.DataFrame) -> int | None:
+    """The first row (0-based) with area labels across: ten or more text cells after column A."""
+    for r in range(min(LABEL_SEARCH_ROWS, len(table))):
+        cells = [c for c in table.iloc[r, 1:] if isinstance(c, str) and c.strip()]
+        if len(cells) >= 10:
+            return r
+    return None
+
+
+def read_matrix(path: Path, sheet: str, year: str | None = None) -> RawRead:
+    """Read a matrix sheet into long cells: row label, column label, value (and its year)."""
     try:
         table = read_sheet(path, sheet, header=None)
     except FileLayoutError as err:
         raise FileLayoutError(path, f"expected sheet {sheet!r}: {err}") from err
-    columns = table.iloc[LABEL_ROW - 1]
-    if pd.isna(columns.iloc[1]):
-        raise FileLayoutError(path, "expected area labels across", row=LABEL_ROW, column="B")
+    label_row = _label_row(table)
+    if label_row is None:
+        raise FileLayoutError(
+            path, f"sheet {sheet!r}: no row of area labels across in the first rows", column="B"
+        )
+    columns = table.iloc[label_row]
+    if year is None:
+        found = _SHEET.search(sheet) or _TITLE.search(" ".join(map(cell_text, table.iloc[0])))
+        year = found.group(2) if found else None
     result = RawRead(frame=pd.DataFrame())
     records = []
-    for offset in range(LABEL_ROW, len(table)):
+    for offset in range(label_row + 1, len(table)):
         row = table.iloc[offset]
         label = row.iloc[0]
         if pd.isna(label):
@@ -56,18 +108,13 @@ def read_matrix(path: Path, sheet: str) -> RawRead:
                     "row_label": str(label).strip(),
                     "column_label": str(columns.iloc[col]).strip(),
                     "value": value,
+                    "year": year,
                 }
             )
-    result.frame = pd.DataFrame.from_records(records)
+    result.frame = pd.DataFrame.from_records(
+        records, columns=["source_row", "row_label", "column_label", "value", "year"]
+    )
     return result
-
-
-def read_migration(path: Path) -> RawRead:
-    return read_matrix(path, "Bilateral_Migration_2017")
-
-
-def read_remittances(path: Path) -> RawRead:
-    return read_matrix(path, "Bilateral_Remittances_2017")
 
 
 def _codes(labels: pd.Series, role: str) -> pd.Series:
@@ -87,7 +134,7 @@ def _matrix(raw: pd.DataFrame, series: str, ref: str, counterpart: str, unit: st
             "series": series,
             "ref_area": _codes(raw[ref], "ref_area"),
             "counterpart_area": _codes(raw[counterpart], "counterpart_area"),
-            "time_period": "2017",
+            "time_period": raw["year"].astype(str),
             "obs_value": raw["value"],
             "unit_measure": unit,
             "source_row": raw["source_row"],
