@@ -63,6 +63,9 @@ def indicator_queries(indicator: Indicator, specs: dict[str, SourceSpec]) -> lis
     return queries
 
 
+OLDER = "~older-edition"
+
+
 def _older_editions(con: duckdb.DuckDBPyConnection, indicators: tuple[Indicator, ...]) -> None:
     """Each indicator as an older edition of a release gave it, where a newer edition revised
     the inputs: the method is run over core as that edition had it, and the rows that used the
@@ -80,8 +83,8 @@ def _older_editions(con: duckdb.DuckDBPyConnection, indicators: tuple[Indicator,
             ANTI JOIN (SELECT {key} FROM core.superseded_observations
                        WHERE batch_id = '{quoted}') USING ({key})
             UNION ALL BY NAME
-            SELECT * EXCLUDE (superseded_by) FROM core.superseded_observations
-            WHERE batch_id = '{quoted}'
+            SELECT * EXCLUDE (superseded_by, batch_id), batch_id || '{OLDER}' AS batch_id
+            FROM core.superseded_observations WHERE batch_id = '{quoted}'
             """
         )
         for indicator in indicators:
@@ -92,10 +95,13 @@ def _older_editions(con: duckdb.DuckDBPyConnection, indicators: tuple[Indicator,
                 .replace("{id}", indicator.id)
                 .replace("core.observations", "edition_observations")
             )
+            # only the rows that used an older value: they carry the marked batch id
             con.execute(
-                "INSERT INTO staged_indicators BY NAME SELECT *, true AS edition_alternative "
-                f"FROM ({sql}) WHERE list_contains(batch_ids, $batch)",
-                {"batch": batch_id},
+                "INSERT INTO staged_indicators BY NAME SELECT * REPLACE ("
+                f"list_transform(batch_ids, lambda b: replace(b, '{OLDER}', '')) AS batch_ids), "
+                f"true AS edition_alternative FROM ({sql}) "
+                "WHERE list_contains(batch_ids, $batch)",
+                {"batch": batch_id + OLDER},
             )
     con.execute("DROP VIEW IF EXISTS edition_observations")
 

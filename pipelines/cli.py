@@ -105,6 +105,11 @@ def _print_summary(summary: dict) -> None:
             snap["path"],
         )
     Console(width=200).print(table)
+    for release in summary.get("new_releases", []):
+        console.print(
+            f"[green]new release[/green] {escape(release['series'])}: "
+            f"{escape(release['vintage'])} ({escape(release['file'])})"
+        )
     for warning in summary["warnings"]:
         console.print(f"[yellow]warning[/yellow] {escape(warning)}")
     for failure in summary["failures"]:
@@ -152,7 +157,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     """`emp check FILE`: the file read by its spec and checked, nothing loaded.
     `emp check --specs`: every spec and the catalogue links. Exit 0 fine, 1 problems, 2 wrong
     call."""
-    from sources.check import check_file, plain_words
+    from sources.check import check_file, check_release, plain_words, spec_matches
+    from sources.publishers.registry import NotRecognisedError
     from sources.specs import spec_set
 
     settings = Settings.from_env()
@@ -169,6 +175,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     held = found.held_back_for(path.parent.name, path.name) or next(
         (h for h in found.held_back if h.id and h.id == args.source), None
     )
+    if not args.source and held is None and not spec_matches(path, found.specs):
+        try:
+            return _print_release_checks(check_release(path), args.json)
+        except NotRecognisedError as err:
+            reason = (
+                f"{err}; and no source spec matches the file name {path.name!r} (name the "
+                "dataset with --source, see `sources/specs/`)"
+            )
+            if args.json:
+                print(json.dumps({"file": str(path), "would_load": False, "problems": [reason]}))
+            else:
+                print(f"ERROR: {reason}")
+            return 1
     try:
         report = check_file(path, found.specs, args.source)
     except KeyError as err:
@@ -197,6 +216,37 @@ def cmd_check(args: argparse.Namespace) -> int:
         verdict = "would load" if report.would_load else "would NOT load"
         print(f"{len(report.problems)} problem(s); the file {verdict}.")
     return 0 if report.would_load else 1
+
+
+def _print_release_checks(reports: list, as_json: bool) -> int:
+    """What `emp check` found in a publisher's file: one block per series it holds."""
+    from sources.check import plain_words
+
+    if as_json:
+        print(json.dumps([r.as_dict() for r in reports], indent=2, ensure_ascii=False))
+    for report in reports:
+        if as_json:
+            continue
+        name = Path(report.file).name
+        if report.publisher:
+            print(
+                f"{name}: {report.publisher}, {report.series} (series {report.source}); "
+                f"edition: {report.edition}; {report.rows_read} rows read, "
+                f"{report.values or 0} values would load"
+            )
+        elif report.series:
+            print(f"{name}: {report.series}")
+        else:
+            print(f"{name}: could not be read")
+        for line in plain_words(report):
+            print(line)
+    fatal = [r for r in reports if not r.would_load and r.publisher or not r.series]
+    if not as_json:
+        verdict = "would NOT load" if fatal else "would load"
+        if not fatal and not any(r.publisher for r in reports):
+            verdict = "holds nothing to load"
+        print(f"{sum(len(r.problems) for r in reports)} problem(s); the file {verdict}.")
+    return 1 if fatal else 0
 
 
 def _check_specs(found, as_json: bool) -> int:
@@ -342,24 +392,31 @@ def cmd_diff(args: argparse.Namespace) -> int:
         counts = result["counts"]
         out.print(
             f"{country}: {args.old} -> {args.new} (tolerance {args.tolerance:g} %): "
-            f"{counts['added']} added, {counts['removed']} removed, {counts['changed']} changed, "
-            f"{counts['unchanged']} unchanged"
+            f"{counts['added']} added, {counts['removed']} removed, {counts['revised']} revised "
+            f"by a new edition, {counts['changed']} changed, {counts['unchanged']} unchanged"
         )
         table = Table()
-        for column in ("indicator", "added", "removed", "changed"):
+        columns = ("indicator", "added", "removed", "revised", "changed")
+        for column in columns:
             table.add_column(column, justify="left" if column == "indicator" else "right")
         for indicator, row in result["by_indicator"].items():
-            table.add_row(indicator, str(row["added"]), str(row["removed"]), str(row["changed"]))
+            table.add_row(indicator, *(str(row[c]) for c in columns[1:]))
         out.print(table)
-        for row in result["changed"][: args.limit]:
-            where = " ".join(
-                str(row[k]) for k in ("series", "ref_area", "time_period", "sex", "age")
-            )
-            pct = row["change_pct"]
-            out.print(
-                f"  changed {where}: {_number(row['obs_value_old'])} -> "
-                f"{_number(row['obs_value_new'])}" + (f" ({pct:+.2f} %)" if pct is not None else "")
-            )
+        for kind in ("revised", "changed"):
+            for row in result[kind][: args.limit]:
+                where = " ".join(
+                    str(row[k]) for k in ("series", "ref_area", "time_period", "sex", "age")
+                )
+                pct = row["change_pct"]
+                editions = (
+                    f" [{row['edition_old']} -> {row['edition_new']}]" if kind == "revised" else ""
+                )
+                out.print(
+                    f"  {kind} {where}: {_number(row['obs_value_old'])} -> "
+                    f"{_number(row['obs_value_new'])}"
+                    + (f" ({pct:+.2f} %)" if pct is not None else "")
+                    + editions
+                )
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 
 from pipelines.assets import ALL_ASSETS, COUNTRIES
@@ -39,12 +41,38 @@ def quarterly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     )
 
 
+@dg.sensor(job=refresh_job, minimum_interval_seconds=60)
+def releases_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+    """A publisher's release dropped in `inbox/PUBLIC/` concerns every profile: one refresh of
+    every country for each set of new files."""
+    from sources.inbox import PUBLIC_FOLDER
+    from sources.publishers.files import release_files
+
+    seen = set(json.loads(context.cursor)) if context.cursor else set()
+    present = set()
+    for path in release_files(warehouse.inbox / PUBLIC_FOLDER):
+        stat = path.lstat()
+        present.add(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    context.update_cursor(json.dumps(sorted(present)))
+    new = sorted(present - seen)
+    if not new:
+        return dg.SkipReason(f"no new release in {warehouse.inbox / PUBLIC_FOLDER}")
+    keys = COUNTRIES.get_partition_keys()
+    return dg.RunRequest(
+        run_key="releases|" + "|".join(new),
+        tags={
+            "dagster/asset_partition_range_start": keys[0],
+            "dagster/asset_partition_range_end": keys[-1],
+        },
+    )
+
+
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     return dg.Definitions(
         assets=ALL_ASSETS,
         jobs=[refresh_job, inbox_job],
-        sensors=[inbox_sensor],
+        sensors=[inbox_sensor, releases_sensor],
         schedules=[quarterly_refresh],
         resources={"warehouse": WarehouseResource.from_settings(settings)},
         executor=dg.in_process_executor,

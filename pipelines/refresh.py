@@ -7,6 +7,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -79,7 +80,7 @@ def run_refresh(
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     run_config = {"loggers": {"progress": {}}}
     before = {c: {s["version"] for s in list_snapshots(settings.snapshots, c)} for c in countries}
-    started = time.monotonic()
+    started, started_at = time.monotonic(), datetime.now(UTC).replace(tzinfo=None)
     with refresh_lock(settings.database, settings.lock_wait_seconds):
         # Another process (not a refresh) may hold the DuckDB file: say so now, in our words,
         # rather than fail every step with DuckDB's lock error.
@@ -105,7 +106,22 @@ def run_refresh(
                         raise_on_error=False,
                     )
                 )
-    return summary(settings, countries, results, before, time.monotonic() - started)
+        picked_up = new_releases(settings, started_at)
+    done = summary(settings, countries, results, before, time.monotonic() - started)
+    return {**done, "new_releases": picked_up}
+
+
+def new_releases(settings: Settings, since: datetime) -> list[dict]:
+    """The publishers' releases loaded for the first time since `since`."""
+    if not Path(settings.database).exists():
+        return []
+    with connect(settings.database, wait_seconds=settings.lock_wait_seconds) as con:
+        rows = con.execute(
+            "SELECT r.source_id, r.vintage, r.file_path FROM meta.releases r "
+            "JOIN meta.batches b USING (batch_id) WHERE b.loaded_at >= ? ORDER BY 1, 2",
+            [since],
+        ).fetchall()
+    return [{"series": s, "vintage": v or "", "file": f} for s, v, f in rows]
 
 
 def _failures(results) -> list[str]:

@@ -33,6 +33,10 @@ class FileCheck:
     would_load: bool = True
     rows_read: int = 0
     problems: list[Problem] = field(default_factory=list)
+    publisher: str | None = None  # for a publisher's release: who, which series, which edition
+    series: str | None = None
+    edition: str | None = None
+    values: int | None = None  # observations it would give
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -81,6 +85,65 @@ def check_file(path: Path, specs: dict[str, SourceSpec], source: str | None = No
         lambda raw: validate_frame(harmonise_submission(spec)(raw), spec.expectations),
         file_columns,
     )
+
+
+def spec_matches(path: Path, specs: dict[str, SourceSpec]) -> bool:
+    """Whether the file is a ministry file or a project report by its name."""
+    return fnmatch(path.name, REPORT_PATTERN) or _spec_for(path, specs, None) is not None
+
+
+def check_release(path: Path) -> list[FileCheck]:
+    """A publisher's file recognised by its content and read as loading would read it, for each
+    series it holds; nothing loaded. Raises NotRecognisedError if no declared series matches."""
+    from sources.publishers.registry import Companion, recognise
+
+    try:
+        found = recognise(path)
+    except FileLayoutError as err:
+        report = FileCheck(str(path), None, would_load=False)
+        report.problems.append(Problem("error", "layout", str(err), err.row, err.column))
+        return [report]
+    reports = []
+    for release in found:
+        if isinstance(release, Companion):
+            report = FileCheck(str(path), None, would_load=False, series=release.description)
+            report.problems.append(
+                Problem(
+                    "warn",
+                    "companion",
+                    "documentation published with a release; it holds no values to load",
+                )
+            )
+            reports.append(report)
+            continue
+        series = release.series
+        report = _check(
+            path,
+            series.id,
+            release.read,
+            lambda raw, s=series: validate_frame(s.harmonise(raw), _suite_of(s)),
+            {},
+        )
+        for problem in report.problems:  # a bad cell of a release is quarantined, not fatal
+            if problem.rule == "row":
+                problem.severity, problem.message = "warn", f"quarantined: {problem.message}"
+        report.would_load = not any(p.severity == "error" for p in report.problems)
+        report.publisher, report.series, report.edition = (
+            series.publisher,
+            series.title,
+            release.vintage,
+        )
+        if report.would_load or report.rows_read:
+            try:
+                report.values = len(series.harmonise(release.read(path).frame))
+            except FileLayoutError:
+                report.values = 0
+        reports.append(report)
+    return reports
+
+
+def _suite_of(series) -> tuple:
+    return suite_file(series.id) or suite_file(series.layout)
 
 
 def _file_columns(spec: SourceSpec) -> dict[str, str]:

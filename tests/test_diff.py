@@ -1,4 +1,4 @@
-"""`emp diff A B`: indicators added, removed and changed beyond a tolerance."""
+"""`emp diff A B`: indicators added, removed, revised by a new edition and changed."""
 
 from __future__ import annotations
 
@@ -46,7 +46,12 @@ def test_diff_finds_additions_removals_and_revisions(built, tmp_path):
     changed = result["changed"]
     assert len(changed) == 1 and changed[0]["time_period"] == "2019"
     assert changed[0]["change_pct"] == pytest_approx(5.0)
-    assert result["by_indicator"]["SDG_10_7_4"] == {"added": 2, "removed": 1, "changed": 0}
+    assert result["by_indicator"]["SDG_10_7_4"] == {
+        "added": 2,
+        "removed": 1,
+        "revised": 0,
+        "changed": 0,
+    }
     strict = diff_snapshots(old, new, tolerance_pct=0.001)
     assert strict["counts"]["changed"] == 2
     same = diff_snapshots(old, old)

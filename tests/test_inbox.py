@@ -206,3 +206,20 @@ def test_sensor_starts_ingestion_and_the_country_refresh(home):
             "AND counterpart_area = 'FRA' AND time_period = '2017'"
         ).fetchone()
     assert alternative[0] > 0 and alternative[1] is True
+
+
+def test_a_release_dropped_in_public_refreshes_every_country(home):
+    from pipelines.definitions import releases_sensor
+
+    drop(home, "PUBLIC", "Country Name,Country Code,Year,Value\n", "population.csv")
+    resource = warehouse_resource(home)
+    context = dg.build_sensor_context(resources={"warehouse": resource})
+    request = releases_sensor(context)
+    assert request.tags["dagster/asset_partition_range_start"] == "GEO"
+    assert request.tags["dagster/asset_partition_range_end"] == "PHL"
+    again = releases_sensor(
+        dg.build_sensor_context(cursor=context.cursor, resources={"warehouse": resource})
+    )
+    assert isinstance(again, dg.SkipReason)
+    ministries = inbox_sensor(dg.build_sensor_context(resources={"warehouse": resource}))
+    assert isinstance(ministries, dg.SkipReason)  # not taken for a ministry's file

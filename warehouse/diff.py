@@ -1,11 +1,13 @@
-"""What changed between two snapshot versions: indicators added, removed, and changed beyond a
-tolerance."""
+"""What changed between two snapshot versions: indicators added, removed, revised by a new
+edition of their inputs, and changed otherwise beyond a tolerance. Only preferred values are
+compared (an alternative series or an older edition kept beside them is not a change)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from warehouse.schema import INDICATOR_KEY
 from warehouse.snapshots import INDICATORS_FILE
@@ -15,13 +17,24 @@ KEY = list(INDICATOR_KEY)
 
 
 def _values(folder: Path) -> pd.DataFrame:
-    frame = pd.read_parquet(folder / INDICATORS_FILE, columns=[*KEY, "obs_value", "unit_measure"])
-    return frame.drop_duplicates(KEY)
+    path = folder / INDICATORS_FILE
+    present = set(pq.read_schema(path).names)
+    extra = [c for c in ("source_vintages", "preferred") if c in present]
+    frame = pd.read_parquet(path, columns=[*KEY, "obs_value", "unit_measure", *extra])
+    if "preferred" in frame:
+        frame = frame[frame["preferred"].fillna(True).astype(bool)]
+    frame["editions"] = (
+        frame["source_vintages"].map(lambda v: "; ".join(v) if v is not None else "")
+        if "source_vintages" in frame
+        else ""
+    )
+    return frame[[*KEY, "obs_value", "unit_measure", "editions"]].drop_duplicates(KEY)
 
 
 def diff_snapshots(old: Path, new: Path, tolerance_pct: float = DEFAULT_TOLERANCE_PCT) -> dict:
     """Rows only in `new` (added), only in `old` (removed), and in both with a relative change
-    beyond `tolerance_pct` percent, or published in one and suppressed in the other (changed)."""
+    beyond `tolerance_pct` percent or published in one and suppressed in the other: `revised`
+    where the editions of their inputs differ (a publisher's new release), `changed` otherwise."""
     a, b = _values(old), _values(new)
     merged = a.merge(b, on=KEY, how="outer", suffixes=("_old", "_new"), indicator=True)
     added = merged[merged["_merge"] == "right_only"]
@@ -32,12 +45,18 @@ def diff_snapshots(old: Path, new: Path, tolerance_pct: float = DEFAULT_TOLERANC
     numeric = before.notna() & after.notna()
     moved = numeric & (both["change_pct"].abs().gt(tolerance_pct) | (before.eq(0) & after.ne(0)))
     flipped = before.isna() != after.isna()
-    changed = both[moved | flipped]
+    different = both[moved | flipped]
+    new_edition = different["editions_old"] != different["editions_new"]
+    revised, changed = different[new_edition], different[~new_edition]
 
     def records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
         out = frame[columns].astype(object).where(frame[columns].notna(), None)
         return out.to_dict(orient="records")
 
+    def by_size(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.sort_values("change_pct", key=lambda s: -s.abs(), na_position="first")
+
+    moved_columns = [*KEY, "obs_value_old", "obs_value_new", "change_pct"]
     return {
         "old": old.name,
         "new": new.name,
@@ -45,26 +64,37 @@ def diff_snapshots(old: Path, new: Path, tolerance_pct: float = DEFAULT_TOLERANC
         "counts": {
             "added": len(added),
             "removed": len(removed),
+            "revised": len(revised),
             "changed": len(changed),
-            "unchanged": len(both) - len(changed),
+            "unchanged": len(both) - len(different),
         },
-        "by_indicator": _by_indicator(added, removed, changed),
-        "added": records(added.rename(columns={"obs_value_new": "obs_value"}), [*KEY, "obs_value"]),
+        "by_indicator": _by_indicator(added, removed, revised, changed),
+        "added": records(
+            added.rename(columns={"obs_value_new": "obs_value", "editions_new": "edition"}),
+            [*KEY, "obs_value", "edition"],
+        ),
         "removed": records(
-            removed.rename(columns={"obs_value_old": "obs_value"}), [*KEY, "obs_value"]
+            removed.rename(columns={"obs_value_old": "obs_value", "editions_old": "edition"}),
+            [*KEY, "obs_value", "edition"],
         ),
-        "changed": records(
-            changed.sort_values("change_pct", key=lambda s: -s.abs(), na_position="first"),
-            [*KEY, "obs_value_old", "obs_value_new", "change_pct"],
+        "revised": records(
+            by_size(revised).rename(
+                columns={"editions_old": "edition_old", "editions_new": "edition_new"}
+            ),
+            [*moved_columns, "edition_old", "edition_new"],
         ),
+        "changed": records(by_size(changed), moved_columns),
     }
 
 
-def _by_indicator(added: pd.DataFrame, removed: pd.DataFrame, changed: pd.DataFrame) -> dict:
+def _by_indicator(
+    added: pd.DataFrame, removed: pd.DataFrame, revised: pd.DataFrame, changed: pd.DataFrame
+) -> dict:
     table = pd.DataFrame(
         {
             "added": added.groupby("indicator_id").size(),
             "removed": removed.groupby("indicator_id").size(),
+            "revised": revised.groupby("indicator_id").size(),
             "changed": changed.groupby("indicator_id").size(),
         }
     )

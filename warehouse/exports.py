@@ -121,7 +121,21 @@ def open_sdg_frame(rows: pd.DataFrame, country: str, names: dict[str, str]) -> p
     return frame.sort_values(["Year", *used]).reset_index(drop=True)
 
 
-def open_sdg_meta(indicator: Indicator, country: str, manifest: dict, years: list[int]) -> dict:
+def editions(vintages: object) -> str:
+    """`source: edition (sha256 ...)` labels as `source: edition`, joined: the edition of every
+    input of a figure."""
+    if vintages is None or not len(vintages):
+        return ""
+    return "; ".join(sorted({re.sub(r" \(sha256 [0-9a-f]+\)$", "", str(v)) for v in vintages}))
+
+
+def open_sdg_meta(
+    indicator: Indicator,
+    country: str,
+    manifest: dict,
+    years: list[int],
+    sources: str = "",
+) -> dict:
     return {
         "indicator_number": indicator.sdg_indicator or open_sdg_id(indicator),
         "indicator_name": indicator.name,
@@ -136,6 +150,7 @@ def open_sdg_meta(indicator: Indicator, country: str, manifest: dict, years: lis
         "un_designated_tier": None,
         "source_active_1": True,
         "source_organisation_1": ", ".join(indicator.sources),
+        "source_release_1": sources or None,  # the editions of the inputs published
         "data_last_updated": manifest["created_at"][:10],
         "emp_catalogue_id": indicator.id,
         "emp_part": indicator.part,
@@ -158,8 +173,20 @@ def write_open_sdg(
     names = _names()
     written = []
     for indicator in catalogue:
-        frame = open_sdg_frame(
-            indicators[indicators["indicator_id"] == indicator.id], country, names
+        rows = indicators[indicators["indicator_id"] == indicator.id]
+        frame = open_sdg_frame(rows, country, names)
+        published = (
+            rows[rows["preferred"].fillna(True).astype(bool)] if "preferred" in rows else rows
+        )
+        sources = "; ".join(
+            sorted(
+                {
+                    e
+                    for v in published.get("source_vintages", [])
+                    for e in editions(v).split("; ")
+                    if e
+                }
+            )
         )
         key = open_sdg_id(indicator)
         data = folder / "data" / f"indicator_{key}.csv"
@@ -170,7 +197,7 @@ def write_open_sdg(
         years = sorted(set(frame["Year"].astype(int)))
         meta.write_text(
             yaml.safe_dump(
-                open_sdg_meta(indicator, country, manifest, years),
+                open_sdg_meta(indicator, country, manifest, years, sources),
                 sort_keys=False,
                 allow_unicode=True,
             ),
@@ -219,7 +246,11 @@ def sdmx_frame(
         "UNIT_MEASURE": rows["unit_measure"],
         "UNIT_MULT": rows["unit_mult"].fillna(0).astype(int),
         "OBS_STATUS": rows["quality_flag"].fillna("A"),
-        "SOURCE_DETAIL": rows["source_ids"].map(lambda s: "; ".join(s)),
+        "SOURCE_DETAIL": (
+            rows["source_vintages"].map(editions)
+            if "source_vintages" in rows
+            else rows["source_ids"].map(lambda s: "; ".join(s))
+        ),
     }
     frame = pd.DataFrame({d: values.get(d, "_T") for d in (*dimensions, *ATTRIBUTES)})
     frame.insert(0, "DATAFLOW", dataflow or "")

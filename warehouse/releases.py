@@ -28,7 +28,14 @@ from sources.intake import (
 )
 from sources.observations import FileLayoutError
 from sources.publishers.files import release_files
-from sources.publishers.registry import Companion, NotRecognisedError, Release, recognise
+from sources.publishers.registry import (
+    Companion,
+    NotRecognisedError,
+    Release,
+    Series,
+    all_series,
+    recognise,
+)
 from warehouse.batches import BatchReport, load_batch
 from warehouse.db import transaction
 from warehouse.held_back import record_public
@@ -223,6 +230,17 @@ def record_releases(con: duckdb.DuckDBPyConnection, outcomes: list[ReleaseOutcom
         for o in outcomes
         if o.status in ("held back", "not recognised", "rejected", "waiting")
     ]
+    found = {source for source, _ in present}
+    for series in wanted_series():
+        if series.id not in found:
+            held.append(
+                (
+                    series.id,
+                    series.title,
+                    f"no release of {series.title} ({series.publisher}) was found in the public "
+                    f"data folder or inbox/{PUBLIC_FOLDER}/; download it from {series.download}",
+                )
+            )
     with transaction(con):
         con.execute("DELETE FROM meta.releases")
         for (source_id, batch_id), o in sorted(present.items()):
@@ -231,6 +249,14 @@ def record_releases(con: duckdb.DuckDBPyConnection, outcomes: list[ReleaseOutcom
                 [source_id, batch_id, o.edition, o.edition_order or "", o.vintage, o.file, now],
             )
         record_public(con, held)
+
+
+def wanted_series() -> list[Series]:
+    """The declared series some catalogue indicator reads."""
+    from indicators.catalogue import catalogue
+
+    used = {source for indicator in catalogue() for source in indicator.sources}
+    return [s for s in all_series() if s.id in used]
 
 
 def present_releases(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -76,9 +76,12 @@ def new_version(country_dir: Path, now: datetime) -> str:
 def inputs_of(con: duckdb.DuckDBPyConnection, batch_ids: list[str]) -> list[dict[str, Any]]:
     frame = con.execute(
         """
-        SELECT source_id, batch_id, file_name, sha256, size_bytes, vintage,
-               strftime(loaded_at, '%Y-%m-%dT%H:%M:%SZ') AS loaded_at
-        FROM meta.batches WHERE list_contains(?, batch_id) ORDER BY source_id
+        SELECT b.source_id, b.batch_id, b.file_name, b.sha256, b.size_bytes, b.vintage,
+               any_value(r.edition) AS edition,
+               strftime(b.loaded_at, '%Y-%m-%dT%H:%M:%SZ') AS loaded_at
+        FROM meta.batches b LEFT JOIN meta.releases r USING (batch_id)
+        WHERE list_contains(?, b.batch_id)
+        GROUP BY ALL ORDER BY b.source_id, edition
         """,
         [batch_ids],
     ).df()
