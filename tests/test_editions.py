@@ -320,3 +320,34 @@ def test_a_bilateral_matrix_of_another_year(tmp_path):
     obs = release.series.harmonise(release.read(path).frame)
     assert set(obs.time_period) == {"2021"} and set(obs.unit_mult) == {6}
     assert _value(obs, ref_area="ALB", counterpart_area="AFG") == 4 + 3
+
+
+def test_source_ids_that_named_an_edition_leave_core(warehouse):
+    warehouse.execute(
+        "INSERT INTO core.observations (series, ref_area, time_period, obs_value, source_id, "
+        "batch_id) VALUES ('IMS_STOCK', 'MDA', '2019', 1, 'un_desa_ims_2019', 'old'), "
+        "('IMS_STOCK', 'MDA', '2019', 1, 'mda_border_crossings', 'kept')"
+    )
+    rebuild_core(warehouse, {})
+    left = warehouse.execute("SELECT source_id FROM core.observations").fetchall()
+    assert left == [("mda_border_crossings",)]  # a ministry's rows are not touched
+
+
+def test_a_unhcr_export_of_other_years_and_headings(tmp_path):
+    path = tmp_path / "persons_of_concern.csv"
+    path.write_text(
+        '"Extracted:","United Nations High Commissioner for Refugees"\n'
+        '"Last updated:","14 June 2025"\n'
+        "\n"
+        '"Year","Country of Origin","Country of Origin ISO","Country of Asylum",'
+        '"Country of Asylum ISO","Refugees under UNHCR\'s mandate","Asylum-seekers",'
+        '"Other people in need of international protection"\n'
+        '2024,"Ukraine","UKR","Rep. of Moldova","MDA",1000,20,-\n'
+        '2000,"Ukraine","UKR","Rep. of Moldova","MDA",5,0,-\n',
+        encoding="utf-8",
+    )
+    (release,) = recognise(path)
+    assert (release.source_id, release.edition) == ("unhcr_population", "2025-06-14")
+    obs = release.series.harmonise(release.read(path).frame)
+    assert _value(obs, series="UNHCR_REF", time_period="2024") == 1000
+    assert set(obs.series) == {"UNHCR_REF", "UNHCR_ASY"}  # `-` and absent columns: no value

@@ -82,6 +82,24 @@ def rebuild_source(
     return len(countries), len(aggregates)
 
 
+def retire_edition_ids(con: duckdb.DuckDBPyConnection) -> int:
+    """Remove from core the rows of source ids that named an edition of a series
+    (`un_desa_ims_2019` for `un_desa_ims`), as warehouses built before editions lived side by
+    side have them; their batches stay in meta.batches. Returns the rows removed."""
+    removed = 0
+    for series in all_series():
+        pattern = f"^{series.id}_[0-9]{{4}}$"
+        for table in (
+            "core.observations",
+            "core.aggregate_observations",
+            "core.superseded_observations",
+        ):
+            removed += con.execute(
+                f"DELETE FROM {table} WHERE regexp_matches(source_id, ?)", [pattern]
+            ).fetchone()[0]
+    return removed
+
+
 def rebuild_core(
     con: duckdb.DuckDBPyConnection, specs: dict[str, SourceSpec]
 ) -> dict[str, dict[str, int]]:
@@ -89,6 +107,7 @@ def rebuild_core(
     last scan (the newest edition preferred for each value, older ones kept as alternatives),
     and every batch of each national spec (newer batches win for the same observation)."""
     counts = {}
+    retire_edition_ids(con)
     present = present_releases(con)
     for series in all_series():
         batch_ids = [r["batch_id"] for r in present if r["source_id"] == series.id]

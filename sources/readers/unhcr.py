@@ -9,6 +9,7 @@ stateless (XXA) and Tibetan (TIB), declared in `sources/reference/extra_areas.cs
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -66,6 +67,25 @@ DECISION_SERIES = {
 }
 
 
+#: What an export must have to be read; the other measures may be absent (exports filtered by
+#: population type, older years without host communities) and are then empty.
+REQUIRED = {
+    "population": ["year", "origin_iso", "asylum_iso", "refugees"],
+    "asylum_decisions": ["year", "origin_iso", "asylum_iso", "total"],
+}
+
+
+def _normal(label: str) -> str:
+    """`Country of origin (ISO)` and `Country of Origin ISO` alike."""
+    return " ".join(re.sub(r"[()]", " ", label).lower().split())
+
+
+def _columns_of(header: list[str], columns: dict[str, str]) -> dict[str, str]:
+    """The file's header label -> harmonised name, for the labels this table knows."""
+    wanted = {_normal(label): name for label, name in columns.items()}
+    return {label: wanted[_normal(label)] for label in header if _normal(label) in wanted}
+
+
 def recognise(peek: Peek) -> list[dict] | None:
     """A Refugee Data Finder export (population figures, asylum decisions) of any year range,
     or its footnotes table (documentation, nothing to load)."""
@@ -78,7 +98,7 @@ def recognise(peek: Peek) -> list[dict] | None:
             continue
         kinds = (("population", POPULATION_COLUMNS), ("asylum_decisions", DECISION_COLUMNS))
         for table, columns in kinds:
-            if all(c in row for c in columns):
+            if set(REQUIRED[table]) <= set(_columns_of(row, columns).values()):
                 years = _years(peek.path, number)
                 return [{"key": {"table": table}, **edition(peek.lines[:number], years)}]
         return None
@@ -116,10 +136,20 @@ def _read(path: Path, columns: dict[str, str], measures: list[str]) -> RawRead:
         path, skiprows=len(preamble), dtype=str, keep_default_na=False, encoding="utf-8-sig"
     )
     header_row = len(preamble) + 1
-    missing = [c for c in columns if c not in table.columns]
+    found = _columns_of(list(table.columns), columns)
+    kind = "population" if "refugees" in columns.values() else "asylum_decisions"
+    missing = [
+        label
+        for label, name in columns.items()
+        if name in REQUIRED[kind] and name not in found.values()
+    ]
     if missing:
         raise FileLayoutError(path, f"missing columns {missing}", row=header_row)
-    table = table.rename(columns=columns)[list(columns.values())]
+    table = table.rename(columns=found)
+    for name in columns.values():
+        if name not in table:
+            table[name] = ""  # a measure this export does not carry: empty, never zero
+    table = table[list(columns.values())]
     table.insert(0, "source_row", range(header_row + 1, header_row + 1 + len(table)))
     result = RawRead(frame=pd.DataFrame(), vintage=vintage)
     reasons: dict[int, list[str]] = {}
