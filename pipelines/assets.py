@@ -219,6 +219,9 @@ def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
         sweep_leftovers(warehouse.archive.parent / folder)
     with warehouse.connect() as con:
         outcomes = ingest_folder(con, Path(warehouse.national_data_dir), specs, held_specs=found)
+        if warehouse.national_statistics_dir:  # real statistics-office files, read in place
+            statistics = Path(warehouse.national_statistics_dir)
+            outcomes += ingest_folder(con, statistics, specs, held_specs=found, only_specs=True)
         outcomes += ingest_folder(
             con,
             warehouse.inbox,

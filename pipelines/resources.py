@@ -23,6 +23,7 @@ class WarehouseResource(ConfigurableResource):
     snapshots_dir: str
     public_data_dir: str
     national_data_dir: str
+    national_statistics_dir: str = ""  # real statistics-office files, read where they lie
     inbox_dir: str
     specs_dir: str = str(SPECS_DIR)
     baseline_requests_dir: str = str(REQUESTS_DIR)  # registered baseline requests (YAML)
@@ -39,6 +40,7 @@ class WarehouseResource(ConfigurableResource):
             snapshots_dir=str(settings.snapshots),
             public_data_dir=str(settings.public_data),
             national_data_dir=str(settings.national_data),
+            national_statistics_dir=str(settings.national_statistics),
             inbox_dir=str(settings.inbox),
             specs_dir=str(settings.specs),
             baseline_requests_dir=str(settings.baseline_requests),

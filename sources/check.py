@@ -37,6 +37,7 @@ class FileCheck:
     series: str | None = None
     edition: str | None = None
     values: int | None = None  # observations it would give
+    notes: list[str] = field(default_factory=list)  # rows left out or added up on purpose
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -170,6 +171,7 @@ def _check(path, source, read, validate, file_columns) -> FileCheck:
     if len(result.frame):
         rows |= set(result.frame["source_row"])
     report.rows_read = len(rows)
+    report.notes = list(result.notes)
     for rejected in result.rejected:
         for reason in rejected["reasons"]:
             found = _REASON.match(reason)
@@ -207,7 +209,7 @@ def _check(path, source, read, validate, file_columns) -> FileCheck:
 
 def plain_words(report: FileCheck) -> list[str]:
     """One line per problem, as a focal point would read it."""
-    lines = []
+    lines = [f"note: {note}" for note in report.notes]
     for p in report.problems:
         where = ", ".join(
             part

@@ -2,7 +2,8 @@
 
 The publishers' releases, the real national statistics and the JMDI project registry are kept in
 the shared data folder beside the checkout (`../shared/data/`), as their publishers released them.
-`EMP_SHARED_DATA` moves the whole folder; `EMP_PUBLIC_DATA` and `EMP_REFERENCE_DATA` move one part.
+`EMP_SHARED_DATA` moves the whole folder; `EMP_PUBLIC_DATA`, `EMP_NATIONAL_STATISTICS` and
+`EMP_REFERENCE_DATA` move one part.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ def public_data_dir() -> Path:
     return _env_path("EMP_PUBLIC_DATA") or shared_data_dir() / "public"
 
 
+def national_statistics_dir() -> Path:
+    """Real files of national statistics offices, one folder per office named like its specs'
+    `ministry` (EMP_NATIONAL_STATISTICS, default <shared>/national); read where they lie."""
+    return _env_path("EMP_NATIONAL_STATISTICS") or shared_data_dir() / "national"
+
+
 def reference_data_dir() -> Path:
     """Third-party reference tables, e.g. the JMDI project registry (EMP_REFERENCE_DATA)."""
     return _env_path("EMP_REFERENCE_DATA") or shared_data_dir() / "reference"
@@ -49,6 +56,8 @@ def _located(relative: str) -> Path:
         return public_data_dir() / rest
     if head == "reference":
         return reference_data_dir() / rest
+    if head == "national":
+        return national_statistics_dir() / rest
     return shared_data_dir() / relative
 
 

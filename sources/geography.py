@@ -29,6 +29,13 @@ def areas() -> pd.DataFrame:
         {"code": c.alpha_3, "m49": int(c.numeric), "name": c.name, "kind": "country"}
         for c in pycountry.countries
     ]
+    current = {row["code"] for row in rows}
+    for former in pycountry.historic_countries:  # ISO 3166-3, for data about dissolved states
+        if former.alpha_3 not in current:
+            current.add(former.alpha_3)
+            rows.append(
+                {"code": former.alpha_3, "m49": None, "name": former.name, "kind": "former"}
+            )
     with open(REFERENCE_DIR / "extra_areas.csv", newline="", encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
             m49 = int(rec["m49"]) if rec["m49"] else None
@@ -119,13 +126,16 @@ def country_names(language: str) -> dict[str, str]:
                     head, tail = text.split(", ", 1)
                     names.setdefault(normalise_label(f"{tail} {head}"), country.alpha_3)
                     names.setdefault(normalise_label(head), country.alpha_3)
+    for former in pycountry.historic_countries:  # ISO 3166-3: Netherlands Antilles, USSR...
+        if len(former.alpha_3) == 3 and former.alpha_3 in known_codes():
+            names.setdefault(normalise_label(former.name), former.alpha_3)
     return names
 
 
 #: Start of Morocco's 12 regions (Decree 2-15-40 of 20 February 2015); ISO 3166-2 reuses the
 #: codes MA-01..MA-12 of the 16 former regions for different areas, hence validity dates.
 MOROCCO_REGIONS_2015 = date(2015, 2, 20)
-SUBNATIONAL_COUNTRIES = ("MAR", "MDA")
+SUBNATIONAL_COUNTRIES = ("MAR", "MDA", "PHL")
 
 
 @cache
@@ -157,6 +167,14 @@ def admin_areas() -> pd.DataFrame:
                     "members": [],
                 }
             )
+    validity = pd.read_csv(
+        REFERENCE_DIR / "admin_area_validity.csv", dtype=str, keep_default_na=False
+    )
+    for rec in validity.to_dict(orient="records"):  # ISO codes of areas created or abolished
+        for row in rows:
+            if row["code"] == rec["code"]:
+                row["valid_from"] = _day(rec["valid_from"]) or row["valid_from"]
+                row["valid_to"] = _day(rec["valid_to"]) or row["valid_to"]
     declared = pd.read_csv(
         REFERENCE_DIR / "admin_areas_declared.csv", dtype=str, keep_default_na=False
     )
@@ -176,6 +194,25 @@ def admin_areas() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _day(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def area_valid_on(code: str, on: date) -> str:
+    """The code of the area `code` stood for on `on`: itself if it was valid then, else the
+    area it was carved out of (a series back-cast to today's regions is mapped back to the
+    regions of its time). A code unknown as a sub-national area is returned as it is."""
+    if admin_area_on(code, on) is not None or code not in admin_codes():
+        return code
+    table = admin_areas()
+    for rec in table.to_dict(orient="records"):
+        starts, ends = rec["valid_from"], rec["valid_to"]
+        valid = (starts is None or starts <= on) and (ends is None or on <= ends)
+        if valid and code in rec["successors"]:
+            return rec["code"]
+    return code
 
 
 def admin_area_on(code: str, on: date) -> dict | None:

@@ -139,7 +139,9 @@ def observations(frame: pd.DataFrame, **constants: Any) -> pd.DataFrame:
 
 
 def split_countries(obs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split observations into (countries, aggregates) by ref_area: regions, income groups and
-    world totals never mix with countries."""
-    is_country = obs["ref_area"].isin(country_codes())
+    """Split observations into (countries and their sub-national areas, aggregates) by
+    ref_area: world regions, income groups and world totals never mix with countries."""
+    from sources.geography import admin_codes
+
+    is_country = obs["ref_area"].isin(country_codes() | admin_codes())
     return obs[is_country].reset_index(drop=True), obs[~is_country].reset_index(drop=True)

@@ -39,13 +39,25 @@ class ColumnSpec(_Strict):
     dimension: Dimension
     codes: dict[str, str] = Field(default_factory=dict)
     country_names: Literal["en", "fr", "ro"] | None = None
+    #: the cells already hold codes: ISO 3166-1 alpha-3 or alpha-2, or UN M49 numbers
+    code_list: Literal["iso3", "iso2", "m49"] | None = None
+    #: labels whose rows are left out on purpose, with the reason (not quarantined)
+    drop: dict[str, str] = Field(default_factory=dict)
+    #: rows whose labels map to one code are added up (`MIDWAY ISLAND` + `WAKE ISLAND` = UMI)
+    sum_labels: bool = False
+    #: the code of an empty cell, for a column that fills its dimension on some rows only
+    blank: str | None = None
+    #: sub-national codes mapped to the area valid in each period (back-cast series)
+    as_of_period: bool = False
 
     @model_validator(mode="after")
     def _codes_or_names(self) -> ColumnSpec:
         if self.dimension in ("ref_area", "counterpart_area") and not (
-            self.codes or self.country_names
+            self.codes or self.country_names or self.code_list
         ):
-            raise ValueError("an area column needs `codes` or `country_names`")
+            raise ValueError("an area column needs `codes`, `country_names` or `code_list`")
+        if self.as_of_period and self.dimension not in ("ref_area", "counterpart_area"):
+            raise ValueError("`as_of_period` is for area columns")
         if self.dimension == "sex":
             wrong = sorted(set(self.codes.values()) - SEX_CODES)
             if wrong:
@@ -61,9 +73,13 @@ class Feed(_Strict):
 
 
 class MeasureSpec(_Strict):
-    """A column holding values of one series."""
+    """A column holding values of one series (by default the column named like the measure)."""
 
     series: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    #: the file's column holding the values, when several measures share one column
+    column: str | None = None
+    #: only the rows whose label in a column is one of these ("" for an empty cell)
+    rows: dict[str, list[str]] = Field(default_factory=dict)
     unit: str
     unit_mult: int = 0
     stat_type: Literal["stock", "flow", "ratio"]
@@ -109,7 +125,9 @@ class SourceSpec(_Strict):
     ministry: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
     ministry_name: str
     dataset: str
-    country: str = Field(pattern=r"^[A-Z]{3}$")
+    #: the reporting country (ISO 3166-1 alpha-3), or `*` for a file covering many, whose
+    #: reference area comes from a column
+    country: str = Field(pattern=r"^([A-Z]{3}|\*)$")
     synthetic: bool = False
     file_pattern: str
     format: Literal["csv", "xlsx", "xls", "parquet"]
@@ -142,11 +160,27 @@ class SourceSpec(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> SourceSpec:
         dims = [c.dimension for c in self.columns.values()] + list(self.constants)
-        doubled = sorted({d for d in dims if dims.count(d) > 1})
+        shared = {  # several columns may fill one dimension, each on its own rows
+            d
+            for d in dims
+            if d not in self.constants
+            and all(c.blank is not None for c in self.columns.values() if c.dimension == d)
+        }
+        doubled = sorted({d for d in dims if dims.count(d) > 1} - shared)
         if doubled:
-            raise ValueError(f"dimensions given twice (column and constant?): {doubled}")
+            raise ValueError(
+                f"dimensions given twice (column and constant?): {doubled}; columns that fill "
+                "one dimension on different rows each need `blank` (the code of an empty cell)"
+            )
+        if self.country == "*" and not any(
+            c.dimension == "ref_area" for c in self.columns.values()
+        ):
+            raise ValueError("country `*` (many reporting countries) needs a ref_area column")
         if "ref_area" not in dims:
             raise ValueError("no ref_area: map a column to it or set constants.ref_area")
+        for name, measure in self.measures.items():
+            if self.period.columns and measure.rows:
+                raise ValueError(f"measure {name!r}: `rows` is for files with a value column")
         if self.period.columns and self.period.measure not in self.measures:
             raise ValueError(f"period.measure {self.period.measure!r} is not in measures")
         if self.format in ("xlsx", "xls") and self.sheet is None:

@@ -319,15 +319,19 @@ def _period_from(spec: SourceSpec, regex: str, text: str) -> str | None:
 
 
 class CodeMapper:
-    """Labels of one column -> codes, by the spec's map first, then country names."""
+    """Labels of one column -> codes, by the spec's map first, then the codes or country names
+    the column declares."""
 
     def __init__(self, column: ColumnSpec):
         self.exact = {str(k).strip(): v for k, v in column.codes.items()}
         self.folded = {normalise_label(k): v for k, v in column.codes.items()}
         self.names = country_names(column.country_names) if column.country_names else {}
+        self.code_list = column.code_list
         self.what = (
             f"a known country name ({column.country_names})"
             if column.country_names
+            else f"an {CODE_LISTS[column.code_list]}"
+            if column.code_list
             else "in the spec's code list"
         )
 
@@ -345,7 +349,36 @@ class CodeMapper:
         if text in self.exact:
             return self.exact[text]
         key = normalise_label(text)
-        return self.folded.get(key) or self.names.get(key)
+        found = self.folded.get(key) or self.names.get(key)
+        if found is None and self.code_list and text:
+            found = code_from_list(self.code_list, text)
+        return found
+
+
+CODE_LISTS = {
+    "iso3": "ISO 3166-1 alpha-3 code",
+    "iso2": "ISO 3166-1 alpha-2 code",
+    "m49": "UN M49 country code",
+}
+
+
+def code_from_list(kind: str, text: str) -> str | None:
+    """An ISO3 code from a cell holding an alpha-3, alpha-2 or M49 code."""
+    import pycountry
+
+    from sources.geography import code_from_m49, known_codes
+
+    if kind == "iso3":
+        code = text.upper()
+        return code if code in known_codes() else None
+    if kind == "iso2":
+        country = pycountry.countries.get(alpha_2=text.upper()) if len(text) == 2 else None
+        return country.alpha_3 if country else None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return code_from_m49(int(value)) if value.is_integer() else None
 
 
 def parse_value(spec: SourceSpec, cell: Any) -> tuple[float | None, str | None]:
@@ -408,11 +441,13 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
                     row=spec.skip_rows + spec.header_rows,
                     column=str(c),
                 )
-        value_columns = {c: (spec.period.measure, p) for c, p in period_columns.items()}
+        value_columns = [(spec.period.measure, c, p) for c, p in period_columns.items()]
     else:
-        value_columns = {c: (c, None) for c in spec.measures}
+        value_columns = [(name, m.column or name, None) for name, m in spec.measures.items()]
+    selectors = sorted({c for m in spec.measures.values() for c in m.rows})
     expected = list(spec.columns) + ([spec.period.column] if spec.period.column else [])
-    expected += [] if spec.period.columns else list(spec.measures)
+    expected += [] if spec.period.columns else sorted({c for _, c, _ in value_columns})
+    expected += [c for c in selectors if c not in expected]
     missing = [c for c in expected if c not in table.columns]
     if missing or not value_columns:
         header_row = spec.skip_rows + spec.header_rows
@@ -423,25 +458,59 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
             row=header_row,
         )
     mappers = {name: CodeMapper(col) for name, col in spec.columns.items()}
+    by_dimension: dict[str, list[str]] = {}
+    for name, column in spec.columns.items():
+        by_dimension.setdefault(column.dimension, []).append(name)
     result = RawRead(frame=pd.DataFrame())
+    dropped: dict[tuple[str, str, str], list[int]] = {}
+    unselected: list[int] = []
     cells = []
     for position, record in enumerate(table.to_dict(orient="records")):
         source_row = rows[position]
+        drop = next(
+            (
+                (name, str(record[name]).strip(), column.drop[str(record[name]).strip()])
+                for name, column in spec.columns.items()
+                if not _is_blank(record[name]) and str(record[name]).strip() in column.drop
+            ),
+            None,
+        )
+        if drop is not None:
+            dropped.setdefault(drop, []).append(source_row)
+            continue
         reasons = list(read.row_problems.get(source_row, []))
         dims = {d: spec.constants.get(d, TOTAL) for d in DIMENSIONS}
-        for name, column in spec.columns.items():
-            code = mappers[name](record[name])
-            if code is None:
-                reasons.append(f"column {name!r}: {mappers[name].problem(record[name])}")
-            else:
-                dims[column.dimension] = code
+        for dimension, names in by_dimension.items():
+            given = {}
+            for name in names:
+                column = spec.columns[name]
+                if column.blank is not None and _is_blank(record[name]):
+                    continue
+                code = mappers[name](record[name])
+                if code is None:
+                    reasons.append(f"column {name!r}: {mappers[name].problem(record[name])}")
+                else:
+                    given[name] = code
+            if len(given) > 1:
+                reasons.append(
+                    f"columns {' and '.join(repr(n) for n in given)} both give the {dimension} "
+                    f"({', '.join(map(str, given.values()))}); one of them must be empty"
+                )
+            elif given:
+                dims[dimension] = next(iter(given.values()))
+            elif names and all(spec.columns[n].blank is not None for n in names):
+                dims[dimension] = spec.columns[names[0]].blank
         row_period = file_period
         if spec.period.column:
             row_period, problem = row_period_of(spec, record[spec.period.column])
             if problem:
                 reasons.append(f"column {spec.period.column!r}: {problem}")
         values = []
-        for column, (measure, column_period) in value_columns.items():
+        selected = False
+        for measure, column, column_period in value_columns:
+            if not _selected(spec.measures[measure].rows, record):
+                continue
+            selected = True
             value, problem = parse_value(spec, record[column])
             if problem:
                 reasons.append(f"column {column!r}: {problem}")
@@ -453,6 +522,9 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
                 reasons.append(f"column {column!r}: {record[column]!r} is negative")
             elif value is not None:
                 values.append((measure, column_period or row_period, value))
+        if not selected:
+            unselected.append(source_row)
+            continue
         if reasons:
             result.reject(source_row, _jsonable(record), reasons)
             continue
@@ -469,10 +541,98 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
                     "value": value,
                 }
             )
-    result.frame = pd.DataFrame(cells, columns=list(RAW_COLUMNS))
+    for (name, label, why), numbers in dropped.items():
+        result.notes.append(
+            f"{len(numbers)} row(s) with {label!r} in column {name!r} left out on purpose: {why} "
+            f"(rows {_row_list(numbers)})"
+        )
+    if unselected:
+        result.notes.append(
+            f"{len(unselected)} row(s) selected by no measure (rows {_row_list(unselected)})"
+        )
+    frame = pd.DataFrame(cells, columns=list(RAW_COLUMNS))
+    frame = _areas_as_of_period(spec, frame)
+    frame = _sum_labels(spec, frame, result)
+    result.frame = frame
     result.frame["value"] = result.frame["value"].astype("float64")
     result.frame["source_row"] = result.frame["source_row"].astype("int64")
     return result
+
+
+def _selected(rows: dict[str, list[str]], record: dict) -> bool:
+    """Whether a record is one of the rows a measure reads (every listed column matches)."""
+    for column, labels in rows.items():
+        cell = "" if _is_blank(record[column]) else str(record[column]).strip()
+        if cell not in {str(label).strip() for label in labels}:
+            return False
+    return True
+
+
+def _row_list(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:10])
+    return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
+
+
+def period_end(period: str) -> date:
+    """The last day of an SDMX period: 2019 -> 2019-12-31, 2019-Q2 -> 2019-06-30."""
+    year = int(period[:4])
+    if "-Q" in period:
+        month = int(period[-1]) * 3
+    elif len(period) == 7:
+        month = int(period[5:7])
+    else:
+        month = 12
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def _areas_as_of_period(spec: SourceSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Area codes of `as_of_period` columns -> the area valid at the end of each period."""
+    from sources.geography import area_valid_on
+
+    for column in spec.columns.values():
+        if not column.as_of_period or frame.empty:
+            continue
+        dimension = column.dimension
+        pairs = frame[[dimension, "time_period"]].drop_duplicates()
+        mapped = {
+            (code, period): area_valid_on(code, period_end(period))
+            for code, period in pairs.itertuples(index=False)
+        }
+        frame[dimension] = [
+            mapped[(c, p)] for c, p in zip(frame[dimension], frame["time_period"], strict=True)
+        ]
+    return frame
+
+
+def _sum_labels(spec: SourceSpec, frame: pd.DataFrame, result: RawRead) -> pd.DataFrame:
+    """Cells that fall on one key because several labels map to one code (declared with
+    `sum_labels`, or areas mapped back to the area of their time) are added up; the sum is
+    recorded in the batch's notes and in the cell's record."""
+    if frame.empty or not any(c.sum_labels or c.as_of_period for c in spec.columns.values()):
+        return frame
+    key = ["series", "time_period", *DIMENSIONS]
+    counts = frame.groupby(key, dropna=False)["value"].transform("size")
+    single, several = frame[counts == 1], frame[counts > 1]
+    if several.empty:
+        return frame
+    summed = several.groupby(key, dropna=False, as_index=False).agg(
+        source_row=("source_row", "min"),
+        record=("record", lambda r: json.dumps([json.loads(x) for x in r], ensure_ascii=False)),
+        value=("value", "sum"),
+        rows=("source_row", lambda r: sorted(set(r))),
+    )
+    merged = summed.groupby(key[2:], dropna=False)["rows"].agg(
+        lambda r: sorted({n for rows in r for n in rows})
+    )
+    for dims, numbers in merged.items():
+        codes = [d for d in (dims if isinstance(dims, tuple) else (dims,)) if d != TOTAL]
+        result.notes.append(
+            f"rows {_row_list(numbers)} add up into one value for {'/'.join(codes)} "
+            "(several labels, one code)"
+        )
+    summed = summed.drop(columns="rows")
+    return pd.concat([single, summed[list(RAW_COLUMNS)]], ignore_index=True)
 
 
 def _jsonable(record: dict) -> dict:

@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.assets import ALL_ASSETS, COUNTRIES
 from pipelines.resources import WarehouseResource
-from sources.data_home import public_data_dir
+from sources.data_home import national_statistics_dir, public_data_dir
 from sources.samples import NATIONAL_DATA_DIR
 
 PROFILE_COUNTRIES = ("GEO", "MAR", "MDA", "PHL")
@@ -35,6 +35,7 @@ def warehouse_resource(root: Path, lock_wait_seconds: float = 5, **paths: str) -
         "snapshots_dir": str(root / "snapshots"),
         "public_data_dir": str(public_data_dir()),
         "national_data_dir": str(NATIONAL_DATA_DIR),
+        "national_statistics_dir": str(national_statistics_dir()),
         "inbox_dir": str(root / "inbox"),
         "lock_wait_seconds": lock_wait_seconds,
     }

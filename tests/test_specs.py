@@ -24,11 +24,12 @@ from sources.specs import (
 from tests.conftest import warehouse_resource
 
 
-def test_bundled_specs_cover_both_countries():
+def test_bundled_specs_cover_three_countries_real_and_synthetic():
     specs = bundled_specs()
-    assert {s.country for s in specs.values()} == {"MAR", "MDA"}
+    assert {s.country for s in specs.values()} == {"MAR", "MDA", "PHL"}
     assert {s.format for s in specs.values()} == {"csv", "xlsx"}
-    assert all(s.synthetic for s in specs.values())
+    real = {s.id for s in specs.values() if not s.synthetic}
+    assert real == {s.id for s in specs.values() if s.ministry == "PHL_CFO"} and len(real) == 5
 
 
 def test_every_mistake_is_reported_with_its_place(tmp_path: Path):
@@ -67,7 +68,7 @@ measures:
         "encoding: Value error, unknown encoding 'klingon-8'",
         "must have the named groups ['quarter', 'year']",
         "columns.Sexe.dimension: Input should be",
-        "an area column needs `codes` or `country_names`",
+        "an area column needs `codes`, `country_names` or `code_list`",
         "measures.N.series: String should match pattern",
     ):
         assert expected in message, expected

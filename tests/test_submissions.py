@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from sources.data_home import national_statistics_dir
 from sources.samples import NATIONAL_DATA_DIR, generate_all, wdi_value
 from sources.specs import bundled_specs
 from sources.submissions import harmonise_submission, read_submission
@@ -19,7 +20,8 @@ SPECS = bundled_specs()
 
 def _read(spec_id: str) -> tuple[pd.DataFrame, list]:
     spec = SPECS[spec_id]
-    path = next((NATIONAL_DATA_DIR / spec.ministry).glob(spec.file_pattern))
+    folder = NATIONAL_DATA_DIR if spec.synthetic else national_statistics_dir()
+    path = next((folder / spec.ministry).glob(spec.file_pattern))
     read = read_submission(spec, path)
     return harmonise_submission(spec)(read.frame), read.rejected
 

@@ -35,6 +35,7 @@ class BatchReport:
     vintage: str | None
     validation: str | None = None  # passed, warned, failed (held back from core)
     outcomes: tuple = ()
+    notes: tuple = ()  # what the reader left out or added up on purpose
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -141,7 +142,7 @@ def load_batch(
         con.execute(
             "INSERT INTO meta.batches (batch_id, source_id, file_name, file_path, sha256, "
             "size_bytes, vintage, loaded_at, rows_read, rows_loaded, rows_quarantined, raw_table, "
-            "spec_version, validation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "spec_version, validation, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 batch_id,
                 source_id,
@@ -157,6 +158,7 @@ def load_batch(
                 table,
                 spec_version,
                 status,
+                list(result.notes),
             ],
         )
         store_outcomes(con, "batch", outcomes, source_id, batch_id)
@@ -173,6 +175,7 @@ def load_batch(
         vintage,
         status,
         tuple(outcomes),
+        tuple(result.notes),
     )
 
 

@@ -24,9 +24,11 @@ RULES = {
         "FROM core.observations WHERE unit_measure = 'PS' AND obs_value < 0",
     ),
     "countries_only": (
-        "every reference area in core.observations is a country (aggregates are kept apart)",
+        "every reference area in core.observations is a country or one of its sub-national "
+        "areas (ISO 3166-2 shaped codes); aggregates are kept apart",
         "SELECT DISTINCT source_id, ref_area FROM core.observations WHERE ref_area NOT IN "
-        "(SELECT code FROM core.areas WHERE kind = 'country')",
+        "(SELECT code FROM core.areas WHERE kind = 'country') "
+        "AND NOT regexp_full_match(ref_area, '[A-Z]{2}-[A-Z0-9-]+')",
     ),
 }
 

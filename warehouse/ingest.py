@@ -239,11 +239,18 @@ def ingest_folder(
     rejected: Path | None = None,
     settle_seconds: float = 0.0,
     held_specs: SpecSet | None = None,
+    only_specs: bool = False,
 ) -> list[FileOutcome]:
-    """Every file in `folder/<ministry>/`, in name order; links are refused, never followed."""
+    """Every file in `folder/<ministry>/`, in name order; links are refused, never followed.
+    With `only_specs`, only the folders some spec (in force or held back) belongs to: a shared
+    folder of statistics-office files may hold offices the working group does not read."""
+    known = {s.ministry for s in specs.values()}
+    if held_specs is not None:
+        known |= {h.ministry for h in held_specs.held_back}
     return [
         ingest_file(
             con, ministry, path, specs, archive, rejected, folder, settle_seconds, held_specs
         )
         for ministry, path in files_in(folder)
+        if not only_specs or ministry in known
     ]

@@ -140,7 +140,7 @@ CREATE TABLE IF NOT EXISTS marts.indicators (
 
 #: Columns added since the first release: a warehouse built before them gains them on open.
 ADDED_COLUMNS = {
-    "meta.batches": {"spec_version": "INTEGER", "validation": "VARCHAR"},
+    "meta.batches": {"spec_version": "INTEGER", "validation": "VARCHAR", "notes": "VARCHAR[]"},
     "core.observations": {"breakdown": "VARCHAR DEFAULT '_T'"},
     "core.aggregate_observations": {"breakdown": "VARCHAR DEFAULT '_T'"},
     "marts.indicators": {"breakdown": "VARCHAR DEFAULT '_T'", "preferred": "BOOLEAN"},

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indicators.baselines import REQUESTS_DIR
-from sources.data_home import public_data_dir
+from sources.data_home import national_statistics_dir, public_data_dir
 from sources.samples import NATIONAL_DATA_DIR
 from sources.specs import SPECS_DIR
 
@@ -103,6 +103,7 @@ class Settings:
     snapshots: Path | None = None
     public_data: Path | None = None
     national_data: Path | None = None
+    national_statistics: Path | None = None
     specs: Path | None = None
     baseline_requests: Path | None = None
     inbox: Path | None = None
@@ -134,6 +135,7 @@ class Settings:
             snapshots=_path("EMP_SNAPSHOTS", home / "snapshots"),
             public_data=public_data_dir(),
             national_data=_path("EMP_NATIONAL_DATA", NATIONAL_DATA_DIR),
+            national_statistics=national_statistics_dir(),
             specs=_path("EMP_SPECS", SPECS_DIR),
             baseline_requests=_path("EMP_BASELINE_REQUESTS", REQUESTS_DIR),
             inbox=_path("EMP_INBOX", home / "inbox"),
