@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -11,7 +12,7 @@ import yaml
 from indicators.methods import METHODS
 from sources.census.codebook import codebooks
 from sources.publishers.registry import series_by_id
-from sources.specs import SourceSpec, spec_set
+from sources.specs import SDG_FEED, SourceSpec, spec_set
 
 CATALOGUE_PATH = Path(__file__).parent / "catalogue.yaml"
 PARTS = {"A", "B", "C", "D", "Annex"}
@@ -43,13 +44,47 @@ class Indicator:
     extra: dict = field(default_factory=dict)
 
 
-@cache
+def extra_catalogue_files() -> tuple[Path, ...]:
+    """A working group's own catalogue entries: every `*.yaml` in the folder EMP_CATALOGUE
+    names (for example `catalogue/` beside its specs), checked like the bundled catalogue."""
+    folder = os.environ.get("EMP_CATALOGUE", "").strip()
+    if not folder:
+        return ()
+    return tuple(sorted(Path(folder).expanduser().glob("*.yaml")))
+
+
+def _entries(path: Path) -> list:
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise CatalogueError(f"{path}: not readable as YAML: {err}") from None
+    entries = document.get("indicators") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise CatalogueError(f"{path}: a catalogue file holds a list under `indicators:`")
+    return entries
+
+
 def catalogue_ids(path: Path = CATALOGUE_PATH) -> frozenset[str]:
-    """The ids the catalogue declares (read without checking it, so specs can be checked
-    against them)."""
-    document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    entries = document.get("indicators") or [] if isinstance(document, dict) else []
-    return frozenset(str(e["id"]) for e in entries if isinstance(e, dict) and e.get("id"))
+    """The ids the catalogue declares, the working group's own entries included (read without
+    checking them, so specs can be checked against them)."""
+    return _catalogue_ids(Path(path), extra_catalogue_files() if path == CATALOGUE_PATH else ())
+
+
+@cache
+def _catalogue_ids(path: Path, extra: tuple[Path, ...]) -> frozenset[str]:
+    ids = set()
+    for file in (path, *extra):
+        try:
+            entries = _entries(file)
+        except CatalogueError:
+            continue
+        ids |= {str(e["id"]) for e in entries if isinstance(e, dict) and e.get("id")}
+        ids |= {  # an Open SDG file feeds the indicator of its SDG number
+            f"{SDG_FEED}{e['sdg_indicator']}"
+            for e in entries
+            if isinstance(e, dict) and e.get("sdg_indicator")
+        }
+    return frozenset(ids)
 
 
 def load_catalogue(
@@ -67,19 +102,26 @@ def load_catalogue(
     if specs is None:
         found = spec_set()
         specs, held_back = found.specs, found.held_back_ids
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    entries = document.get("indicators") or []
+    files = (Path(path), *(extra_catalogue_files() if Path(path) == CATALOGUE_PATH else ()))
+    entries = [
+        (file, number, entry)
+        for file in files
+        for number, entry in enumerate(_entries(file), start=1)
+    ]
     problems: list[str] = []
     seen: set[str] = set()
     result = []
-    for number, entry in enumerate(entries, start=1):
-        label = f"{path.name} entry {number} ({entry.get('id', '?')})"
+    for file, number, entry in entries:
+        if not isinstance(entry, dict):
+            problems.append(f"{file.name} entry {number}: an entry is a mapping of fields")
+            continue
+        label = f"{file.name} entry {number} ({entry.get('id', '?')})"
         missing = [key for key in REQUIRED if not entry.get(key)]
         if missing:
             problems.append(f"{label}: missing {', '.join(missing)}")
             continue
         if entry["id"] in seen:
-            problems.append(f"{label}: duplicate id")
+            problems.append(f"{label}: duplicate id (declared already in the catalogue)")
         seen.add(entry["id"])
         if entry["part"] not in PARTS:
             problems.append(f"{label}: part {entry['part']!r} is not one of {sorted(PARTS)}")
@@ -108,7 +150,13 @@ def load_catalogue(
     return tuple(result)
 
 
-@cache
 def catalogue() -> tuple[Indicator, ...]:
-    """The catalogue in force; a source held back with an unreadable spec is no error here."""
+    """The catalogue in force (with the working group's own entries); a source held back with
+    an unreadable spec is no error here."""
+    files = extra_catalogue_files()
+    return _catalogue(tuple((f, f.stat().st_mtime_ns) for f in files))
+
+
+@cache
+def _catalogue(extra: tuple) -> tuple[Indicator, ...]:
     return load_catalogue(strict_sources=False)

@@ -16,7 +16,7 @@ import pandas as pd
 from indicators.catalogue import CENSUS, NATIONAL_ONLY, Indicator, catalogue
 from indicators.methods import METHODS
 from sources.observations import OBSERVATION_KEY
-from sources.specs import SourceSpec, bundled_specs
+from sources.specs import SDG_FEED, SourceSpec, bundled_specs
 from warehouse.db import transaction
 from warehouse.schema import INDICATOR_KEY
 
@@ -52,6 +52,7 @@ def indicator_queries(indicator: Indicator, specs: dict[str, SourceSpec]) -> lis
         for measure in spec.measures.values()
         for feed in measure.feeds
         if feed.indicator == indicator.id
+        or (indicator.sdg_indicator and feed.indicator == f"{SDG_FEED}{indicator.sdg_indicator}")
     }  # several columns of one series (men, women) feed it once
     for source, series, where_items in sorted(feeds):
         params = {"source": source, "series": series}

@@ -65,6 +65,17 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
     for country, keys in sorted(new.items(), key=lambda item: str(item[0])):
         if country in partitions:
             requests.append(dg.RunRequest(run_key="|".join(keys), partition_key=country))
+        elif country == "*":  # a file covering many reporting countries: every profile
+            every = COUNTRIES.get_partition_keys()
+            requests.append(
+                dg.RunRequest(
+                    run_key="|".join(keys),
+                    tags={
+                        "dagster/asset_partition_range_start": every[0],
+                        "dagster/asset_partition_range_end": every[-1],
+                    },
+                )
+            )
         else:  # project reports, and files no spec matches (moved to rejected/)
             requests.append(
                 dg.RunRequest(

@@ -83,7 +83,7 @@ def check_file(path: Path, specs: dict[str, SourceSpec], source: str | None = No
         path,
         spec.id,
         lambda p: read_submission(spec, p),
-        lambda raw: validate_frame(harmonise_submission(spec)(raw), spec.expectations),
+        lambda raw: validate_frame(harmonise_submission(spec)(raw), spec.rules),
         file_columns,
     )
 

@@ -117,6 +117,60 @@ class PeriodSpec(_Strict):
         return self
 
 
+class OpenSdgSpec(_Strict):
+    """A statistics office's Open SDG data file (`data/indicator_<id>.csv`: `Year` first,
+    disaggregation columns, blank = total, `Value` last) of one SDG indicator."""
+
+    indicator: str = Field(pattern=r"^\d{1,2}-[0-9a-z]{1,2}-\d{1,2}$")  # as in the file name
+    series: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    unit: str
+    unit_mult: int = 0
+    stat_type: Literal["stock", "flow", "ratio"]
+    basis: str | None = None
+    rows: dict[str, list[str]] = Field(default_factory=dict)
+
+    @property
+    def sdg_number(self) -> str:
+        return self.indicator.replace("-", ".")
+
+
+#: A spec feeds the catalogue indicator of an SDG number through this prefix.
+SDG_FEED = "SDG:"
+
+
+def _expand_open_sdg(data: dict) -> dict:
+    """An `open_sdg` spec written short -> the full CSV spec it stands for."""
+    if not isinstance(data, dict) or data.get("format") != "open_sdg":
+        return data
+    found = OpenSdgSpec.model_validate(data.get("open_sdg") or {})
+    columns = {
+        name: {"blank": "_T", **(column or {})}
+        for name, column in (data.get("columns") or {}).items()
+    }
+    constants = dict(data.get("constants") or {})
+    if not any(c.get("dimension") == "ref_area" for c in columns.values()):
+        constants.setdefault("ref_area", data.get("country"))
+    return {
+        **data,
+        "format": "csv",
+        "file_pattern": data.get("file_pattern") or f"indicator_{found.indicator}.csv",
+        "period": {"frequency": "year", "column": "Year"},
+        "columns": columns,
+        "constants": constants,
+        "measures": {
+            "Value": {
+                "series": found.series,
+                "unit": found.unit,
+                "unit_mult": found.unit_mult,
+                "stat_type": found.stat_type,
+                "basis": found.basis,
+                "rows": found.rows,
+                "feeds": [{"indicator": f"{SDG_FEED}{found.sdg_number}"}],
+            }
+        },
+    }
+
+
 class SourceSpec(_Strict):
     """How to read one ministry dataset."""
 
@@ -145,6 +199,28 @@ class SourceSpec(_Strict):
     constants: dict[Dimension, str] = Field(default_factory=dict)
     description: str = ""
     expectations: list[Rule] = Field(default_factory=list)
+    #: codes declared for entities without an ISO 3166 code (a dissolved state, a territory
+    #: the publisher reports apart): code -> name; accepted wherever an area code is checked
+    areas: dict[str, str] = Field(default_factory=dict)
+    #: for a statistics office's Open SDG data file: which indicator, which series (the rest
+    #: of the spec is filled in: `Year`, `Value`, blank = total)
+    open_sdg: OpenSdgSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _open_sdg(cls, data: object) -> object:
+        return _expand_open_sdg(data)
+
+    @property
+    def rules(self) -> list[Rule]:
+        """The expectations, with the declared area codes accepted by `area_codes` rules."""
+        extra = sorted(self.areas)
+        return [
+            r.model_copy(update={"extra_codes": [*r.extra_codes, *extra]})
+            if r.rule == "area_codes" and extra
+            else r
+            for r in self.expectations
+        ]
 
     @field_validator("encoding")
     @classmethod
@@ -335,17 +411,17 @@ def _fingerprint(folder: Path) -> tuple:
 
 
 @cache
-def _spec_set_in(folder: str, fingerprint: tuple) -> SpecSet:
-    from indicators.catalogue import catalogue_ids
-
-    return load_spec_set(Path(folder), catalogue_ids())
+def _spec_set_in(folder: str, fingerprint: tuple, indicator_ids: frozenset[str]) -> SpecSet:
+    return load_spec_set(Path(folder), indicator_ids)
 
 
 def spec_set(folder: Path | str | None = None) -> SpecSet:
     """The specs in `folder` (default: the bundled sources/specs) with those held back, read
-    again whenever a spec file changes."""
+    again whenever a spec file (or the catalogue they feed) changes."""
+    from indicators.catalogue import catalogue_ids
+
     path = Path(folder or SPECS_DIR).resolve()
-    return _spec_set_in(str(path), _fingerprint(path))
+    return _spec_set_in(str(path), _fingerprint(path), catalogue_ids())
 
 
 def bundled_specs(folder: Path | str | None = None) -> dict[str, SourceSpec]:

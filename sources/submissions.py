@@ -458,6 +458,13 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
             row=header_row,
         )
     mappers = {name: CodeMapper(col) for name, col in spec.columns.items()}
+    # An Open SDG file may carry disaggregations the spec does not map: their rows are not
+    # the series the spec reads (they are noted, not quarantined).
+    unmapped = (
+        [c for c in table.columns if c not in {*expected, "Year", "Value"} and str(c).strip()]
+        if spec.open_sdg
+        else []
+    )
     by_dimension: dict[str, list[str]] = {}
     for name, column in spec.columns.items():
         by_dimension.setdefault(column.dimension, []).append(name)
@@ -475,6 +482,11 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
             ),
             None,
         )
+        if drop is None and unmapped:
+            other = next((c for c in unmapped if not _is_blank(record[c])), None)
+            if other is not None:
+                label = str(record[other]).strip()
+                drop = (other, label, "a disaggregation the spec does not map")
         if drop is not None:
             dropped.setdefault(drop, []).append(source_row)
             continue

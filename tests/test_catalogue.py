@@ -68,3 +68,68 @@ indicators:
     assert "entry 1 (X1): missing method" in message
     assert "entry 2 (X2): part 'Z'" in message
     assert "unknown sources ['ministry_of_nowhere']" in message
+
+
+NATIONAL_ENTRY = """indicators:
+  - id: NAT_EMI_WOMEN_SHARE
+    name: Women among registered emigrants
+    part: A
+    module: Emigration and diaspora
+    definition: Registered emigrants who are women, as the national office reports them.
+    formula: national series, as reported
+    unit: PS
+    sources: [phl_cfo_emigrants_sex]
+    method: national
+"""
+
+
+def test_a_working_group_adds_a_national_indicator_without_editing_the_project(
+    tmp_path, monkeypatch
+):
+    from indicators.catalogue import catalogue, catalogue_ids
+    from sources.specs import load_spec_set
+
+    folder = tmp_path / "catalogue"
+    folder.mkdir()
+    (folder / "national.yaml").write_text(NATIONAL_ENTRY, encoding="utf-8")
+    specs = tmp_path / "specs" / "PHL_X"
+    specs.mkdir(parents=True)
+    (specs / "women.yaml").write_text(
+        """id: phl_women_emigrants
+version: 1
+ministry: PHL_X
+ministry_name: A national office
+dataset: Women emigrants
+country: PHL
+file_pattern: "women_*.csv"
+format: csv
+period: {frequency: year, column: Year}
+constants: {ref_area: PHL, sex: F}
+measures:
+  Women: {series: PHL_W, unit: PS, stat_type: flow, feeds: [{indicator: NAT_EMI_WOMEN_SHARE}]}
+""",
+        encoding="utf-8",
+    )
+    without = load_spec_set(tmp_path / "specs", catalogue_ids())
+    assert without.held_back and "not in the indicator catalogue" in without.held_back[0].reason
+    monkeypatch.setenv("EMP_CATALOGUE", str(folder))
+    assert "NAT_EMI_WOMEN_SHARE" in catalogue_ids()
+    assert "NAT_EMI_WOMEN_SHARE" in {i.id for i in catalogue()}
+    with_entry = load_spec_set(tmp_path / "specs", catalogue_ids())
+    assert not with_entry.held_back and "phl_women_emigrants" in with_entry.specs
+
+
+def test_an_entry_of_the_working_group_is_checked_like_the_bundled_ones(tmp_path, monkeypatch):
+    from indicators.catalogue import CatalogueError, load_catalogue
+
+    folder = tmp_path / "catalogue"
+    folder.mkdir()
+    (folder / "bad.yaml").write_text(
+        NATIONAL_ENTRY.replace("NAT_EMI_WOMEN_SHARE", "IMM_STOCK").replace("part: A", "part: Z"),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("EMP_CATALOGUE", str(folder))
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue()
+    text = str(err.value)
+    assert "bad.yaml entry 1 (IMM_STOCK): duplicate id" in text and "part 'Z'" in text

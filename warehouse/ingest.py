@@ -117,7 +117,7 @@ def _ingest_staged(
             vintage=f"{spec.ministry}: {spec.dataset} (spec v{spec.version})",
             spec_version=spec.version,
             identity=period_in_name(spec, path),
-            validate=lambda raw: validate_frame(harmonise_submission(spec)(raw), spec.expectations),
+            validate=lambda raw: validate_frame(harmonise_submission(spec)(raw), spec.rules),
             staged=staged,
         )
     except FileLayoutError as err:
