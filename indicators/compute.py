@@ -15,6 +15,7 @@ import pandas as pd
 
 from indicators.catalogue import CENSUS, NATIONAL_ONLY, Indicator, catalogue
 from indicators.methods import METHODS
+from indicators.overlaps import compute_overlaps, flag_series_breaks
 from sources.observations import OBSERVATION_KEY
 from sources.specs import SDG_FEED, SourceSpec, bundled_specs
 from warehouse.db import transaction
@@ -160,6 +161,8 @@ def compute_indicators(
                 ON r.indicator_id = s.indicator_id AND r.source_id = s.source_ids[1]
             """
         )
+        flag_series_breaks(con)
+        compute_overlaps(con, indicators)
         con.unregister("source_ranks")
         con.execute("DROP TABLE staged_indicators")
         counts = dict(

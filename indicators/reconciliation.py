@@ -1,9 +1,16 @@
-"""Reconciliation between sources, with stated tolerances; the figures travel with the result."""
+"""Reconciliation between sources, with stated tolerances; the figures travel with the result.
+
+The general rule (two sources, one value key) is indicators/overlaps.py, run for every
+indicator. The checks here compare what that rule cannot: a sum of parts against a total
+(corridors against WDI, quarters against a year), two concepts (citizens registered at
+consulates against the foreign-born), a series against itself (year-on-year jumps) and the
+territory of a denominator."""
 
 from __future__ import annotations
 
 import duckdb
 
+from indicators.overlaps import overlap_outcome
 from sources.expectations import CheckOutcome
 
 #: Tolerances, stated once.
@@ -185,10 +192,12 @@ def reconciliations(con: duckdb.DuckDBPyConnection, countries: list[str]) -> lis
         consular_vs_emigrant_stock(con),
         year_on_year_jumps(con, countries),
         population_territory(con, countries),
+        overlap_outcome(con),
     ]
 
 
 RECONCILIATIONS = (
+    "source_overlaps",
     "bilateral_remittances_vs_wdi",
     "ministry_remittances_vs_wdi",
     "consular_vs_emigrant_stock",

@@ -113,6 +113,9 @@ def open_sdg_frame(rows: pd.DataFrame, country: str, names: dict[str, str]) -> p
             "Age": label("age", AGE_LABELS),
             "Migratory status": label("migrant_status", STATUS_LABELS),
             "Breakdown": label("breakdown"),
+            "Observation status": rows.get("quality_flag", pd.Series("", index=rows.index)).map(
+                lambda f: "Break in series (another source)" if f == "B" else ""
+            ),
             "Value": published_values(rows["obs_value"], f"Open SDG, {country}"),
         }
     )

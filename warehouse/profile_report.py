@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader
 from indicators.catalogue import Indicator, catalogue
 from sources.atomic import write_atomically
 from sources.geography import admin_areas, areas
-from warehouse.snapshots import INDICATORS_FILE, MANIFEST_FILE
+from warehouse.snapshots import INDICATORS_FILE, MANIFEST_FILE, OVERLAPS_FILE
 
 TEMPLATES = Path(__file__).parent / "templates"
 PARTS = {
@@ -90,6 +90,91 @@ def _totals(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[mask]
 
 
+#: Units whose values add up across a breakdown (counts and amounts, not shares or rates).
+ADDITIVE_UNITS = {"PS", "USD", "NUMBER"}
+#: The breakdowns a total may be computed from, in the order tried.
+SUMMED_OVER = ("sex", "age", "breakdown", "counterpart_area")
+CODE_LABELS = {
+    "_O": "other countries",
+    "_U": "not reported",
+    "_T": "total",
+    "M": "men",
+    "F": "women",
+}
+_KEY = [
+    "indicator_id",
+    "series",
+    "ref_area",
+    "counterpart_area",
+    "time_period",
+    "sex",
+    "age",
+    "migrant_status",
+    "breakdown",
+]
+
+
+def computed_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Totals for series that loaded without an all-totals row (a file by sex only, by
+    destination only): the sum of one reported breakdown, where the unit adds up. The rows are
+    marked `computed` with the breakdown summed, never passed off as reported."""
+    rows = frame[frame["preferred"].fillna(True).astype(bool)] if "preferred" in frame else frame
+    rows = rows[rows["unit_measure"].isin(ADDITIVE_UNITS) & rows["obs_value"].notna()]
+    if rows.empty:
+        return frame.iloc[0:0].assign(computed=pd.Series(dtype=str))
+    has_total = rows[
+        (rows["counterpart_area"] == "_T") & rows[list(TOTALS)].eq(pd.Series(TOTALS)).all(axis=1)
+    ]
+    reported = set(
+        zip(
+            has_total.indicator_id,
+            has_total.series,
+            has_total.ref_area,
+            has_total.time_period,
+            strict=True,
+        )
+    )
+    made = []
+    done: set[tuple] = set(reported)
+    for dimension in SUMMED_OVER:
+        others = [d for d in (*TOTALS, "counterpart_area") if d != dimension]
+        part = rows[rows[others].eq("_T").all(axis=1) & (rows[dimension] != "_T")]
+        if part.empty:
+            continue
+        sums = part.groupby(
+            ["indicator_id", "series", "ref_area", "time_period", "unit_measure"], as_index=False
+        ).agg(
+            obs_value=("obs_value", "sum"),
+            source_ids=("source_ids", lambda s: sorted({x for ids in s for x in ids})),
+            source_vintages=("source_vintages", lambda s: sorted({x for v in s for x in v})),
+            batch_ids=("batch_ids", lambda s: sorted({x for ids in s for x in ids})),
+        )
+        keys = list(
+            zip(sums.indicator_id, sums.series, sums.ref_area, sums.time_period, strict=True)
+        )
+        keep = [k not in done for k in keys]
+        sums = sums[keep]
+        done |= {k for k, kept in zip(keys, keep, strict=True) if kept}
+        if sums.empty:
+            continue
+        made.append(
+            sums.assign(
+                counterpart_area="_T",
+                sex="_T",
+                age="_T",
+                migrant_status="_T",
+                breakdown="_T",
+                unit_mult=0,
+                quality_flag="A",
+                preferred=True,
+                computed=dimension,
+            )
+        )
+    if not made:
+        return frame.iloc[0:0].assign(computed=pd.Series(dtype=str))
+    return pd.concat(made, ignore_index=True)
+
+
 def _yearly(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["time_period"].str.fullmatch(r"\d{4}")]
 
@@ -101,8 +186,10 @@ class ProfileBuilder:
         self.folder = folder
         self.manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
         self.country = self.manifest["profile"]
-        self.frame = pd.read_parquet(folder / INDICATORS_FILE)
+        reported = pd.read_parquet(folder / INDICATORS_FILE).assign(computed=None)
+        self.frame = pd.concat([reported, computed_totals(reported)], ignore_index=True)
         self.catalogue = {i.id: i for i in catalogue()}
+        self.labels = {**spec_labels(), **CODE_LABELS}
         names = dict(zip(areas()["code"], areas()["name"], strict=True))
         admin = admin_areas().sort_values("valid_to", na_position="last")
         self.levels = dict(zip(admin["code"], admin["level"], strict=True))
@@ -111,7 +198,16 @@ class ProfileBuilder:
         self.charts: list[dict] = []
 
     def name(self, code: str) -> str:
-        return self.names.get(code, code)
+        return self.names.get(code) or self.labels.get(code) or code
+
+    def label(self, dimension: str, code: str) -> str:
+        """A human label for a code: areas by name, ages as ranges, the rest as the sending
+        office wrote them (its spec's labels)."""
+        if dimension in ("ref_area", "counterpart_area"):
+            return self.name(code)
+        if dimension == "age":
+            return age_label(code)
+        return self.labels.get(code) or code.replace("_", " ").lower()
 
     def rows(self, indicator_id: str) -> pd.DataFrame:
         return self.frame[self.frame["indicator_id"] == indicator_id]
@@ -133,6 +229,7 @@ class ProfileBuilder:
                     "unit": UNITS.get(last["unit_measure"], last["unit_measure"]),
                     "period": last["time_period"],
                     "sources": _sources(group.tail(1)),
+                    "computed": _computed_note(last.get("computed")),
                 }
             )
         return out
@@ -205,6 +302,34 @@ class ProfileBuilder:
             charts.append(self._chart("bar", title, group.unit_measure.iloc[0], points, group))
         return charts
 
+    def breakdowns(self, indicator: Indicator) -> list[dict]:
+        """The latest year of each national series by sex, age and the office's own breakdown,
+        with human labels."""
+        rows = self.rows(indicator.id)
+        if "preferred" in rows:
+            rows = rows[rows["preferred"].fillna(True).astype(bool)]
+        rows = _yearly(rows[(rows["ref_area"] == self.country) & rows["obs_value"].notna()])
+        rows = rows[rows["counterpart_area"] == "_T"]
+        charts = []
+        for dimension in ("sex", "age", "breakdown"):
+            others = [d for d in TOTALS if d != dimension]
+            part = rows[rows[others].eq("_T").all(axis=1) & (rows[dimension] != "_T")]
+            for series, group in part.groupby("series"):
+                latest = group[group["time_period"] == group["time_period"].max()]
+                if len(latest) < 2:
+                    continue
+                latest = latest.sort_values(dimension)
+                points = [
+                    [self.label(dimension, c), float(v)]
+                    for c, v in zip(latest[dimension], latest.obs_value, strict=True)
+                ]
+                what = {"breakdown": "category"}.get(dimension, dimension)
+                title = f"{indicator.name} ({series}) by {what}, {latest.time_period.iloc[0]}"
+                charts.append(
+                    self._chart("bar", title, latest.unit_measure.iloc[0], points, latest)
+                )
+        return charts
+
     def by_migrant_status(self, indicator: Indicator) -> list[dict]:
         rows = self.rows(indicator.id)
         rows = rows[
@@ -232,6 +357,7 @@ class ProfileBuilder:
                 self.time_series(indicator)
                 + self.top_counterparts(indicator)
                 + self.regions(indicator)
+                + self.breakdowns(indicator)
                 + (
                     self.by_migrant_status(indicator)
                     if indicator.module in ("Labour market", "Education")
@@ -273,6 +399,50 @@ class ProfileBuilder:
                 )
         return found
 
+    def overlaps(self, top: int = 30) -> dict:
+        """Part D: where two sources give one value key and differ beyond the indicator's
+        tolerance, and the values published from another source than their series (breaks)."""
+        path = self.folder / OVERLAPS_FILE
+        frame = pd.read_parquet(path) if path.exists() else pd.DataFrame()
+        flagged = frame[frame["flagged"]] if len(frame) else frame
+        rows = []
+        if len(flagged):
+            order = flagged["relative_difference"].abs().fillna(float("inf"))
+            for r in flagged.loc[order.sort_values(ascending=False).index[:top]].itertuples():
+                rows.append(
+                    {
+                        "indicator": self.catalogue[r.indicator_id].name
+                        if r.indicator_id in self.catalogue
+                        else r.indicator_id,
+                        "area": self.name(r.ref_area),
+                        "period": r.time_period,
+                        "preferred": f"{fmt(r.preferred_value, r.unit_measure)} "
+                        f"({r.preferred_source})",
+                        "other": f"{fmt(r.other_value, r.unit_measure)} ({r.other_source})",
+                        "difference": f"{r.relative_difference:+.1%}"
+                        if pd.notna(r.relative_difference)
+                        else "–",
+                    }
+                )
+        breaks = self.frame[
+            (self.frame["quality_flag"] == "B")
+            & self.frame["ref_area"].isin([self.country, *self.levels])
+        ]
+        return {
+            "count": len(frame),
+            "flagged": int(len(flagged)),
+            "rows": rows,
+            "breaks": [
+                {
+                    "indicator": self.catalogue[i].name if i in self.catalogue else i,
+                    "area": self.name(a),
+                    "periods": ", ".join(sorted(set(g.time_period))[:12]),
+                    "source": ", ".join(sorted({s for ids in g.source_ids for s in ids})),
+                }
+                for (i, a), g in breaks.groupby(["indicator_id", "ref_area"])
+            ][:top],
+        }
+
     def context(self) -> dict:
         key_data = []
         for indicator_id in KEY_DATA:
@@ -290,10 +460,51 @@ class ProfileBuilder:
             "key_data": key_data,
             "parts": parts,
             "gaps": self.gaps(),
+            "overlaps": self.overlaps(),
             "held_back": self.manifest.get("validation", {}).get("held_back", []),
             "charts_json": script_safe_json(self.charts),
             "chart_count": len(self.charts),
         }
+
+
+def _computed_note(dimension: object) -> str | None:
+    if not isinstance(dimension, str) or not dimension:
+        return None
+    what = {"breakdown": "category", "counterpart_area": "destination"}.get(dimension, dimension)
+    return f"computed: the sum of the reported values by {what}"
+
+
+def age_label(code: str) -> str:
+    """SDMX age codes as readers write them: Y15T19 -> 15-19, Y_LT15 -> under 15."""
+    import re
+
+    if code == "_U":
+        return "not reported"
+    found = re.fullmatch(r"Y(\d+)T(\d+)", code)
+    if found:
+        return f"{found[1]}-{found[2]}"
+    found = re.fullmatch(r"Y_LT(\d+)", code)
+    if found:
+        return f"under {found[1]}"
+    found = re.fullmatch(r"Y_GE(\d+)", code)
+    if found:
+        return f"{found[1]} and over"
+    return code
+
+
+def spec_labels() -> dict[str, str]:
+    """Codes -> the label the sending office uses for them (the first in its spec's code list),
+    for codes that are not areas."""
+    from sources.specs import bundled_specs
+
+    labels: dict[str, str] = {}
+    for spec in bundled_specs().values():
+        for column in spec.columns.values():
+            if column.dimension in ("ref_area", "counterpart_area"):
+                continue
+            for label, code in column.codes.items():
+                labels.setdefault(code, str(label).strip())
+    return labels
 
 
 def script_safe_json(data: object) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from indicators.overlaps import OVERLAPS_DDL
 from sources.observations import OBSERVATION_COLUMNS
 
 _OBS = ",\n    ".join(f"{name} {kind}" for name, kind in OBSERVATION_COLUMNS.items())
@@ -135,6 +136,7 @@ CREATE TABLE IF NOT EXISTS core.census_indicators (
 CREATE TABLE IF NOT EXISTS marts.indicators (
     {_IND}
 );
+{OVERLAPS_DDL};
 """
 
 

@@ -29,6 +29,8 @@ from warehouse.exports import write_exports
 from warehouse.schema import INDICATOR_KEY
 
 INDICATORS_FILE = "indicators.parquet"
+#: where two sources give one value key: both values, the difference, the tolerance
+OVERLAPS_FILE = "overlaps.parquet"
 EXPORTS_DIR = "exports"  # open-sdg/ and sdmx/, see warehouse/exports.py
 #: Baseline tables frozen with the indicators that produced them.
 BASELINE_FILES = {
@@ -114,7 +116,12 @@ def publish_snapshot(
             params={"areas": areas},
         ).to_arrow_table()
         pq.write_table(table, staging / INDICATORS_FILE, compression="zstd")
-        files = [INDICATORS_FILE]
+        overlaps = con.sql(
+            "SELECT * FROM marts.overlaps WHERE list_contains($areas, ref_area) ORDER BY ALL",
+            params={"areas": areas},
+        ).to_arrow_table()
+        pq.write_table(overlaps, staging / OVERLAPS_FILE, compression="zstd")
+        files = [INDICATORS_FILE, OVERLAPS_FILE]
         for key, frame in country_tables(con, country).items():
             name = BASELINE_FILES[key]
             frame = frame.assign(snapshot_version=version)
