@@ -154,3 +154,27 @@ def test_script_in_labels_and_file_names_is_escaped_everywhere(built, tmp_path):
     dom = rendered_dom(html, tmp_path)
     assert "<title>pwned</title>" not in dom
     assert 'data-charts-failed="0"' in dom
+
+
+def test_series_sent_without_a_total_are_shown_with_computed_totals(built):
+    from warehouse.profile_report import ProfileBuilder
+
+    philippines = ProfileBuilder(Path(list_snapshots(built.snapshots, "PHL")[-1]["path"]))
+    flows = next(
+        block
+        for part in philippines.context()["parts"]
+        for module in part["modules"]
+        for block in module["blocks"]
+        if block["indicator"].id == "EMI_FLOW"
+    )
+    (latest,) = flows["latest"]
+    assert (latest["period"], latest["value"]) == ("2020", "15,703")  # 5,928 men + 9,775 women
+    assert latest["computed"].startswith("computed: the sum of the reported values by")
+    titles = [chart["title"] for chart in flows["charts"]]
+    for what in ("by sex", "by age", "by category", "by region", "top 10 partner countries"):
+        assert any(what in title for title in titles), what
+    labels = {p[0] for chart in flows["charts"] for p in chart["points"]}
+    assert {"women", "men", "15-19", "College Graduate", "United States"} <= labels
+    moldova = ProfileBuilder(Path(list_snapshots(built.snapshots, "MDA")[-1]["path"]))
+    border = moldova.latest("EMI_FLOW")
+    assert border and border[0]["computed"]  # the border file has no all-totals row

@@ -116,63 +116,50 @@ _KEY = [
 
 def computed_totals(frame: pd.DataFrame) -> pd.DataFrame:
     """Totals for series that loaded without an all-totals row (a file by sex only, by
-    destination only): the sum of one reported breakdown, where the unit adds up. The rows are
-    marked `computed` with the breakdown summed, never passed off as reported."""
+    destination and sex): the sum of one reported cross-classification, where the unit adds
+    up. Of several (a series sent by sex in one file and by age in another), the one with the
+    fewest breakdowns is summed. The rows are marked `computed` with what was summed, never
+    passed off as reported."""
+    empty = frame.iloc[0:0].assign(computed=pd.Series(dtype=str))
     rows = frame[frame["preferred"].fillna(True).astype(bool)] if "preferred" in frame else frame
     rows = rows[rows["unit_measure"].isin(ADDITIVE_UNITS) & rows["obs_value"].notna()]
     if rows.empty:
-        return frame.iloc[0:0].assign(computed=pd.Series(dtype=str))
-    has_total = rows[
-        (rows["counterpart_area"] == "_T") & rows[list(TOTALS)].eq(pd.Series(TOTALS)).all(axis=1)
-    ]
-    reported = set(
-        zip(
-            has_total.indicator_id,
-            has_total.series,
-            has_total.ref_area,
-            has_total.time_period,
-            strict=True,
+        return empty
+    dims = list(SUMMED_OVER) + ["migrant_status"]
+    pattern = rows[dims].ne("_T")
+    rows = rows.assign(
+        pattern=pattern.apply(lambda r: "+".join(d for d in dims if r[d]), axis=1),
+        width=pattern.sum(axis=1),
+    )
+    group = ["indicator_id", "series", "ref_area", "time_period", "unit_measure"]
+    reported = set(map(tuple, rows.loc[rows["width"] == 0, group].to_numpy().tolist()))
+    candidates = rows[rows["width"] > 0]
+    if candidates.empty:
+        return empty
+    sums = candidates.groupby([*group, "pattern", "width"], as_index=False).agg(
+        obs_value=("obs_value", "sum"),
+        source_ids=("source_ids", lambda s: sorted({x for ids in s for x in ids})),
+        source_vintages=("source_vintages", lambda s: sorted({x for v in s for x in v})),
+        batch_ids=("batch_ids", lambda s: sorted({x for ids in s for x in ids})),
+    )
+    sums = sums.sort_values(["width", "pattern"]).drop_duplicates(group, keep="first")
+    sums = sums[[tuple(k) not in reported for k in sums[group].to_numpy().tolist()]]
+    if sums.empty:
+        return empty
+    return (
+        sums.drop(columns=["width"])
+        .rename(columns={"pattern": "computed"})
+        .assign(
+            counterpart_area="_T",
+            sex="_T",
+            age="_T",
+            migrant_status="_T",
+            breakdown="_T",
+            unit_mult=0,
+            quality_flag="A",
+            preferred=True,
         )
     )
-    made = []
-    done: set[tuple] = set(reported)
-    for dimension in SUMMED_OVER:
-        others = [d for d in (*TOTALS, "counterpart_area") if d != dimension]
-        part = rows[rows[others].eq("_T").all(axis=1) & (rows[dimension] != "_T")]
-        if part.empty:
-            continue
-        sums = part.groupby(
-            ["indicator_id", "series", "ref_area", "time_period", "unit_measure"], as_index=False
-        ).agg(
-            obs_value=("obs_value", "sum"),
-            source_ids=("source_ids", lambda s: sorted({x for ids in s for x in ids})),
-            source_vintages=("source_vintages", lambda s: sorted({x for v in s for x in v})),
-            batch_ids=("batch_ids", lambda s: sorted({x for ids in s for x in ids})),
-        )
-        keys = list(
-            zip(sums.indicator_id, sums.series, sums.ref_area, sums.time_period, strict=True)
-        )
-        keep = [k not in done for k in keys]
-        sums = sums[keep]
-        done |= {k for k, kept in zip(keys, keep, strict=True) if kept}
-        if sums.empty:
-            continue
-        made.append(
-            sums.assign(
-                counterpart_area="_T",
-                sex="_T",
-                age="_T",
-                migrant_status="_T",
-                breakdown="_T",
-                unit_mult=0,
-                quality_flag="A",
-                preferred=True,
-                computed=dimension,
-            )
-        )
-    if not made:
-        return frame.iloc[0:0].assign(computed=pd.Series(dtype=str))
-    return pd.concat(made, ignore_index=True)
 
 
 def _yearly(frame: pd.DataFrame) -> pd.DataFrame:
@@ -467,10 +454,15 @@ class ProfileBuilder:
         }
 
 
-def _computed_note(dimension: object) -> str | None:
-    if not isinstance(dimension, str) or not dimension:
+def _computed_note(pattern: object) -> str | None:
+    if not isinstance(pattern, str) or not pattern:
         return None
-    what = {"breakdown": "category", "counterpart_area": "destination"}.get(dimension, dimension)
+    names = {
+        "breakdown": "category",
+        "counterpart_area": "partner country",
+        "migrant_status": "migrant status",
+    }
+    what = " and ".join(names.get(d, d) for d in pattern.split("+"))
     return f"computed: the sum of the reported values by {what}"
 
 
