@@ -91,3 +91,39 @@ def test_the_profile_holds_the_real_flows(built):
     assert regions[0] == 18  # 17 regions of today, and Southern Tagalog before 2002
     assert any("PH-ST" in note for note in notes[0])
     assert Path(CFO).is_dir()
+
+
+def test_regional_series_are_available_to_baselines_with_the_regions_of_their_time(built):
+    from datetime import date
+
+    from indicators.baselines import BaselineRequest, baselines
+
+    with duckdb.connect(str(built.database), read_only=True) as con:
+        indicators = con.execute("SELECT * FROM marts.indicators").df()
+    with open(next(CFO.glob("*PlaceOfOrigin.csv")), encoding="utf-8") as fh:
+        rows = {r[0]: r for r in csv.reader(fh)}
+    years = rows["REGION"]
+
+    def reported(label: str, year: str) -> int:
+        return int(rows[label][years.index(year)])
+
+    for area, start, year, expected in (
+        ("PH-40", date(2010, 1, 1), "2009", reported("Region IV A - CALABARZON", "2009")),
+        (
+            "PH-ST",
+            date(2001, 6, 1),
+            "2000",
+            reported("Region IV A - CALABARZON", "2000")
+            + reported("Region IV B - MIMAROPA", "2000"),
+        ),
+    ):
+        request = BaselineRequest(
+            id=f"phl-{area}",
+            country="PHL",
+            start=start,
+            intervention_areas=[area],
+            indicators=[{"id": "EMI_FLOW"}],
+        )
+        found = baselines(indicators, request)
+        row = found[(found.ref_area == area) & (found.role == "intervention")].iloc[0]
+        assert (row.time_period, row.obs_value) == (year, expected), area
