@@ -127,6 +127,7 @@ def _counts(con) -> tuple:
     )
 
 
+@pytest.mark.slow
 def test_editions_side_by_side_newest_preferred_older_kept(warehouse, tmp_path):
     con = warehouse
     public, inbox = tmp_path / "public", tmp_path / "inbox"
@@ -174,6 +175,7 @@ def test_editions_side_by_side_newest_preferred_older_kept(warehouse, tmp_path):
     assert history.fetchone()[0] == 2  # the withdrawn edition stays in the batch history
 
 
+@pytest.mark.slow
 def test_diff_lists_revised_values_apart_from_new_ones(warehouse, tmp_path):
     con = warehouse
     public, inbox = tmp_path / "public", tmp_path / "inbox"
@@ -263,6 +265,7 @@ def _emp(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_emp_check_names_publisher_series_and_edition(tmp_path):
     path = write_ims_workbook(tmp_path / "undesa_pd_2024_ims_stock.xlsx", 2024, YEARS_2024)
     done = _emp("check", str(path))

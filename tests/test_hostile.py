@@ -282,6 +282,7 @@ def test_csv_exports_neutralise_formula_leading_cells():
     assert out["v"].tolist() == [1, 2, 3, 4, -5]  # numbers stay numbers
 
 
+@pytest.mark.slow
 def test_no_third_party_data_needed_in_the_repository_to_list_what_is_missing(tmp_path):
     done = _run(["refresh"], {"EMP_HOME": str(tmp_path), "EMP_SHARED_DATA": str(tmp_path / "no")})
     assert "Third-party data read from" in done.stderr and "missing" in done.stderr

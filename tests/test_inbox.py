@@ -160,6 +160,7 @@ def test_a_revised_file_replaces_the_old_values(home):
     assert values == [(300_000.0, outcome.batch.batch_id)]
 
 
+@pytest.mark.slow
 def test_sensor_starts_ingestion_and_the_country_refresh(home):
     drop(home, "MAR_MAE", CONSULAR, "immatriculations_consulaires_2017.csv")
     drop(home, "MAR_MAE", "?", "lisez-moi.txt")

@@ -106,6 +106,7 @@ def test_emp_check_a_good_file():
     assert "0 problem(s); the file would load." in done.stdout
 
 
+@pytest.mark.slow
 def test_emp_check_explains_each_problem(tmp_path: Path):
     lines = CONSULAR.read_text(encoding="latin-1").splitlines()
     lines[1] = lines[1].replace(";H;", ";Homme;")
