@@ -14,6 +14,7 @@ import pytest
 
 from sources.census.codebook import codebooks
 from sources.inbox import files_in
+from sources.data_home import national_statistics_dir
 from sources.publishers.files import default_public_files
 from sources.samples import NATIONAL_DATA_DIR
 from tests.conftest import PROFILE_COUNTRIES, refresh
@@ -127,7 +128,8 @@ def test_two_cli_refreshes_at_once(tmp_path):
     with duckdb.connect(str(tmp_path / "emp.duckdb"), read_only=True) as con:
         batches = con.execute("SELECT count(*) FROM meta.batches").fetchone()[0]
     releases = len(default_public_files()) - 1  # UNHCR's footnotes hold nothing to load
-    assert batches == releases + len(files_in(NATIONAL_DATA_DIR)) + len(codebooks())
+    offices = len(list((national_statistics_dir() / "PHL_CFO").glob("*.csv")))  # real files
+    assert batches == releases + len(files_in(NATIONAL_DATA_DIR)) + offices + len(codebooks())
 
 
 def test_cli_refresh_gives_up_with_a_message(tmp_path):
