@@ -13,8 +13,8 @@ import duckdb
 import pytest
 
 from sources.census.codebook import codebooks
-from sources.inbox import files_in
 from sources.data_home import national_statistics_dir
+from sources.inbox import files_in
 from sources.publishers.files import default_public_files
 from sources.samples import NATIONAL_DATA_DIR
 from tests.conftest import PROFILE_COUNTRIES, refresh
