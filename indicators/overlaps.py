@@ -92,19 +92,7 @@ def compute_overlaps(
     tolerances = pd.DataFrame(
         [(i.id, tolerance_of(i)) for i in indicators], columns=["indicator_id", "tolerance"]
     )
-    key = ", ".join(
-        (
-            "indicator_id",
-            "ref_area",
-            "counterpart_area",
-            "time_period",
-            "sex",
-            "age",
-            "migrant_status",
-            "breakdown",
-            "unit_measure",
-        )
-    )
+    key = ", ".join([*SERIES_KEY, "time_period"])  # one value key, the series aside
     con.register("overlap_tolerances", tolerances)
     con.execute("DELETE FROM marts.overlaps").fetchall()
     con.execute(

@@ -118,13 +118,14 @@ def check_release(path: Path) -> list[FileCheck]:
             reports.append(report)
             continue
         series = release.series
-        report = _check(
-            path,
-            series.id,
-            release.read,
-            lambda raw, s=series: validate_frame(s.harmonise(raw), _suite_of(s)),
-            {},
-        )
+        harmonised: dict[str, int] = {}
+
+        def validate(raw, s=series, counted=harmonised):
+            obs = s.harmonise(raw)
+            counted["values"] = len(obs)  # the values it would load, from this one reading
+            return validate_frame(obs, s.expectations())
+
+        report = _check(path, series.id, release.read, validate, {})
         for problem in report.problems:  # a bad cell of a release is quarantined, not fatal
             if problem.rule == "row":
                 problem.severity, problem.message = "warn", f"quarantined: {problem.message}"
@@ -134,17 +135,9 @@ def check_release(path: Path) -> list[FileCheck]:
             series.title,
             release.vintage,
         )
-        if report.would_load or report.rows_read:
-            try:
-                report.values = len(series.harmonise(release.read(path).frame))
-            except FileLayoutError:
-                report.values = 0
+        report.values = harmonised.get("values", 0)
         reports.append(report)
     return reports
-
-
-def _suite_of(series) -> tuple:
-    return suite_file(series.id) or suite_file(series.layout)
 
 
 def _file_columns(spec: SourceSpec) -> dict[str, str]:

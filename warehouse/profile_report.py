@@ -101,17 +101,6 @@ CODE_LABELS = {
     "M": "men",
     "F": "women",
 }
-_KEY = [
-    "indicator_id",
-    "series",
-    "ref_area",
-    "counterpart_area",
-    "time_period",
-    "sex",
-    "age",
-    "migrant_status",
-    "breakdown",
-]
 
 
 def computed_totals(frame: pd.DataFrame) -> pd.DataFrame:

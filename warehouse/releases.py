@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from sources.expectations import suite_file, validate_frame
+from sources.expectations import validate_frame
 from sources.inbox import PUBLIC_FOLDER, move_aside
 from sources.intake import (
     FileNotReadyError,
@@ -64,23 +64,19 @@ class ReleaseOutcome:
         return data
 
 
-def _suite(release: Release) -> tuple:
-    """The series' own expectation suite, else its layout's (sources/expectations/)."""
-    return suite_file(release.source_id) or suite_file(release.series.layout)
-
-
 def load_release(
     con: duckdb.DuckDBPyConnection, release: Release, staged: StagedFile
 ) -> ReleaseOutcome:
     """Load one series of one release from its staged copy, as one batch."""
     path = staged.original
+    series = release.series
     report = load_batch(
         con,
         release.source_id,
         path,
         release.read,
         release.vintage,
-        validate=lambda raw: validate_frame(release.series.harmonise(raw), _suite(release)),
+        validate=lambda raw: validate_frame(series.harmonise(raw), series.expectations()),
         staged=staged,
     )
     failed = report.validation == "failed"

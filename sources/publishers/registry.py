@@ -59,6 +59,12 @@ class Series:
     def harmonise(self, raw: pd.DataFrame) -> pd.DataFrame:
         return LAYOUTS[self.layout].harmonise(self, raw)
 
+    def expectations(self) -> tuple:
+        """Its own expectation suite, else its layout's (sources/expectations/)."""
+        from sources.expectations import suite_file
+
+        return suite_file(self.id) or suite_file(self.layout)
+
 
 @dataclass(frozen=True)
 class Release:
