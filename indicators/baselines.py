@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from indicators.census import age_as_total
 from sources.geography import admin_area_on, admin_areas
 
 REQUESTS_DIR = Path(__file__).resolve().parents[1] / "sources" / "baselines"
@@ -61,8 +62,9 @@ BASELINE_COLUMNS = [
     "source_ids",
     "source_vintages",
     "basis",
-    "quality_flag",
-    "disclosure_flag",
+    "obs_status",
+    "conf_status",
+    "suppression",
     "reason",
 ]
 PANEL_COLUMNS = [
@@ -79,7 +81,8 @@ PANEL_COLUMNS = [
     "period_end",
     "post",
     "obs_value",
-    "quality_flag",
+    "obs_status",
+    "conf_status",
 ]
 RECONCILIATION_COLUMNS = [
     "request_id",
@@ -351,6 +354,7 @@ def request_areas(request: BaselineRequest) -> pd.DataFrame:
 
 def _choice_rows(indicators: pd.DataFrame, choice: IndicatorChoice) -> pd.DataFrame:
     rows = indicators[indicators["indicator_id"] == choice.id]
+    rows = rows.assign(age=age_as_total(rows["age"]))  # all ages a census rate covers
     if "preferred" in rows:
         rows = rows[rows["preferred"].fillna(True).astype(bool)]
     for dimension in ("sex", "age", "migrant_status", "counterpart_area", "breakdown"):
@@ -370,10 +374,6 @@ def _series_of(
     local = rows[rows["ref_area"].isin(areas)] if areas else rows
     found = sorted(set(local["series"])) or sorted(set(rows["series"]))
     return found or [choice.id]
-
-
-def _disclosure(quality_flag) -> str:
-    return "suppressed" if quality_flag == "C" else "none"
 
 
 def baselines(indicators: pd.DataFrame, request: BaselineRequest) -> pd.DataFrame:
@@ -474,21 +474,28 @@ def _pick(
             "reason": f"the latest value before the start ({latest['time_period']}) is older "
             f"than the {request.window_years}-year window (from {request.window_from})",
         }
-    suppressed = latest["quality_flag"] == "C"
+    suppressed = latest.get("conf_status") == "C"
+    missing = not suppressed and pd.isna(latest["obs_value"])
+    if suppressed:
+        reason = (
+            f"cell suppressed by disclosure control ({latest.get('suppression') or 'primary'}"
+            " suppression: too few census records, or protecting a cell that has)"
+        )
+    else:
+        reason = latest.get("comment") if missing or latest.get("obs_status") != "A" else None
     return {
         **cell,
-        "status": "suppressed" if suppressed else "value",
+        "status": "suppressed" if suppressed else "missing" if missing else "value",
         "time_period": latest["time_period"],
-        "obs_value": None if suppressed else latest["obs_value"],
+        "obs_value": None if suppressed or missing else latest["obs_value"],
         "unit_measure": latest["unit_measure"],
         "source_ids": list(latest["source_ids"]),
         "source_vintages": list(latest["source_vintages"]),
         "basis": latest["basis"],
-        "quality_flag": latest["quality_flag"],
-        "disclosure_flag": _disclosure(latest["quality_flag"]),
-        "reason": "cell suppressed by disclosure control (too few census records)"
-        if suppressed
-        else None,
+        "obs_status": latest["obs_status"],
+        "conf_status": latest.get("conf_status") or "F",
+        "suppression": latest.get("suppression"),
+        "reason": reason,
     }
 
 

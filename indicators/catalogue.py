@@ -38,6 +38,8 @@ class Indicator:
     method: str
     disaggregations: tuple[str, ...] = ()
     denominator: str | None = None
+    numerator: str | None = None
+    official_definition: str | None = None
     sdg_indicator: str | None = None
     sdmx_series: str | None = None
     series: tuple[str, ...] = ()

@@ -9,14 +9,27 @@ threshold is published empty and flagged `suppressed`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pandas as pd
+import yaml
 
+from indicators.disclosure import (
+    NONE,
+    PRIMARY,
+    SECONDARY,
+    SUPPRESSION_NAMES,
+    Relations,
+    primary,
+    protect,
+)
 from warehouse.census_profile import decoded as profile_parts
 
 DEFAULT_THRESHOLD = 10
-STATUS = {"_T": None, "MS_MIGRANT": True, "MS_NOMIGRANT": False}  # by country of birth
 
 #: The cube's columns from the profile code stored at ingestion (warehouse.census_profile).
 CUBE_COLUMNS = {
@@ -80,21 +93,6 @@ def _per_partition(con: duckdb.DuckDBPyConnection, part: str) -> str:
     )
 
 
-#: series -> (numerator, denominator or None, scale, unit, by migrant status)
-SERIES = {
-    "CEN_FB_STOCK": ("fb", None, 1, "PS", False),
-    "CEN_FB_SHARE": ("fb", "all", 100, "PT", False),
-    "CEN_FC_STOCK": ("fc", None, 1, "PS", False),
-    "CEN_FC_SHARE": ("fc", "all", 100, "PT", False),
-    "CEN_RECENT_IMM": ("recent", None, 1, "PS", False),
-    "CEN_RETURNEES": ("returnee", None, 1, "PS", False),
-    "CEN_LIFETIME_INTERNAL": ("lifetime", None, 1, "PS", False),
-    "CEN_INMIG_5Y": ("inmover", None, 1, "PS", False),
-    "CEN_LFPR": ("active", "pop15", 100, "PT", True),
-    "CEN_EMP_RATE": ("employed", "pop15", 100, "PT", True),
-    "CEN_UNEMP_RATE": ("unemployed", "active", 100, "PT", True),
-    "CEN_TERTIARY": ("tertiary", "adult25", 100, "PT", True),
-}
 LEVELS = ("country", "region", "province")
 
 
@@ -146,164 +144,416 @@ STATUS_SQL = {
 }
 
 
-def _rollup(cells: pd.DataFrame, columns: list[str], areas: tuple[str, ...]) -> pd.DataFrame:
-    """Sums of `columns` by area (country, region, province or origin region) with `_T` margins
-    for sex and age group. `cells` is small (one row per area, sex and age group), so this is
-    plain pandas: cheaper than planning one wide GROUPING SETS query."""
-    parts = []
-    cells = cells.assign(country_area=cells["country"])  # the country is its own area
-    for level in areas:
-        area = "country_area" if level == "country" else level
-        for by_sex in (False, True):
-            for by_age in (False, True):
-                keys = [
-                    "country",
-                    "census_round",
-                    area,
-                    *(["sex"] if by_sex else []),
-                    *(["age_group"] if by_age else []),
-                ]
-                part = cells.groupby(keys, dropna=True, sort=False)[columns].sum().reset_index()
-                part = part.rename(columns={area: "ref_area", "age_group": "age"})
-                part["sex"] = part["sex"] if by_sex else "_T"
-                part["age"] = part["age"] if by_age else "_T"
-                parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+SERIES_PATH = Path(__file__).parent / "census_series.yaml"
+TOTAL = "_T"
+SEXES = (TOTAL, "M", "F")
+AGES = (TOTAL, "Y_LT15", "Y15T64", "Y_GE65")
+STATUSES = (TOTAL, "MS_MIGRANT", "MS_NOMIGRANT")
+#: Age groups a series with a minimum age publishes under their own code: its total age is
+#: Y_GE<min>, and the working-age group of a series from 25 holds persons aged 25-64.
+AGE_FROM = {15: {TOTAL: "Y_GE15"}, 25: {TOTAL: "Y_GE25", "Y15T64": "Y25T64"}}
+#: The total age of a series with a minimum age, by its published code.
+UNIVERSE_TOTALS = {codes[TOTAL]: TOTAL for codes in AGE_FROM.values()}
+
+
+def age_as_total(ages: pd.Series) -> pd.Series:
+    """Ages with a series' universe total (Y_GE15, Y_GE25) read as the total `_T`: what a
+    request for "all ages" of a census rate means."""
+    return ages.replace(UNIVERSE_TOTALS)
+
+
+#: Counts that add up across measures: active persons are the employed plus the unemployed.
+MEASURE_SUMS = {"active": ("employed", "unemployed")}
+KEYS = ["country", "census_round", "ref_area", "sex", "age"]
+CELL_KEY = [
+    "country",
+    "census_round",
+    "measure",
+    "migrant_status",
+    "ref_area",
+    "counterpart_area",
+    "sex",
+    "age",
+    "breakdown",
+]
+
+
+@dataclass(frozen=True)
+class CensusSeries:
+    id: str
+    numerator: str
+    unit: str
+    basis: str
+    denominator: str | None = None
+    minus: str | None = None
+    scale: float = 1
+    by_migrant_status: bool = False
+    totals_only: bool = False
+    min_age: int | None = None
+
+
+@cache
+def series_definitions() -> dict[str, CensusSeries]:
+    """The census series as indicators/census_series.yaml declares them."""
+    document = yaml.safe_load(SERIES_PATH.read_text(encoding="utf-8"))
+    return {sid: CensusSeries(id=sid, **spec) for sid, spec in document["series"].items()}
+
+
+@cache
+def measure_descriptions() -> dict[str, str]:
+    """Who each census measure counts, in words (the universe of a series)."""
+    return yaml.safe_load(SERIES_PATH.read_text(encoding="utf-8"))["measures"]
 
 
 def _needed_measures() -> list[tuple[str, str]]:
-    """(mask, migrant status) pairs the series divide or add up."""
-    needed = {("all", "_T"), ("households", "_T"), ("households_abroad", "_T")}
-    for numerator, denominator, _, _, by_status in SERIES.values():
-        for status in STATUS if by_status else ("_T",):
-            needed |= {(numerator, status)} | ({(denominator, status)} if denominator else set())
+    """(measure, migrant status) pairs the person pass counts."""
+    needed = set()
+    for spec in series_definitions().values():
+        statuses = STATUSES if spec.by_migrant_status else (TOTAL,)
+        for measure in (spec.numerator, spec.denominator, spec.minus):
+            if measure in MASKS:
+                needed |= {(measure, status) for status in statuses}
+    for total, parts in MEASURE_SUMS.items():
+        for measure, status in list(needed):
+            if measure == total:
+                needed |= {(part, status) for part in parts}
     return sorted(needed)
 
 
-KEYS = ["country", "census_round", "ref_area", "sex", "age"]
-
-
-def _series_cells(totals: pd.DataFrame) -> pd.DataFrame:
-    """Every SERIES cell from the roll-ups, built as whole columns at once (numpy), not one
-    small frame per series."""
-    keys = {k: totals[k].to_numpy(dtype=object) for k in KEYS}
-    pairs = [
-        (series, status, spec)
-        for series, spec in SERIES.items()
-        for status in (STATUS if spec[4] else ("_T",))
-    ]
-    values, counts = [], []
-    for _, status, (num, den, scale, _, _) in pairs:
-        value = totals[f"{num}|{status}|w"].to_numpy(dtype=float)
-        n = totals[f"{num}|{status}|n"].to_numpy(dtype=float)
-        if den:
-            base = totals[f"{den}|{status}|w"].to_numpy(dtype=float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                value = np.where(base > 0, value / base * scale, np.nan)
-            n = np.minimum(n, totals[f"{den}|{status}|n"].to_numpy(dtype=float))
-        values.append(value)
-        counts.append(n)
-    size = len(totals)
-    return pd.DataFrame(
-        {
-            **{k: np.tile(v, len(pairs)) for k, v in keys.items()},
-            "series": np.repeat([p[0] for p in pairs], size),
-            "obs_value": np.concatenate(values) if values else [],
-            "n_unweighted": np.concatenate(counts) if counts else [],
-            "unit_measure": np.repeat([p[2][3] for p in pairs], size),
-            "migrant_status": np.repeat([p[1] for p in pairs], size),
-        }
+def _area_tree(con: duckdb.DuckDBPyConnection, cells: pd.DataFrame) -> pd.DataFrame:
+    """Every area of each census with its level and parent (province -> region -> country),
+    from the province -> region file where there is one, else from the persons' own codes."""
+    pairs = [cells[["country", "census_round", "region", "province"]].drop_duplicates()]
+    for country, census_round, areas in con.execute(
+        "SELECT country, census_round, areas FROM census.person_partitions WHERE areas IS NOT NULL"
+    ).fetchall():
+        listed = con.execute(f"SELECT province, region FROM read_parquet('{_quoted(areas)}')").df()
+        pairs.append(listed.assign(country=country, census_round=census_round))
+    pairs = pd.concat(pairs, ignore_index=True).drop_duplicates()
+    census_ids = pairs[["country", "census_round"]].drop_duplicates()
+    nation = census_ids.assign(ref_area=census_ids["country"], area_level="country", parent=None)
+    regions = pairs.dropna(subset=["region"])[["country", "census_round", "region"]]
+    regions = regions.drop_duplicates().rename(columns={"region": "ref_area"})
+    regions = regions.assign(area_level="region", parent=regions["country"])
+    provinces = pairs.dropna(subset=["province"]).drop_duplicates(
+        ["country", "census_round", "province"]
     )
+    provinces = provinces.rename(columns={"province": "ref_area", "region": "parent"})
+    provinces = provinces.assign(area_level="province")[list(nation.columns)]
+    return pd.concat([nation, regions, provinces], ignore_index=True)
 
 
-def census_indicators(
-    con: duckdb.DuckDBPyConnection, threshold: int = DEFAULT_THRESHOLD
-) -> pd.DataFrame:
-    """All census indicator cells, long, with disclosure control applied."""
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
-        raise ValueError(f"disclosure threshold {threshold!r}: a positive whole number is needed")
+def _quoted(path: str) -> str:
+    return path.replace("'", "''")
+
+
+def _by_area(cells: pd.DataFrame, columns: list[str], tree: pd.DataFrame) -> pd.DataFrame:
+    """Sums of `columns` for every area of `tree` and every sex and age group, totals
+    included, zeros where nobody is counted: every published key gets its row."""
+    parts = []
+    for level, column in (("country", "country"), ("region", "region"), ("province", "province")):
+        if level != "country" and column not in cells:
+            continue
+        for by_sex in (False, True):
+            for by_age in (False, True):
+                keys = ["country", "census_round"] + ([column] if level != "country" else [])
+                keys += (["sex"] if by_sex else []) + (["age_group"] if by_age else [])
+                part = cells.groupby(keys, dropna=True, sort=False)[columns].sum().reset_index()
+                part = part.rename(columns={"age_group": "age"})
+                part["ref_area"] = part["country" if level == "country" else column]
+                part["sex"] = part["sex"] if by_sex else TOTAL
+                part["age"] = part["age"] if by_age else TOTAL
+                parts.append(part[[*KEYS, *columns]])
+    sums = pd.concat(parts, ignore_index=True)
+    grid = tree.merge(pd.DataFrame({"sex": SEXES}), how="cross").merge(
+        pd.DataFrame({"age": AGES}), how="cross"
+    )
+    full = grid.merge(sums, on=KEYS, how="left")
+    full[columns] = full[columns].fillna(0)
+    return full
+
+
+def _long(wide: pd.DataFrame, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """One row per measure cell from the wide `measure|status|w` and `|n` columns."""
+    base = wide[["country", "census_round", "ref_area", "area_level", "parent", "sex", "age"]]
+    frames = [
+        base.assign(
+            measure=measure,
+            migrant_status=status,
+            w=wide[f"{measure}|{status}|w"].to_numpy(dtype=float),
+            n=wide[f"{measure}|{status}|n"].to_numpy(dtype=float),
+        )
+        for measure, status in pairs
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def measure_cells(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every count the census series rest on (persons or households, weighted `w`, records
+    `n`), for every area, sex, age group and migrant status, zeros included; plus 5-year
+    out-movers by region of origin and emigrants by destination and year of departure."""
     census_cube(con)
-    measures = {
+    pairs = _needed_measures()
+    sums = {
         f"{name}|{status}|{total}": (  # CASE: about 4 times faster than FILTER here
             f"sum(CASE WHEN {MASKS[name]} AND {STATUS_SQL[status]} THEN {total} ELSE 0 END)"
         )
-        for name, status in _needed_measures()
+        for name, status in pairs
         for total in ("w", "n")
     }
-    # Every measure for each area, sex and age group once; the margins then add those up.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE census_area_cells AS "
+    cells = con.execute(
         "SELECT country, census_round, region, province, sex, age_group, "
-        + ", ".join(f'{sql} AS "{name}"' for name, sql in measures.items())
+        + ", ".join(f'{sql} AS "{name}"' for name, sql in sums.items())
         + " FROM census_cube GROUP BY ALL"
-    ).fetchall()
-    cells = con.execute("SELECT * FROM census_area_cells").df()
-    totals = _rollup(cells, list(measures), LEVELS)
-    frames = [_series_cells(totals)]
-    movers = con.execute(
-        "SELECT country, census_round, origin_region, sex, age_group, sum(w) AS w, sum(n) AS n "
-        "FROM census_movers GROUP BY ALL"
     ).df()
-    out = _rollup(movers, ["w", "n"], ("origin_region",))
-    frames.append(
-        out[["country", "census_round", "ref_area", "sex", "age"]].assign(
-            series="CEN_OUTMIG_5Y",
-            obs_value=out["w"],
-            n_unweighted=out["n"],
-            unit_measure="PS",
-            migrant_status="_T",
-        )
-    )
-    net = totals.merge(out, on=["country", "census_round", "ref_area", "sex", "age"])
-    net_value = net["inmover|_T|w"] - net["w"]
-    net_n = net[["inmover|_T|n", "n"]].min(axis=1)
-    base = net[["country", "census_round", "ref_area", "sex", "age"]]
-    frames.append(
-        base.assign(
-            series="CEN_NETMIG_5Y",
-            obs_value=net_value,
-            n_unweighted=net_n,
-            unit_measure="PS",
-            migrant_status="_T",
-        )
-    )
-    frames.append(
-        base.assign(
-            series="CEN_NETMIG_RATE",
-            obs_value=net_value / net["all|_T|w"] * 1000,
-            n_unweighted=net_n,
-            unit_measure="PER_1000",
-            migrant_status="_T",
-        )
-    )
-    households = totals[(totals["sex"] == "_T") & (totals["age"] == "_T")]
-    frames.append(
-        households[["country", "census_round", "ref_area", "sex", "age"]].assign(
-            series="CEN_HH_MEMBER_ABROAD",
-            obs_value=households["households_abroad|_T|w"] / households["households|_T|w"] * 100,
-            n_unweighted=households["households_abroad|_T|n"],
-            unit_measure="PT",
-            migrant_status="_T",
-        )
-    )
-    frames.append(emigrants(con))
-    for table in ("census_cube", "census_movers", "census_area_cells"):
+    tree = _area_tree(con, cells)
+    frames = [_long(_by_area(cells, list(sums), tree), pairs)]
+    movers = con.execute(
+        "SELECT country, census_round, origin_region AS region, sex, age_group, "
+        'sum(w) AS "outmover|_T|w", sum(n) AS "outmover|_T|n" FROM census_movers GROUP BY ALL'
+    ).df()
+    regions = tree[tree["area_level"] == "region"]
+    moved = _by_area(movers.drop(columns=[]), ["outmover|_T|w", "outmover|_T|n"], regions)
+    frames.append(_long(moved, [("outmover", TOTAL)]))
+    frames.append(_emigrant_cells(con))
+    for table in ("census_cube", "census_movers"):
         con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
     frame = pd.concat(frames, ignore_index=True)
-    frame["counterpart_area"] = frame.get("counterpart_area", "_T")
-    frame["counterpart_area"] = frame["counterpart_area"].fillna("_T")
-    frame["breakdown"] = frame.get("breakdown", "_T")
-    frame["breakdown"] = frame["breakdown"].fillna("_T")
+    for column in ("counterpart_area", "breakdown"):
+        frame[column] = frame[column].fillna(TOTAL) if column in frame else TOTAL
+    return frame.reset_index(drop=True)
+
+
+def _emigrant_cells(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Members of households living abroad, by destination, sex and year of departure, weighted
+    by the mean person weight of the census (a household's weight in a full count)."""
+    mean_weight = con.execute(
+        "SELECT country, census_round, sum(w) / sum(n) AS mean_weight FROM census_cube GROUP BY ALL"
+    ).df()
+    members = con.execute(
+        """
+        SELECT country, census_round, country AS ref_area,
+               CASE WHEN grouping(destination) = 0 THEN destination ELSE '_T' END
+                   AS counterpart_area,
+               CASE WHEN grouping(sex) = 0 THEN coalesce(sex, 'unknown') ELSE '_T' END AS sex,
+               CASE WHEN grouping(departure_year) = 0
+                    THEN 'DEPARTED_' || coalesce(departure_year::VARCHAR, 'UNKNOWN')
+                    ELSE '_T' END AS breakdown,
+               count(*) AS n
+        FROM census.members_abroad
+        GROUP BY GROUPING SETS ((country, census_round), (country, census_round, destination),
+                                (country, census_round, destination, sex),
+                                (country, census_round, sex),
+                                (country, census_round, departure_year))
+        """
+    ).df()
+    members = members[members["sex"].isin(SEXES)]  # sex not stated: in the totals only
+    if members.empty:
+        return pd.DataFrame(columns=[*CELL_KEY, "area_level", "parent", "w", "n"])
+    # every destination by both sexes, zeros included
+    by_sex = members[members["breakdown"] == TOTAL]
+    grid = by_sex[["country", "census_round", "ref_area", "counterpart_area"]].drop_duplicates()
+    grid = grid.merge(pd.DataFrame({"sex": SEXES, "breakdown": TOTAL}), how="cross")
+    members = pd.concat(
+        [
+            grid.merge(by_sex, how="left", on=list(grid.columns)).fillna({"n": 0}),
+            members[members["breakdown"] != TOTAL],
+        ],
+        ignore_index=True,
+    ).merge(mean_weight, on=["country", "census_round"])
+    return members.assign(
+        measure="emigrants",
+        migrant_status=TOTAL,
+        age=TOTAL,
+        area_level="country",
+        parent=None,
+        w=members["n"] * members["mean_weight"],
+    ).drop(columns=["mean_weight"])
+
+
+def cell_relations(cells: pd.DataFrame) -> Relations:
+    """The additive relations among measure cells: totals over sex, age group, migrant
+    status, destination and year of departure; province -> region -> nation; the nation's
+    5-year in-movers = the regions' out-movers. Sums across measures (active = employed +
+    unemployed) are protected by giving those measures one pattern (`protect_cells`)."""
+    relations: list[tuple[int, list[int]]] = []
+    frame = cells.reset_index(drop=True)
+    for dimension in ("sex", "age", "migrant_status", "counterpart_area", "breakdown"):
+        others = [k for k in CELL_KEY if k != dimension]
+        is_total = (frame[dimension] == TOTAL).to_numpy()
+        for rows in frame.groupby(others, sort=False).indices.values():
+            totals, parts = rows[is_total[rows]], rows[~is_total[rows]]
+            if len(totals) == 1 and len(parts):
+                relations.append((int(totals[0]), parts.tolist()))
+    others = [k for k in CELL_KEY if k != "ref_area"]
+    position = pd.Series(frame.index, index=pd.MultiIndex.from_frame(frame[CELL_KEY]))
+    children = frame[frame["parent"].notna()]
+    for key, rows in children.groupby([*others, "parent"], sort=False).indices.items():
+        parent_key = dict(zip([*others, "parent"], key, strict=True))
+        parent_key["ref_area"] = parent_key.pop("parent")
+        total = position.get(tuple(parent_key[k] for k in CELL_KEY))
+        if total is not None:
+            relations.append((int(total), children.index[rows].tolist()))
+    relations += _cross_measure(frame, position)
+    return Relations.build(len(frame), relations)
+
+
+def _cross_measure(frame: pd.DataFrame, position: pd.Series) -> list[tuple[int, list[int]]]:
+    relations = []
+
+    def at(key: dict) -> int | None:
+        found = position.get(tuple(key[k] for k in CELL_KEY))
+        return None if found is None else int(found)
+
+    movers = frame[frame["measure"] == "outmover"]
+    for key, rows in movers.groupby(["country", "census_round", "sex", "age"]).indices.items():
+        country, census_round, sex, age = key
+        total = at(
+            {
+                "country": country,
+                "census_round": census_round,
+                "measure": "inmover",
+                "migrant_status": TOTAL,
+                "ref_area": country,
+                "counterpart_area": TOTAL,
+                "sex": sex,
+                "age": age,
+                "breakdown": TOTAL,
+            }
+        )
+        if total is not None:
+            relations.append((total, movers.index[rows].tolist()))
+    return relations
+
+
+def protect_cells(cells: pd.DataFrame, threshold: int, secondary: bool = True) -> pd.DataFrame:
+    """The measure cells with `suppression` (0 none, 1 primary, 2 secondary) after primary
+    suppression at `threshold` records and secondary suppression over every relation.
+
+    Measures that add up (active = employed + unemployed) are protected each on its own, then
+    all take the union of their patterns: the union of safe patterns over one table structure
+    is safe, and with the same cells hidden in all three, the sum across them gives an
+    attacker one more equation per cell with three unknowns, which determines none of them."""
+    cells = cells.reset_index(drop=True)
+    first = primary(cells["n"].to_numpy(), threshold)
+    if not secondary:  # primary suppression alone: what an attack would break (benchmarks)
+        return cells.assign(suppression=np.where(first, PRIMARY, NONE).astype(np.int8))
+    status = protect(cell_relations(cells), first, cells["w"].to_numpy(dtype=float))
+    cells = cells.assign(suppression=status)
+    others = [k for k in CELL_KEY if k != "measure"]
+    for total, parts in MEASURE_SUMS.items():
+        group = cells["measure"].isin((total, *parts))
+        hidden = cells[group].groupby(others)["suppression"].transform("max")
+        raised = group & (cells["suppression"] == NONE)
+        raised.loc[group] &= hidden > NONE
+        cells.loc[raised, "suppression"] = SECONDARY
+    return cells
+
+
+def _series_rows(spec: CensusSeries, cells: pd.DataFrame) -> pd.DataFrame:
+    """One series' cells from its measures: values, records, missing and suppressed."""
+    join = [k for k in CELL_KEY if k != "measure"]
+    statuses = STATUSES if spec.by_migrant_status else (TOTAL,)
+    wanted = cells["migrant_status"].isin(statuses)
+    if spec.totals_only:
+        wanted &= (cells["sex"] == TOTAL) & (cells["age"] == TOTAL)
+    take = ["w", "n", "suppression"]
+    rows = cells[wanted & (cells["measure"] == spec.numerator)]
+    rows = rows[[*join, "area_level", *take]]
+    for role in ("minus", "denominator"):
+        measure = getattr(spec, role)
+        if measure:
+            other = cells[cells["measure"] == measure][[*join, *take]]
+            rows = rows.merge(other, on=join, how="inner", suffixes=("", f"_{role}"))
+    value = rows["w"].to_numpy(dtype=float)
+    suppression = rows["suppression"].to_numpy()
+    if spec.minus:
+        value = value - rows["w_minus"].to_numpy(dtype=float)
+        suppression = np.maximum(suppression, rows["suppression_minus"].to_numpy())
+    base = rows["n"].to_numpy(dtype=float)
+    missing = np.zeros(len(rows), dtype=bool)
+    if spec.denominator:
+        divisor = rows["w_denominator"].to_numpy(dtype=float)
+        missing = divisor <= 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(missing, np.nan, value / divisor * spec.scale)
+        base = rows["n_denominator"].to_numpy(dtype=float)
+        suppression = np.maximum(suppression, rows["suppression_denominator"].to_numpy())
+    # a cell that cannot be suppressed by one measure but is by another: primary wins
+    primary_any = rows["suppression"].to_numpy() == PRIMARY
+    for role in ("minus", "denominator"):
+        if f"suppression_{role}" in rows:
+            primary_any |= rows[f"suppression_{role}"].to_numpy() == PRIMARY
+    suppression = np.where(suppression > NONE, np.where(primary_any, PRIMARY, SECONDARY), NONE)
+    # the groups below the series' universe (children, for a series from 15 or 25)
+    impossible = ((rows["age"] == "Y_LT15") & bool(spec.min_age)).to_numpy()
+    out = rows[join + ["area_level"]].assign(
+        series=spec.id,
+        obs_value=value,
+        unit_measure=spec.unit,
+        n_unweighted=rows["n"].to_numpy(dtype=float),
+        base_count=base,
+        basis=spec.basis,
+        suppression=suppression,
+        missing=np.where(impossible, "age", np.where(missing, "empty", "")),
+    )
+    if spec.min_age:
+        out["age"] = out["age"].replace(AGE_FROM[spec.min_age])
+    return out
+
+
+#: Why a census cell is published empty with OBS_STATUS M.
+MISSING_REASONS = {
+    "age": "cannot exist: the series counts persons aged {min_age} and over",
+    "empty": "cannot exist: nobody in this area and group belongs to the population divided by",
+}
+
+
+def census_indicators(
+    con: duckdb.DuckDBPyConnection, threshold: int = DEFAULT_THRESHOLD, secondary: bool = True
+) -> pd.DataFrame:
+    """All census indicator cells, long, every key with a row: a value (OBS_STATUS A), a
+    cell that cannot exist (M, with its reason) or a confidential cell (CONF_STATUS C, primary
+    or secondary suppression). `frame.attrs["disclosure"]` sums up what suppression cost.
+    `secondary=False` applies primary suppression alone (to measure what it leaves open)."""
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+        raise ValueError(f"disclosure threshold {threshold!r}: a positive whole number is needed")
+    cells = measure_cells(con)
+    cells = pd.concat(
+        [
+            protect_cells(part, threshold, secondary)
+            for _, part in cells.groupby(["country", "census_round"])
+        ],
+        ignore_index=True,
+    )
+    frame = pd.concat(
+        [_series_rows(spec, cells) for spec in series_definitions().values()], ignore_index=True
+    )
+    specs = series_definitions()
+    impossible = frame["missing"] == "age"
+    frame["comment"] = None
+    frame.loc[impossible, "comment"] = [
+        MISSING_REASONS["age"].format(min_age=specs[s].min_age) for s in frame["series"][impossible]
+    ]
+    frame.loc[frame["missing"] == "empty", "comment"] = MISSING_REASONS["empty"]
+    is_missing = frame["missing"] != ""
+    frame.loc[is_missing, "suppression"] = NONE
+    frame["obs_status"] = np.where(is_missing, "M", "A")
+    frame["suppressed"] = frame["suppression"] > NONE
+    frame["conf_status"] = np.where(frame["suppressed"], "C", "F")
+    frame.loc[frame["suppressed"] | is_missing, "obs_value"] = None
+    frame["suppression"] = frame["suppression"].map(SUPPRESSION_NAMES)
     frame["time_period"] = frame["census_round"].astype(str)
-    frame["n_unweighted"] = frame["n_unweighted"].fillna(0).astype("int64")
-    frame["suppressed"] = frame["n_unweighted"] < threshold
-    frame.loc[frame["suppressed"], "obs_value"] = None
+    for column in ("n_unweighted", "base_count"):
+        frame[column] = frame[column].fillna(0).astype("int64")
+    frame.attrs["disclosure"] = disclosure_summary(cells)
     return frame[
         [
             "series",
             "country",
             "census_round",
             "ref_area",
+            "area_level",
             "counterpart_area",
             "time_period",
             "sex",
@@ -313,42 +563,36 @@ def census_indicators(
             "obs_value",
             "unit_measure",
             "n_unweighted",
+            "base_count",
+            "basis",
+            "obs_status",
+            "conf_status",
+            "suppression",
             "suppressed",
+            "comment",
         ]
-    ]
+    ].reset_index(drop=True)
 
 
-def emigrants(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Members of households living abroad, by destination, sex and year of departure, weighted
-    by the mean person weight of the census (a household's weight in a full count)."""
-    mean_weight = con.execute(
-        "SELECT country, census_round, sum(w) / sum(n) AS mean_weight FROM census_cube GROUP BY ALL"
-    ).df()
-    members = (
-        con.execute(
-            """
-        SELECT country, census_round, country AS ref_area,
-               CASE WHEN grouping(destination) = 0 THEN destination ELSE '_T' END
-                   AS counterpart_area,
-               CASE WHEN grouping(sex) = 0 THEN sex ELSE '_T' END AS sex,
-               CASE WHEN grouping(departure_year) = 0
-                    THEN 'DEPARTED_' || departure_year ELSE '_T' END AS breakdown,
-               count(*) AS n
-        FROM census.members_abroad
-        GROUP BY GROUPING SETS ((country, census_round), (country, census_round, destination),
-                                (country, census_round, destination, sex),
-                                (country, census_round, sex),
-                                (country, census_round, departure_year))
-        """
+def disclosure_summary(cells: pd.DataFrame) -> dict:
+    """What disclosure control hid, over the measure cells: cells suppressed by each pass and
+    the information lost (share of cells, share of the persons they count, each level of area
+    weighed against itself)."""
+    counted = cells[cells["w"] > 0]
+    primary_cells = counted["suppression"] == PRIMARY
+    secondary_cells = counted["suppression"] == SECONDARY
+    persons = counted["w"].sum()
+    return {
+        "cells": int(len(counted)),
+        "primary": int(primary_cells.sum()),
+        "secondary": int(secondary_cells.sum()),
+        "secondary_share_of_cells": float(secondary_cells.mean()) if len(counted) else 0.0,
+        "secondary_share_of_persons": float(counted.loc[secondary_cells, "w"].sum() / persons)
+        if persons
+        else 0.0,
+        "suppressed_share_of_persons": float(
+            counted.loc[primary_cells | secondary_cells, "w"].sum() / persons
         )
-        .df()
-        .merge(mean_weight, on=["country", "census_round"])
-    )
-    return members.assign(
-        series="CEN_EMIGRANTS",
-        obs_value=members["n"] * members["mean_weight"],
-        n_unweighted=members["n"],
-        unit_measure="PS",
-        age="_T",
-        migrant_status="_T",
-    ).drop(columns=["n", "mean_weight"])
+        if persons
+        else 0.0,
+    }

@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from indicators.catalogue import CENSUS, NATIONAL_ONLY, Indicator, catalogue
+from indicators.flags import apply_flags
 from indicators.methods import METHODS
 from indicators.overlaps import compute_overlaps, flag_series_breaks
 from sources.observations import OBSERVATION_KEY
@@ -25,7 +26,7 @@ FEED_SQL = """
     SELECT '{id}' AS indicator_id, series, ref_area, counterpart_area, time_period, sex, age,
            migrant_status, breakdown, obs_value * power(10, unit_mult) AS obs_value,
            unit_measure, 0 AS unit_mult, [source_id] AS source_ids, [batch_id] AS batch_ids,
-           NULL AS denominator_source, basis, type_of_data, obs_status AS quality_flag
+           NULL AS denominator_source, basis, type_of_data, obs_status
     FROM core.observations WHERE source_id = $source AND series = $series {where}
 """
 
@@ -34,8 +35,8 @@ CENSUS_SQL = """
     SELECT '{id}' AS indicator_id, series, ref_area, counterpart_area, time_period, sex, age,
            migrant_status, breakdown, obs_value, unit_measure, 0 AS unit_mult,
            [source_id] AS source_ids, [batch_id] AS batch_ids, NULL AS denominator_source,
-           'foreign_born' AS basis, NULL AS type_of_data,
-           CASE WHEN suppressed THEN 'C' ELSE 'A' END AS quality_flag
+           basis, NULL AS type_of_data, obs_status, conf_status, suppression, base_count,
+           comment
     FROM core.census_indicators WHERE list_contains($series, series)
 """
 
@@ -162,6 +163,7 @@ def compute_indicators(
             """
         )
         flag_series_breaks(con)
+        apply_flags(con, indicators)
         compute_overlaps(con, indicators)
         con.unregister("source_ranks")
         con.execute("DROP TABLE staged_indicators")

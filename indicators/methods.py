@@ -25,7 +25,7 @@ def _passthrough(
            obs_value * {scale} AS obs_value,
            '{unit}' AS unit_measure, 0 AS unit_mult,
            [source_id] AS source_ids, [batch_id] AS batch_ids,
-           {denominator} AS denominator_source, basis, type_of_data, obs_status AS quality_flag
+           {denominator} AS denominator_source, basis, type_of_data, obs_status
     FROM core.observations WHERE series = '{series_in}'
     """
 
@@ -50,7 +50,7 @@ def _refugees(by: str, counterpart: str) -> str:
            partner AS counterpart_area, time_period, '_T' AS sex, '_T' AS age,
            '_T' AS migrant_status, value AS obs_value, 'PS' AS unit_measure, 0 AS unit_mult,
            sources AS source_ids, batches AS batch_ids, NULL AS denominator_source,
-           NULL AS basis, NULL AS type_of_data, 'A' AS quality_flag
+           NULL AS basis, NULL AS type_of_data, 'A' AS obs_status
     FROM (SELECT * FROM pairs UNION ALL SELECT * FROM totals)
     WHERE area IN (SELECT code FROM core.areas WHERE kind = 'country')
     """
@@ -84,7 +84,7 @@ METHODS: dict[str, str] = {
            e.obs_value / (e.obs_value + p.pop) * 100 AS obs_value, 'PT' AS unit_measure,
            0 AS unit_mult, [e.source_id, p.pop_source] AS source_ids,
            [e.batch_id, p.pop_batch] AS batch_ids, '{WDI_POPULATION}' AS denominator_source,
-           e.basis, NULL AS type_of_data, e.obs_status AS quality_flag
+           e.basis, NULL AS type_of_data, e.obs_status
     FROM core.observations e JOIN population p USING (ref_area, time_period)
     WHERE e.series = 'WB_MIG_STOCK_BILAT' AND e.counterpart_area = '_T'
     """,
@@ -95,6 +95,12 @@ METHODS: dict[str, str] = {
         SELECT counterpart_area AS ref_area, time_period, sum(obs_value) AS refugees,
                list_distinct(list(source_id)) AS sources, list_distinct(list(batch_id)) AS batches
         FROM core.observations WHERE series IN ('UNHCR_REF', 'UNHCR_OIP') GROUP BY ALL
+    ), end_year AS (  -- 31 December: halfway between this mid-year and the next
+        SELECT p.ref_area, p.time_period, (p.pop + n.pop) / 2 AS pop, p.pop_source,
+               p.pop_batch, n.pop_batch AS next_batch
+        FROM population p JOIN population n
+             ON n.ref_area = p.ref_area
+            AND n.time_period = CAST(CAST(p.time_period AS INTEGER) + 1 AS VARCHAR)
     )
     SELECT '{{id}}' AS indicator_id, 'SM_POP_REFG_OR' AS series, r.ref_area,
            '_T' AS counterpart_area, r.time_period, '_T' AS sex, '_T' AS age,
@@ -102,9 +108,17 @@ METHODS: dict[str, str] = {
            'PER_100000' AS unit_measure, 0 AS unit_mult,
            list_distinct(list_append(r.sources, p.pop_source)) AS source_ids,
            list_distinct(list_append(r.batches, p.pop_batch)) AS batch_ids,
-           '{WDI_POPULATION} + refugees' AS denominator_source, NULL AS basis,
-           NULL AS type_of_data, 'A' AS quality_flag
+           '{WDI_POPULATION}, mid-year, + refugees' AS denominator_source, NULL AS basis,
+           NULL AS type_of_data, 'A' AS obs_status
     FROM refugees r JOIN population p USING (ref_area, time_period)
+    UNION ALL
+    SELECT '{{id}}', 'SM_POP_REFG_OR_EOY', r.ref_area, '_T', r.time_period, '_T', '_T', '_T',
+           r.refugees / (e.pop + r.refugees) * 100000, 'PER_100000', 0,
+           list_distinct(list_append(r.sources, e.pop_source)),
+           list_distinct(list_concat(r.batches, [e.pop_batch, e.next_batch])),
+           '{WDI_POPULATION}, end-year (mean of this and next mid-year), + refugees', NULL,
+           NULL, 'E'
+    FROM refugees r JOIN end_year e USING (ref_area, time_period)
     """,
     "asylum_recognition_rate": """
     WITH decisions AS (
@@ -123,7 +137,8 @@ METHODS: dict[str, str] = {
            '_T' AS sex, '_T' AS age, '_T' AS migrant_status,
            positive / (positive + rejected) * 100 AS obs_value, 'PT' AS unit_measure,
            0 AS unit_mult, [source_id] AS source_ids, [batch_id] AS batch_ids,
-           NULL AS denominator_source, NULL AS basis, NULL AS type_of_data, 'A' AS quality_flag
+           NULL AS denominator_source, NULL AS basis, NULL AS type_of_data, 'A' AS obs_status,
+           CAST(positive + rejected AS BIGINT) AS base_count
     FROM with_totals WHERE positive + rejected > 0
     """,
     "remittances_received": _passthrough("BX_TRF_PWKR_CD_DT", "REM_IN_USD", "USD")
@@ -135,7 +150,7 @@ METHODS: dict[str, str] = {
            r.obs_value / p.pop AS obs_value, 'USD_PER_PERSON' AS unit_measure, 0 AS unit_mult,
            [r.source_id, p.pop_source] AS source_ids, [r.batch_id, p.pop_batch] AS batch_ids,
            '{WDI_POPULATION}' AS denominator_source, NULL AS basis, NULL AS type_of_data,
-           r.obs_status AS quality_flag
+           r.obs_status
     FROM core.observations r JOIN population p USING (ref_area, time_period)
     WHERE r.series = 'BX_TRF_PWKR_CD_DT' AND p.pop > 0)
     """,

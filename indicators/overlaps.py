@@ -67,7 +67,7 @@ def flag_series_breaks(con: duckdb.DuckDBPyConnection) -> int:
     same = " AND ".join(f"m.{c} IS NOT DISTINCT FROM s.{c}" for c in SERIES_KEY)
     return con.execute(
         f"""
-        UPDATE marts.indicators AS m SET quality_flag = '{BREAK}'
+        UPDATE marts.indicators AS m SET obs_status = '{BREAK}'
         FROM (
             SELECT {key}, {FREQUENCY.format(t="i")} AS frequency,
                    arg_min(i.source_ids[1],
@@ -78,7 +78,7 @@ def flag_series_breaks(con: duckdb.DuckDBPyConnection) -> int:
             WHERE i.preferred GROUP BY ALL
         ) s
         WHERE m.preferred AND m.source_ids[1] <> s.main_source
-          AND coalesce(m.quality_flag, '') <> 'C'
+          AND coalesce(m.conf_status, 'F') <> 'C' AND m.obs_value IS NOT NULL
           AND {FREQUENCY.format(t="m")} = s.frequency AND {same}
         """
     ).fetchall()[0][0]

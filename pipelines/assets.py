@@ -335,8 +335,10 @@ def census_microdata(warehouse: WarehouseResource) -> dg.MaterializeResult:
     kinds={"duckdb"},
     deps=[census_microdata],
     description="Census indicators (aggregates only) for the nation, regions and provinces, by "
-    "sex and age group, from one pass over the persons; cells on fewer unweighted records than "
-    "EMP_SDC_THRESHOLD are suppressed (value empty, flag set).",
+    "sex and age group, from one pass over the persons. Every key has a row. Cells on 1 to "
+    "EMP_SDC_THRESHOLD-1 unweighted records are suppressed (primary), then the cells that would "
+    "give them away by subtraction (secondary), until a linear audit finds none derivable; "
+    "cells outside a series' universe are published empty with OBS_STATUS M.",
 )
 def core_census_indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
     disclosure = warehouse.disclosure  # refuses an unsafe threshold before any work
@@ -354,6 +356,12 @@ def core_census_indicators(warehouse: WarehouseResource) -> dg.MaterializeResult
         metadata={
             "dagster/row_count": rows,
             "suppressed": int(cells["suppressed"].sum()),
+            "suppressed_primary": int((cells["suppression"] == "primary").sum()),
+            "suppressed_secondary": int((cells["suppression"] == "secondary").sum()),
+            "cannot_exist": int((cells["obs_status"] == "M").sum()),
+            "information_lost_share_of_persons": round(
+                cells.attrs["disclosure"]["secondary_share_of_persons"], 4
+            ),
             "threshold": warehouse.sdc_threshold,
         }
     )

@@ -69,7 +69,10 @@ class WarehouseResource(ConfigurableResource):
         return {
             "threshold": threshold,
             "low_threshold_override": self.sdc_allow_low,
-            "rule": f"census cells on fewer than {threshold} unweighted records are suppressed",
+            "rule": f"census cells on 1 to {threshold - 1} unweighted records are suppressed "
+            "(primary), and the cells that would give them away (secondary)",
+            "method": "singleton rule and linear audit over every additive relation "
+            "(indicators/disclosure.py)",
         }
 
     @property

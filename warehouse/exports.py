@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from indicators.catalogue import Indicator
+from indicators.flags import status_label
 from sources.geography import admin_areas, areas
 from warehouse.safe_output import neutralise_formulas, published_values
 
@@ -54,7 +55,15 @@ NATIONAL_DIMENSIONS = (
     "CUST_BREAKDOWN",
     "TIME_PERIOD",
 )
-ATTRIBUTES = ("OBS_VALUE", "UNIT_MEASURE", "UNIT_MULT", "OBS_STATUS", "SOURCE_DETAIL")
+ATTRIBUTES = (
+    "OBS_VALUE",
+    "UNIT_MEASURE",
+    "UNIT_MULT",
+    "OBS_STATUS",
+    "CONF_STATUS",
+    "COMMENT_OBS",
+    "SOURCE_DETAIL",
+)
 
 SEX_LABELS = {"F": "Female", "M": "Male"}
 AGE_LABELS = {"Y_LT15": "Under 15", "Y15T64": "15-64", "Y_GE65": "65 and over"}
@@ -113,15 +122,26 @@ def open_sdg_frame(rows: pd.DataFrame, country: str, names: dict[str, str]) -> p
             "Age": label("age", AGE_LABELS),
             "Migratory status": label("migrant_status", STATUS_LABELS),
             "Breakdown": label("breakdown"),
-            "Observation status": rows.get("quality_flag", pd.Series("", index=rows.index)).map(
-                lambda f: "Break in series (another source)" if f == "B" else ""
-            ),
+            "Observation status": [
+                status_label(o, c, s)
+                for o, c, s in zip(
+                    _column(rows, "obs_status"),
+                    _column(rows, "conf_status"),
+                    _column(rows, "suppression"),
+                    strict=True,
+                )
+            ],
             "Value": published_values(rows["obs_value"], f"Open SDG, {country}"),
         }
     )
     used = [c for c in frame.columns[1:-1] if frame[c].astype(str).ne("").any()]
     frame = frame[["Year", *used, "Value"]]
     return frame.sort_values(["Year", *used]).reset_index(drop=True)
+
+
+def _column(rows: pd.DataFrame, name: str) -> pd.Series:
+    """A flag column, empty where a snapshot written before it lacks it."""
+    return rows[name] if name in rows else pd.Series(None, index=rows.index, dtype=object)
 
 
 def editions(vintages: object) -> str:
@@ -248,7 +268,9 @@ def sdmx_frame(
         "OBS_VALUE": published_values(rows["obs_value"], "SDMX-CSV"),
         "UNIT_MEASURE": rows["unit_measure"],
         "UNIT_MULT": rows["unit_mult"].fillna(0).astype(int),
-        "OBS_STATUS": rows["quality_flag"].fillna("A"),
+        "OBS_STATUS": _column(rows, "obs_status").fillna("A"),
+        "CONF_STATUS": _column(rows, "conf_status").fillna("F"),
+        "COMMENT_OBS": _column(rows, "comment").fillna(""),
         "SOURCE_DETAIL": (
             rows["source_vintages"].map(editions)
             if "source_vintages" in rows

@@ -14,6 +14,7 @@ import pycountry
 from jinja2 import Environment, FileSystemLoader
 
 from indicators.catalogue import Indicator, catalogue
+from indicators.census import age_as_total
 from sources.atomic import write_atomically
 from sources.geography import admin_areas, areas
 from warehouse.snapshots import INDICATORS_FILE, MANIFEST_FILE, OVERLAPS_FILE
@@ -84,7 +85,8 @@ def _sources(rows: pd.DataFrame) -> list[str]:
 def _totals(frame: pd.DataFrame) -> pd.DataFrame:
     mask = pd.Series(True, index=frame.index)
     for column, code in TOTALS.items():
-        mask &= frame[column] == code
+        values = age_as_total(frame[column]) if column == "age" else frame[column]
+        mask &= values == code
     if "preferred" in frame:
         mask &= frame["preferred"].fillna(True).astype(bool)
     return frame[mask]
@@ -145,7 +147,8 @@ def computed_totals(frame: pd.DataFrame) -> pd.DataFrame:
             migrant_status="_T",
             breakdown="_T",
             unit_mult=0,
-            quality_flag="A",
+            obs_status="A",
+            conf_status="F",
             preferred=True,
         )
     )
@@ -312,7 +315,7 @@ class ProfileBuilder:
             (rows["ref_area"] == self.country)
             & rows["migrant_status"].isin(["MS_MIGRANT", "MS_NOMIGRANT"])
             & (rows["sex"] == "_T")
-            & (rows["age"] == "_T")
+            & (age_as_total(rows["age"]) == "_T")
         ].dropna(subset=["obs_value"])
         if rows.empty:
             return []
@@ -401,7 +404,7 @@ class ProfileBuilder:
                     }
                 )
         breaks = self.frame[
-            (self.frame["quality_flag"] == "B")
+            (self.frame["obs_status"] == "B")
             & self.frame["ref_area"].isin([self.country, *self.levels])
         ]
         return {

@@ -28,7 +28,14 @@ INDICATOR_COLUMNS: dict[str, str] = {
     "denominator_source": "VARCHAR",
     "basis": "VARCHAR",
     "type_of_data": "VARCHAR",
-    "quality_flag": "VARCHAR",
+    # SDMX OBS_STATUS: A normal, E estimated, P provisional or partial, B break in series,
+    # U low reliability, D definition differs, M missing (cannot exist), L missing (exists but
+    # not collected); CONF_STATUS: F free, C confidential (suppression says primary/secondary)
+    "obs_status": "VARCHAR",
+    "conf_status": "VARCHAR",
+    "suppression": "VARCHAR",
+    "base_count": "BIGINT",      # the count a rate rests on: decisions, census records
+    "comment": "VARCHAR",        # SDMX COMMENT_OBS: why a value is flagged or missing
     "preferred": "BOOLEAN",
 }
 INDICATOR_KEY = (
@@ -130,7 +137,9 @@ CREATE TABLE IF NOT EXISTS core.census_indicators (
     series VARCHAR, country VARCHAR, census_round INTEGER, ref_area VARCHAR,
     counterpart_area VARCHAR, time_period VARCHAR, sex VARCHAR, age VARCHAR,
     migrant_status VARCHAR, breakdown VARCHAR, obs_value DOUBLE, unit_measure VARCHAR,
-    n_unweighted BIGINT, suppressed BOOLEAN, source_id VARCHAR, batch_id VARCHAR
+    n_unweighted BIGINT, suppressed BOOLEAN, source_id VARCHAR, batch_id VARCHAR,
+    area_level VARCHAR, base_count BIGINT, basis VARCHAR, obs_status VARCHAR,
+    conf_status VARCHAR, suppression VARCHAR, comment VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS marts.indicators (
@@ -145,13 +154,43 @@ ADDED_COLUMNS = {
     "meta.batches": {"spec_version": "INTEGER", "validation": "VARCHAR", "notes": "VARCHAR[]"},
     "core.observations": {"breakdown": "VARCHAR DEFAULT '_T'"},
     "core.aggregate_observations": {"breakdown": "VARCHAR DEFAULT '_T'"},
-    "marts.indicators": {"breakdown": "VARCHAR DEFAULT '_T'", "preferred": "BOOLEAN"},
+    "marts.indicators": {
+        "breakdown": "VARCHAR DEFAULT '_T'",
+        "preferred": "BOOLEAN",
+        "conf_status": "VARCHAR",
+        "suppression": "VARCHAR",
+        "base_count": "BIGINT",
+        "comment": "VARCHAR",
+    },
+    "core.census_indicators": {
+        "area_level": "VARCHAR",
+        "base_count": "BIGINT",
+        "basis": "VARCHAR",
+        "obs_status": "VARCHAR",
+        "conf_status": "VARCHAR",
+        "suppression": "VARCHAR",
+        "comment": "VARCHAR",
+    },
 }
+#: Columns renamed since the first release: (table, old name, new name).
+RENAMED_COLUMNS = (("marts.indicators", "quality_flag", "obs_status"),)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every schema and table that does not exist yet, and add newer columns."""
     con.execute(DDL)
+    for table, old, new in RENAMED_COLUMNS:
+        schema, name = table.split(".")
+        columns = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                [schema, name],
+            ).fetchall()
+        }
+        if old in columns and new not in columns:
+            con.execute(f"ALTER TABLE {table} RENAME COLUMN {old} TO {new}")
     for table, columns in ADDED_COLUMNS.items():
         for name, kind in columns.items():
             con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
