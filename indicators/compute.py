@@ -15,7 +15,7 @@ import pandas as pd
 
 from indicators.catalogue import CENSUS, NATIONAL_ONLY, Indicator, catalogue
 from indicators.flags import apply_flags
-from indicators.methods import METHODS
+from indicators.methods import METHODS, ROW
 from indicators.overlaps import compute_overlaps, flag_series_breaks
 from sources.observations import OBSERVATION_KEY
 from sources.specs import SDG_FEED, SourceSpec, bundled_specs
@@ -26,9 +26,10 @@ FEED_SQL = """
     SELECT '{id}' AS indicator_id, series, ref_area, counterpart_area, time_period, sex, age,
            migrant_status, breakdown, obs_value * power(10, unit_mult) AS obs_value,
            unit_measure, 0 AS unit_mult, [source_id] AS source_ids, [batch_id] AS batch_ids,
-           NULL AS denominator_source, basis, type_of_data, obs_status
+           NULL AS denominator_source, basis, type_of_data, obs_status,
+           [{ROW}] AS source_rows
     FROM core.observations WHERE source_id = $source AND series = $series {where}
-"""
+""".replace("{ROW}", ROW)
 
 
 CENSUS_SQL = """
@@ -101,7 +102,9 @@ def _older_editions(con: duckdb.DuckDBPyConnection, indicators: tuple[Indicator,
             # only the rows that used an older value: they carry the marked batch id
             con.execute(
                 "INSERT INTO staged_indicators BY NAME SELECT * REPLACE ("
-                f"list_transform(batch_ids, lambda b: replace(b, '{OLDER}', '')) AS batch_ids), "
+                f"list_transform(batch_ids, lambda b: replace(b, '{OLDER}', '')) AS batch_ids, "
+                f"list_transform(source_rows, lambda b: replace(b, '{OLDER}', '')) "
+                "AS source_rows), "
                 f"true AS edition_alternative FROM ({sql}) "
                 "WHERE list_contains(batch_ids, $batch)",
                 {"batch": batch_id + OLDER},

@@ -71,7 +71,7 @@ def _outranks(code: str) -> str:
 
 
 def flag_partial_periods(con: duckdb.DuckDBPyConnection, indicators: Iterable[Indicator]) -> int:
-    """The latest value of a series that falls more than the catalogue's
+    """A value of the newest period the release holds that falls more than the catalogue's
     `provisional_if_drop_over` percent below the period before is flagged P: a partial year
     or a first estimate, as a reader should take it."""
     flagged = 0
@@ -93,12 +93,13 @@ def flag_partial_periods(con: duckdb.DuckDBPyConnection, indicators: Iterable[In
                        lag(obs_value) OVER w AS previous,
                        lag(time_period) OVER w AS previous_period,
                        row_number() OVER (PARTITION BY {key}, source_ids
-                                          ORDER BY time_period DESC) AS recency
+                                          ORDER BY time_period DESC) AS recency,
+                       max(time_period) OVER (PARTITION BY series) AS newest
                 FROM marts.indicators WHERE indicator_id = $id AND obs_value IS NOT NULL
                 WINDOW w AS (PARTITION BY {key}, source_ids ORDER BY time_period)
             ) l
             WHERE {same} AND m.source_ids = l.source_ids AND m.time_period = l.time_period
-              AND l.recency = 1 AND l.previous > 0
+              AND l.recency = 1 AND l.time_period = l.newest AND l.previous > 0
               AND l.obs_value < l.previous * (1 - $drop / 100) AND {_outranks("P")}
             """,
             {"id": indicator.id, "drop": float(drop)},

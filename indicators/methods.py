@@ -8,6 +8,12 @@ the catalogue id.
 from __future__ import annotations
 
 WDI_POPULATION = "wdi_population (SP.POP.TOTL)"
+#: SQL: the lineage reference of an observation: its batch and its key, `|`-separated.
+OBSERVATION_REF = (
+    "concat_ws('|', {t}batch_id, {t}series, {t}ref_area, {t}counterpart_area, {t}time_period, "
+    "{t}sex, {t}age, {t}migrant_status, {t}education, {t}breakdown)"
+)
+ROW = OBSERVATION_REF.format(t="")
 
 
 def _passthrough(
@@ -25,7 +31,8 @@ def _passthrough(
            obs_value * {scale} AS obs_value,
            '{unit}' AS unit_measure, 0 AS unit_mult,
            [source_id] AS source_ids, [batch_id] AS batch_ids,
-           {denominator} AS denominator_source, basis, type_of_data, obs_status
+           {denominator} AS denominator_source, basis, type_of_data, obs_status,
+           [{ROW}] AS source_rows
     FROM core.observations WHERE series = '{series_in}'
     """
 
@@ -36,30 +43,31 @@ def _refugees(by: str, counterpart: str) -> str:
     WITH pairs AS (
         SELECT {by} AS area, {counterpart} AS partner, time_period,
                sum(obs_value) AS value, list_distinct(list(source_id)) AS sources,
-               list_distinct(list(batch_id)) AS batches
+               list_distinct(list(batch_id)) AS batches,
+               list({ROW}) AS rows
         FROM core.observations
         WHERE series IN ('UNHCR_REF', 'UNHCR_OIP')
         GROUP BY ALL
     ), totals AS (
         SELECT area, '_T' AS partner, time_period, sum(value) AS value,
                list_distinct(flatten(list(sources))) AS sources,
-               list_distinct(flatten(list(batches))) AS batches
+               list_distinct(flatten(list(batches))) AS batches, flatten(list(rows)) AS rows
         FROM pairs GROUP BY ALL
     )
     SELECT '{{id}}' AS indicator_id, '{{id}}' AS series, area AS ref_area,
            partner AS counterpart_area, time_period, '_T' AS sex, '_T' AS age,
            '_T' AS migrant_status, value AS obs_value, 'PS' AS unit_measure, 0 AS unit_mult,
            sources AS source_ids, batches AS batch_ids, NULL AS denominator_source,
-           NULL AS basis, NULL AS type_of_data, 'A' AS obs_status
-    FROM (SELECT * FROM pairs UNION ALL SELECT * FROM totals)
+           NULL AS basis, NULL AS type_of_data, 'A' AS obs_status, rows AS source_rows
+    FROM (SELECT * FROM pairs UNION ALL BY NAME SELECT * FROM totals)
     WHERE area IN (SELECT code FROM core.areas WHERE kind = 'country')
     """
 
 
-POPULATION = """
+POPULATION = f"""
     population AS (
         SELECT ref_area, time_period, obs_value AS pop, source_id AS pop_source,
-               batch_id AS pop_batch
+               batch_id AS pop_batch, {ROW} AS pop_row
         FROM core.observations WHERE series = 'SP_POP_TOTL'
     )
 """
@@ -84,7 +92,8 @@ METHODS: dict[str, str] = {
            e.obs_value / (e.obs_value + p.pop) * 100 AS obs_value, 'PT' AS unit_measure,
            0 AS unit_mult, [e.source_id, p.pop_source] AS source_ids,
            [e.batch_id, p.pop_batch] AS batch_ids, '{WDI_POPULATION}' AS denominator_source,
-           e.basis, NULL AS type_of_data, e.obs_status
+           e.basis, NULL AS type_of_data, e.obs_status,
+           [{OBSERVATION_REF.format(t="e.")}, p.pop_row] AS source_rows
     FROM core.observations e JOIN population p USING (ref_area, time_period)
     WHERE e.series = 'WB_MIG_STOCK_BILAT' AND e.counterpart_area = '_T'
     """,
@@ -93,11 +102,12 @@ METHODS: dict[str, str] = {
     "sdg_10_7_4": f"""
     WITH {POPULATION}, refugees AS (
         SELECT counterpart_area AS ref_area, time_period, sum(obs_value) AS refugees,
-               list_distinct(list(source_id)) AS sources, list_distinct(list(batch_id)) AS batches
+               list_distinct(list(source_id)) AS sources, list_distinct(list(batch_id)) AS batches,
+               list({ROW}) AS rows
         FROM core.observations WHERE series IN ('UNHCR_REF', 'UNHCR_OIP') GROUP BY ALL
     ), end_year AS (  -- 31 December: halfway between this mid-year and the next
         SELECT p.ref_area, p.time_period, (p.pop + n.pop) / 2 AS pop, p.pop_source,
-               p.pop_batch, n.pop_batch AS next_batch
+               p.pop_batch, n.pop_batch AS next_batch, p.pop_row, n.pop_row AS next_row
         FROM population p JOIN population n
              ON n.ref_area = p.ref_area
             AND n.time_period = CAST(CAST(p.time_period AS INTEGER) + 1 AS VARCHAR)
@@ -109,7 +119,7 @@ METHODS: dict[str, str] = {
            list_distinct(list_append(r.sources, p.pop_source)) AS source_ids,
            list_distinct(list_append(r.batches, p.pop_batch)) AS batch_ids,
            '{WDI_POPULATION}, mid-year, + refugees' AS denominator_source, NULL AS basis,
-           NULL AS type_of_data, 'A' AS obs_status
+           NULL AS type_of_data, 'A' AS obs_status, list_append(r.rows, p.pop_row) AS source_rows
     FROM refugees r JOIN population p USING (ref_area, time_period)
     UNION ALL
     SELECT '{{id}}', 'SM_POP_REFG_OR_EOY', r.ref_area, '_T', r.time_period, '_T', '_T', '_T',
@@ -117,7 +127,7 @@ METHODS: dict[str, str] = {
            list_distinct(list_append(r.sources, e.pop_source)),
            list_distinct(list_concat(r.batches, [e.pop_batch, e.next_batch])),
            '{WDI_POPULATION}, end-year (mean of this and next mid-year), + refugees', NULL,
-           NULL, 'E'
+           NULL, 'E', list_concat(r.rows, [e.pop_row, e.next_row])
     FROM refugees r JOIN end_year e USING (ref_area, time_period)
     """,
     "asylum_recognition_rate": """
@@ -125,12 +135,14 @@ METHODS: dict[str, str] = {
         SELECT ref_area, counterpart_area, time_period, source_id, batch_id,
                sum(obs_value) FILTER (WHERE series IN ('UNHCR_DEC_RECOGNIZED',
                    'UNHCR_DEC_COMPLEMENTARY')) AS positive,
-               sum(obs_value) FILTER (WHERE series = 'UNHCR_DEC_REJECTED') AS rejected
+               sum(obs_value) FILTER (WHERE series = 'UNHCR_DEC_REJECTED') AS rejected,
+               list({ROW}) AS rows
         FROM core.observations WHERE series LIKE 'UNHCR_DEC_%' GROUP BY ALL
     ), with_totals AS (
         SELECT * FROM decisions
         UNION ALL
-        SELECT ref_area, '_T', time_period, source_id, batch_id, sum(positive), sum(rejected)
+        SELECT ref_area, '_T', time_period, source_id, batch_id, sum(positive), sum(rejected),
+               flatten(list(rows))
         FROM decisions GROUP BY ALL
     )
     SELECT '{id}' AS indicator_id, '{id}' AS series, ref_area, counterpart_area, time_period,
@@ -138,9 +150,9 @@ METHODS: dict[str, str] = {
            positive / (positive + rejected) * 100 AS obs_value, 'PT' AS unit_measure,
            0 AS unit_mult, [source_id] AS source_ids, [batch_id] AS batch_ids,
            NULL AS denominator_source, NULL AS basis, NULL AS type_of_data, 'A' AS obs_status,
-           CAST(positive + rejected AS BIGINT) AS base_count
+           CAST(positive + rejected AS BIGINT) AS base_count, rows AS source_rows
     FROM with_totals WHERE positive + rejected > 0
-    """,
+    """.replace("{ROW}", ROW),
     "remittances_received": _passthrough("BX_TRF_PWKR_CD_DT", "REM_IN_USD", "USD")
     + f"""
     UNION ALL BY NAME
@@ -150,7 +162,8 @@ METHODS: dict[str, str] = {
            r.obs_value / p.pop AS obs_value, 'USD_PER_PERSON' AS unit_measure, 0 AS unit_mult,
            [r.source_id, p.pop_source] AS source_ids, [r.batch_id, p.pop_batch] AS batch_ids,
            '{WDI_POPULATION}' AS denominator_source, NULL AS basis, NULL AS type_of_data,
-           r.obs_status
+           r.obs_status,
+           [{OBSERVATION_REF.format(t="r.")}, p.pop_row] AS source_rows
     FROM core.observations r JOIN population p USING (ref_area, time_period)
     WHERE r.series = 'BX_TRF_PWKR_CD_DT' AND p.pop > 0)
     """,

@@ -359,6 +359,43 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    """The chain behind one published value: indicator, query, observations, files and rows."""
+    from warehouse.lineage import explain, parse_key
+
+    settings = Settings.from_env()
+    snapshots_dir = Path(args.snapshots) if args.snapshots else settings.snapshots
+    try:
+        area = parse_key(args.key)["ref_area"]
+    except ValueError as err:
+        console.print(f"[red]emp explain:[/red] {err}")
+        return 2
+    country = (args.country or _country_of(area)).upper()
+    found = list_snapshots(snapshots_dir, country)
+    if args.snapshot:
+        found = [s for s in found if s["version"] == args.snapshot]
+    if not found:
+        console.print(f"[red]emp explain:[/red] no snapshot for {country} under {snapshots_dir}")
+        return 2
+    try:
+        lines = explain(Path(found[-1]["path"]), args.key)
+    except LookupError as err:
+        console.print(f"[red]emp explain:[/red] {err}")
+        return 1
+    Console(width=200, highlight=False).print("\n".join(lines), markup=False)
+    return 0
+
+
+def _country_of(area: str) -> str:
+    """The profile country of an area code: MDA, or MA-06 -> MAR."""
+    import pycountry
+
+    if len(area) == 3:
+        return area
+    found = pycountry.countries.get(alpha_2=area.split("-", 1)[0])
+    return found.alpha_3 if found else area
+
+
 def _number(value) -> str:
     return "suppressed" if value is None else f"{value:,.6g}"
 
@@ -494,6 +531,18 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", action="store_true", help="print everything as JSON")
     diff.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
     diff.set_defaults(handler=cmd_diff)
+    explain = commands.add_parser(
+        "explain", help="trace one published value to its query, observations, files and rows"
+    )
+    explain.add_argument(
+        "key",
+        help="the value key, INDICATOR.SERIES.AREA.COUNTERPART.PERIOD[.SEX.AGE.STATUS.BREAKDOWN] "
+        "(column value_key of the snapshot), e.g. EMI_RATE.EMI_RATE.MDA._T.2017",
+    )
+    explain.add_argument("--country", help="ISO3 of the profile (default: from the area)")
+    explain.add_argument("--snapshot", help="snapshot version (default: the latest)")
+    explain.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
+    explain.set_defaults(handler=cmd_explain)
     report = commands.add_parser(
         "report", help="the country's Extended Migration Profile as one HTML file"
     )

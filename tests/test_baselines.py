@@ -86,13 +86,13 @@ def test_intervention_and_comparison_regions_from_the_census(built):
         & (published.ref_area == "MA-KHO")
     ].obs_value.item()
     assert khouribga.obs_value == pytest.approx(same)
-    # disclosure: a suppressed cell has no value, a C flag, and says why
+    # disclosure: a suppressed cell has no value, CONF_STATUS C, says which pass hid it and why
     suppressed = table[table.status == "suppressed"]
     assert len(suppressed) > 0 and suppressed.obs_value.isna().all()
-    assert (suppressed.quality_flag == "C").all() and (
-        suppressed.disclosure_flag == "suppressed"
-    ).all()
-    assert (table.loc[table.status == "value", "disclosure_flag"] == "none").all()
+    assert (suppressed.conf_status == "C").all()
+    assert set(suppressed.suppression) <= {"primary", "secondary"}
+    assert suppressed.reason.str.contains("disclosure control").all()
+    assert (table.loc[table.status == "value", "conf_status"] == "F").all()
 
 
 def test_a_national_indicator_from_international_data(built):

@@ -32,7 +32,11 @@ def edited_copy(built, tmp_path: Path) -> tuple[Path, Path]:
     stock = (frame.indicator_id == "IMM_STOCK") & (frame.ref_area == "MAR") & (frame.sex == "_T")
     frame.loc[stock & (frame.time_period == "2019"), "obs_value"] *= 1.05  # a 5 % revision
     frame.loc[stock & (frame.time_period == "2015"), "obs_value"] *= 1.0001  # within tolerance
-    removed = (frame.indicator_id == "SDG_10_7_4") & (frame.time_period == "2023")
+    removed = (
+        (frame.indicator_id == "SDG_10_7_4")
+        & (frame.series == "SM_POP_REFG_OR")
+        & (frame.time_period == "2023")
+    )
     added = frame[removed].assign(time_period="2024")
     frame = pd.concat([frame[~removed], added, added.assign(time_period="2025")])
     frame.to_parquet(new / "indicators.parquet")

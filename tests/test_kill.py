@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 KEYS = (
     "indicator_id, series, ref_area, counterpart_area, time_period, sex, age, migrant_status, "
-    "breakdown, quality_flag"
+    "breakdown, obs_status"
 )
 
 

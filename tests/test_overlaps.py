@@ -79,9 +79,9 @@ def test_a_year_the_preferred_source_lacks_is_a_flagged_break(warehouse):
         "AND indicator_id = (SELECT DISTINCT indicator_id FROM marts.overlaps)"
     ).df()
     by_year = frame.set_index("time_period")
-    assert by_year.loc["2022", "quality_flag"] == "B"
+    assert by_year.loc["2022", "obs_status"] == "B"
     assert list(by_year.loc["2022", "source_ids"]) == ["mda_sdg_17_3_2"]
-    assert by_year.loc["2021", "quality_flag"] == "A"
+    assert by_year.loc["2021", "obs_status"] == "A"
     sdmx = sdmx_frame(frame, __import__("indicators.catalogue").catalogue.catalogue(), sdg=True)
     assert sdmx.loc[sdmx.TIME_PERIOD == "2022", "OBS_STATUS"].item() == "B"
     open_sdg = open_sdg_frame(frame, "MDA", {})

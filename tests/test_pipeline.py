@@ -50,7 +50,8 @@ def _value(built, indicator_id: str, ref_area: str, period: str, **where) -> flo
 
 
 def test_sdg_10_7_4_moldova_2023(built):
-    assert round(_value(built, "SDG_10_7_4", "MDA", "2023"), 2) == 216.92
+    value = _value(built, "SDG_10_7_4", "MDA", "2023", series="SM_POP_REFG_OR")
+    assert round(value, 2) == 216.92
 
 
 @pytest.mark.parametrize(
@@ -119,7 +120,8 @@ def test_every_catalogue_indicator_computed_for_profile_countries(built):
 def test_indicators_carry_sources_and_quality(built):
     frame = built.query(
         "SELECT count(*) FILTER (WHERE len(source_ids) = 0 OR len(source_vintages) = 0 "
-        "OR quality_flag IS NULL) AS missing, count(*) AS n FROM marts.indicators"
+        "OR obs_status IS NULL OR conf_status IS NULL) AS missing, count(*) AS n "
+        "FROM marts.indicators"
     )
     assert frame.n.iloc[0] > 100_000
     assert frame.missing.iloc[0] == 0
@@ -163,7 +165,11 @@ def test_snapshot_per_country(built, country):
         "source_ids",
         "denominator_source",
         "basis",
-        "quality_flag",
+        "obs_status",
+        "conf_status",
+        "suppression",
+        "base_count",
+        "comment",
     }
     assert required <= set(table.column_names)
     areas = set(table.column("ref_area").to_pylist())
@@ -185,12 +191,91 @@ def test_census_cells_in_the_snapshot_respect_disclosure_control(built):
     table = pq.read_table(folder / "indicators.parquet").to_pandas()
     census = table[table.series.str.startswith("CEN_")]
     assert {"MA-06", "MAR"} <= set(census.ref_area)
-    assert census[census.quality_flag == "C"].obs_value.isna().all()
+    assert census[census.conf_status == "C"].obs_value.isna().all()
+    assert census[census.obs_status == "M"].obs_value.isna().all()
     with_value = census[census.obs_value.notna()]
-    assert (with_value.quality_flag == "A").all()
+    assert set(with_value.obs_status) <= {"A", "U"} and (with_value.conf_status == "F").all()
     cells = built.query(
         "SELECT count(*) AS n FROM core.census_indicators "
-        "WHERE obs_value IS NOT NULL AND n_unweighted < 10"
+        "WHERE obs_value IS NOT NULL AND n_unweighted > 0 AND n_unweighted < 10"
     )
     assert cells.n.iloc[0] == 0
     assert not {"person_id", "household_id", "weight", "n_unweighted"} & set(table.columns)
+
+
+def test_sdg_10_7_4_official_end_year_variant(built):
+    """UNHCR divides by the end-year population: the variant takes the mean of the WDI
+    mid-year populations of 2023 and 2024, so it differs from the mid-year headline."""
+    refugees_per_100k = _value(built, "SDG_10_7_4", "MDA", "2023", series="SM_POP_REFG_OR")
+    end_year = _value(built, "SDG_10_7_4", "MDA", "2023", series="SM_POP_REFG_OR_EOY")
+    population = built.query(
+        "SELECT time_period, obs_value FROM core.observations WHERE series = 'SP_POP_TOTL' "
+        "AND ref_area = 'MDA' AND time_period IN ('2023', '2024') ORDER BY 1"
+    ).obs_value.tolist()
+    mid = population[0]
+    refugees = refugees_per_100k * mid / (100000 - refugees_per_100k)
+    expected = refugees / ((population[0] + population[1]) / 2 + refugees) * 100000
+    assert end_year == pytest.approx(expected, rel=1e-9) and end_year != refugees_per_100k
+
+
+def test_flags_say_what_a_reader_must_know(built):
+    """Partial year (P), low reliability with its count (U), territories that differ (D)."""
+    flags = built.query(
+        "SELECT indicator_id, series, ref_area, time_period, obs_status, base_count, comment "
+        "FROM marts.indicators WHERE counterpart_area = '_T' AND sex = '_T'"
+    )
+    phl = flags[(flags.series == "REM_IN_USD") & (flags.ref_area == "PHL")].set_index("time_period")
+    assert phl.loc["2022", "obs_status"] == "P" and "75 % below 2021" in phl.loc["2022", "comment"]
+    assert phl.loc["2021", "obs_status"] == "A"
+    small = flags[(flags.indicator_id == "ASY_RECOGNITION") & (flags.base_count < 20)]
+    assert len(small) and (small.obs_status == "U").all()
+    assert small.comment.str.contains("substantive decisions").all()
+    assert not (
+        flags[(flags.indicator_id == "ASY_RECOGNITION") & (flags.base_count >= 20)].obs_status
+        == "U"
+    ).any()
+    rate = flags[(flags.indicator_id == "EMI_RATE") & (flags.time_period == "2017")].set_index(
+        "ref_area"
+    )
+    assert rate.loc["MDA", "obs_status"] == "D" and "Transnistria" in rate.loc["MDA", "comment"]
+    assert rate.loc["GEO", "obs_status"] == "D"
+    assert rate.loc["MAR", "obs_status"] != "D"
+
+
+def test_explain_traces_a_value_to_its_files_sheets_and_rows(built, capsys):
+    from pipelines.cli import main
+
+    snapshots = ["--snapshots", str(built.snapshots)]
+    assert main(["explain", "EMI_RATE.EMI_RATE.MDA._T.2017", *snapshots]) == 0
+    out = capsys.readouterr().out
+    bilateral = default_file("wb_bilateral_migration").path()
+    assert "1,024,551 PS" in out  # the World Bank's emigrants of Moldova (data README)
+    assert f"{bilateral.name} (sha256 {file_sha256(bilateral)})" in out
+    assert "population.csv" in out and "OBS_STATUS D" in out and "Transnistria" in out
+    assert main(["explain", "IMM_STOCK.IMM_STOCK.MAR._T.2019", *snapshots]) == 0
+    out = capsys.readouterr().out
+    assert "98,574 PS" in out and "sheet Table 1, row" in out
+    assert out.count(" from ") == 1  # the one observation it used, not the whole row
+    key = "CEN_LABOUR_BY_MIGRANT_STATUS.CEN_LFPR.MAR._T.2014._T.Y_LT15.MS_MIGRANT"
+    assert main(["explain", key, *snapshots]) == 0
+    out = capsys.readouterr().out
+    assert "OBS_STATUS M" in out and "aged 15 and over" in out and "census microdata" in out
+    assert main(["explain", "IMM_STOCK.IMM_STOCK", *snapshots]) == 2
+    assert main(["explain", "IMM_STOCK.IMM_STOCK.MAR._T.1800", *snapshots]) == 1
+
+
+def test_every_ratio_states_numerator_and_denominator():
+    ratios = [i for i in catalogue() if i.unit in ("PT", "PER_100000", "PER_1000")]
+    assert len(ratios) >= 8
+    for indicator in ratios:
+        assert indicator.numerator and indicator.denominator, indicator.id
+
+
+def test_profile_report_has_a_methodological_annex_and_says_why_values_are_flagged(built):
+    from warehouse.profile_report import render_profile
+
+    folder = sorted((built.snapshots / "MDA").iterdir())[-1]
+    page = render_profile(folder)
+    assert "Methodological annex" in page and "Official definition:" in page
+    assert "Definition differs: numerator and denominator cover different territories" in page
+    assert "not shown: confidential" in page

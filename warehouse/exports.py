@@ -66,7 +66,14 @@ ATTRIBUTES = (
 )
 
 SEX_LABELS = {"F": "Female", "M": "Male"}
-AGE_LABELS = {"Y_LT15": "Under 15", "Y15T64": "15-64", "Y_GE65": "65 and over"}
+AGE_LABELS = {
+    "Y_LT15": "Under 15",
+    "Y15T64": "15-64",
+    "Y25T64": "25-64",
+    "Y_GE65": "65 and over",
+    "Y_GE15": "15 and over",
+    "Y_GE25": "25 and over",
+}
 STATUS_LABELS = {"MS_MIGRANT": "Migrant", "MS_NOMIGRANT": "Non-migrant"}
 _YEAR = re.compile(r"^\d{4}$")
 _QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
@@ -99,9 +106,10 @@ def _names() -> dict[str, str]:
 
 
 def open_sdg_frame(rows: pd.DataFrame, country: str, names: dict[str, str]) -> pd.DataFrame:
-    """One indicator's yearly, published values in Open SDG's layout."""
+    """One indicator's yearly values in Open SDG's layout. A confidential or missing cell keeps
+    its row, with an empty value and its status in words: never mistaken for a zero."""
     yearly = rows["time_period"].map(lambda p: frequency(p) == "A").astype(bool)
-    rows = rows[yearly & rows["obs_value"].notna()]
+    rows = rows[yearly]
     if "preferred" in rows:
         rows = rows[rows["preferred"].fillna(True).astype(bool)]
 
@@ -137,6 +145,12 @@ def open_sdg_frame(rows: pd.DataFrame, country: str, names: dict[str, str]) -> p
     used = [c for c in frame.columns[1:-1] if frame[c].astype(str).ne("").any()]
     frame = frame[["Year", *used, "Value"]]
     return frame.sort_values(["Year", *used]).reset_index(drop=True)
+
+
+def variant_series(indicator: Indicator) -> list[str]:
+    """Series of an indicator computed another way than its headline (the catalogue's
+    `variant_series`): published beside it, never under the SDG code."""
+    return list(indicator.extra.get("variant_series") or [])
 
 
 def _column(rows: pd.DataFrame, name: str) -> pd.Series:
@@ -197,6 +211,7 @@ def write_open_sdg(
     written = []
     for indicator in catalogue:
         rows = indicators[indicators["indicator_id"] == indicator.id]
+        rows = rows[~rows["series"].isin(variant_series(indicator))]  # the SDG series only
         frame = open_sdg_frame(rows, country, names)
         published = (
             rows[rows["preferred"].fillna(True).astype(bool)] if "preferred" in rows else rows
@@ -237,7 +252,10 @@ def sdmx_frame(
     one, as SDMX-CSV rows."""
     by_id = {i.id: i for i in catalogue}
     sdg_ids = {i.id for i in catalogue if i.sdg_indicator and i.sdmx_series}
-    rows = indicators[indicators["indicator_id"].isin(sdg_ids) == sdg]
+    variants = {s for i in catalogue for s in variant_series(i)}
+    # an SDG indicator's variants (another denominator) go to the national dataflow
+    in_sdg = indicators["indicator_id"].isin(sdg_ids) & ~indicators["series"].isin(variants)
+    rows = indicators[in_sdg == sdg]
     if "preferred" in rows:
         rows = rows[rows["preferred"].fillna(True).astype(bool)]
     rows = rows[rows["time_period"].map(frequency).notna().astype(bool)]

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from indicators.catalogue import Indicator, catalogue
 from indicators.census import age_as_total
+from indicators.flags import OBS_STATUS_LABELS
 from sources.atomic import write_atomically
 from sources.geography import admin_areas, areas
 from warehouse.snapshots import INDICATORS_FILE, MANIFEST_FILE, OVERLAPS_FILE
@@ -204,6 +205,7 @@ class ProfileBuilder:
             out.append(
                 {
                     "series": series,
+                    "flag": _flag(last),
                     "value": fmt(last["obs_value"], last["unit_measure"]),
                     "unit": UNITS.get(last["unit_measure"], last["unit_measure"]),
                     "period": last["time_period"],
@@ -278,8 +280,56 @@ class ProfileBuilder:
                 for a, v in zip(group.ref_area, group.obs_value, strict=True)
             ]
             title = f"{indicator.name} ({series}) by region, {group.time_period.iloc[0]}"
-            charts.append(self._chart("bar", title, group.unit_measure.iloc[0], points, group))
+            chart = self._chart("bar", title, group.unit_measure.iloc[0], points, group)
+            chart["note"] = self._hidden_note(indicator.id, series, group.time_period.iloc[0])
+            charts.append(chart)
         return charts
+
+    def _hidden_note(self, indicator_id: str, series: str, period: str) -> str | None:
+        """What a regional chart leaves out, by reason: confidential and cannot-exist cells are
+        not zeros."""
+        rows = _totals(self.rows(indicator_id))
+        rows = rows[
+            (rows["series"] == series)
+            & (rows["time_period"] == period)
+            & rows["ref_area"].map(lambda a: self.levels.get(a) in FIRST_TIER).astype(bool)
+        ]
+        confidential = int((rows.get("conf_status") == "C").sum()) if "conf_status" in rows else 0
+        missing = int((rows.get("obs_status") == "M").sum()) if "obs_status" in rows else 0
+        parts = []
+        if confidential:
+            parts.append(
+                f"{confidential} region(s) not shown: confidential (too few census "
+                "records, or protecting a cell that has)"
+            )
+        if missing:
+            parts.append(f"{missing} region(s) with no value: the figure cannot exist")
+        return "; ".join(parts) or None
+
+    def annex(self) -> list[dict]:
+        """The methodological annex: one entry per indicator, from the catalogue."""
+        entries = []
+        for indicator in self.catalogue.values():
+            rows = self.rows(indicator.id)
+            flags = sorted(
+                {str(f) for f in rows.get("obs_status", pd.Series(dtype=object)).dropna()} - {"A"}
+            )
+            if "conf_status" in rows and (rows["conf_status"] == "C").any():
+                flags.append("C")
+            entries.append(
+                {
+                    "id": indicator.id,
+                    "name": indicator.name,
+                    "definition": " ".join(indicator.definition.split()),
+                    "formula": indicator.formula,
+                    "numerator": indicator.numerator,
+                    "denominator": indicator.denominator,
+                    "official": indicator.official_definition,
+                    "sources": ", ".join(indicator.sources),
+                    "flags": [f"{f}: {FLAG_WORDS.get(f, f)}" for f in flags],
+                }
+            )
+        return entries
 
     def breakdowns(self, indicator: Indicator) -> list[dict]:
         """The latest year of each national series by sex, age and the office's own breakdown,
@@ -440,10 +490,30 @@ class ProfileBuilder:
             "parts": parts,
             "gaps": self.gaps(),
             "overlaps": self.overlaps(),
+            "annex": self.annex(),
+            "flag_words": FLAG_WORDS,
             "held_back": self.manifest.get("validation", {}).get("held_back", []),
             "charts_json": script_safe_json(self.charts),
             "chart_count": len(self.charts),
         }
+
+
+#: The flags a reader meets, in words (SDMX OBS_STATUS, and CONF_STATUS C).
+FLAG_WORDS = {
+    **{code: label for code, label in OBS_STATUS_LABELS.items() if label},
+    "C": "confidential: suppressed by disclosure control (primary: too few census records; "
+    "secondary: hidden so that the primary cell cannot be worked out by subtraction)",
+}
+
+
+def _flag(row: pd.Series) -> str | None:
+    """A value's flag for the reader, with the reason the comment gives."""
+    status = row.get("obs_status")
+    if not isinstance(status, str) or status == "A":
+        return None
+    label = OBS_STATUS_LABELS.get(status, status)
+    comment = row.get("comment")
+    return f"{label}: {comment}" if isinstance(comment, str) and comment else label
 
 
 def _computed_note(pattern: object) -> str | None:

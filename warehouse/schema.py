@@ -25,6 +25,8 @@ INDICATOR_COLUMNS: dict[str, str] = {
     "source_ids": "VARCHAR[]",
     "source_vintages": "VARCHAR[]",
     "batch_ids": "VARCHAR[]",
+    # the observations a value was computed from: `batch_id#source_row#series` (lineage)
+    "source_rows": "VARCHAR[]",
     "denominator_source": "VARCHAR",
     "basis": "VARCHAR",
     "type_of_data": "VARCHAR",
@@ -34,8 +36,8 @@ INDICATOR_COLUMNS: dict[str, str] = {
     "obs_status": "VARCHAR",
     "conf_status": "VARCHAR",
     "suppression": "VARCHAR",
-    "base_count": "BIGINT",      # the count a rate rests on: decisions, census records
-    "comment": "VARCHAR",        # SDMX COMMENT_OBS: why a value is flagged or missing
+    "base_count": "BIGINT",  # the count a rate rests on: decisions, census records
+    "comment": "VARCHAR",  # SDMX COMMENT_OBS: why a value is flagged or missing
     "preferred": "BOOLEAN",
 }
 INDICATOR_KEY = (
@@ -161,6 +163,7 @@ ADDED_COLUMNS = {
         "suppression": "VARCHAR",
         "base_count": "BIGINT",
         "comment": "VARCHAR",
+        "source_rows": "VARCHAR[]",
     },
     "core.census_indicators": {
         "area_level": "VARCHAR",

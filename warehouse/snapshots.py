@@ -26,6 +26,7 @@ from sources.atomic import sweep_leftovers, temporary_name
 from sources.geography import profile_areas
 from warehouse.baselines import country_tables
 from warehouse.exports import write_exports
+from warehouse.lineage import LINEAGE_FILE, VALUE_KEY_SQL, lineage_observations
 from warehouse.schema import INDICATOR_KEY
 
 INDICATORS_FILE = "indicators.parquet"
@@ -111,17 +112,24 @@ def publish_snapshot(
         order = ", ".join(INDICATOR_KEY)
         areas = profile_areas(country)  # the country and its regions and provinces
         table = con.sql(
-            f"SELECT * FROM marts.indicators WHERE list_contains($areas, ref_area) "
-            f"ORDER BY {order}",
+            f"SELECT *, {VALUE_KEY_SQL} AS value_key FROM marts.indicators "
+            f"WHERE list_contains($areas, ref_area) ORDER BY {order}",
             params={"areas": areas},
         ).to_arrow_table()
         pq.write_table(table, staging / INDICATORS_FILE, compression="zstd")
+        refs = [r for rows in table.column("source_rows").to_pylist() if rows for r in rows]
+        lineage = lineage_observations(con, refs)
+        pq.write_table(
+            pa.Table.from_pandas(lineage, preserve_index=False),
+            staging / LINEAGE_FILE,
+            compression="zstd",
+        )
         overlaps = con.sql(
             "SELECT * FROM marts.overlaps WHERE list_contains($areas, ref_area) ORDER BY ALL",
             params={"areas": areas},
         ).to_arrow_table()
         pq.write_table(overlaps, staging / OVERLAPS_FILE, compression="zstd")
-        files = [INDICATORS_FILE, OVERLAPS_FILE]
+        files = [INDICATORS_FILE, OVERLAPS_FILE, LINEAGE_FILE]
         for key, frame in country_tables(con, country).items():
             name = BASELINE_FILES[key]
             frame = frame.assign(snapshot_version=version)
