@@ -4,7 +4,10 @@
 
 Prints wall time, peak memory, ingestion rows per second, and the ratio of the indicator step to
 one hand-written DuckDB aggregation pass over the same Parquet, timed in the same run (each the
-best of --repeat alternating runs). The last line is one JSON object.
+best of --repeat alternating runs). Then disclosure control: the cells the primary and the
+secondary pass suppressed, the information the secondary pass cost (share of cells and of
+persons), its time against primary suppression alone, and what a differencing attack recovers
+from either. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -21,7 +24,13 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from indicators.census import census_indicators  # noqa: E402
+from indicators.census import (  # noqa: E402
+    cell_relations,
+    census_indicators,
+    measure_cells,
+    protect_cells,  # noqa: E402
+)
+from indicators.disclosure import derivable, differencing_attack  # noqa: E402
 from sources.census.codebook import codebooks  # noqa: E402
 from sources.census.generator import generate_census  # noqa: E402
 from warehouse.census import ingest_census  # noqa: E402
@@ -84,6 +93,37 @@ def main() -> None:
         f"(runs: {', '.join(f'{x:.2f}' for x in indicator_times)})"
     )
 
+    disclosure = cells.attrs["disclosure"]
+    t = time.perf_counter()
+    census_indicators(con, secondary=False)
+    primary_only_s = time.perf_counter() - t
+    recovered = {"primary_only": 0, "with_secondary": 0}
+    audit_left = 0
+    measures = measure_cells(con)
+    for _, part in measures.groupby(["country", "census_round"]):
+        for name, secondary in (("primary_only", False), ("with_secondary", True)):
+            protected = protect_cells(part, 10, secondary=secondary)
+            relations = cell_relations(protected)
+            hidden = protected["suppression"].to_numpy() > 0
+            published = protected["w"].to_numpy(dtype=float).copy()
+            published[hidden] = float("nan")
+            recovered[name] += len(differencing_attack(relations, published))
+            if secondary:
+                audit_left += len(derivable(relations, hidden))
+    print(
+        f"disclosure control: {disclosure['primary']:,} cells suppressed (primary), "
+        f"{disclosure['secondary']:,} more by the secondary pass "
+        f"({disclosure['secondary_share_of_cells']:.1%} of cells, "
+        f"{disclosure['secondary_share_of_persons']:.1%} of the persons they count); "
+        f"indicator step {indicator_s:.2f} s against {primary_only_s:.2f} s with primary "
+        "suppression alone"
+    )
+    print(
+        f"differencing attack: {recovered['primary_only']:,} suppressed cells recovered with "
+        f"primary suppression alone, {recovered['with_secondary']:,} after the secondary pass; "
+        f"linear audit: {audit_left} derivable"
+    )
+
     result = {
         "persons": args.persons,
         "wall_s": round(time.perf_counter() - started, 2),
@@ -92,6 +132,14 @@ def main() -> None:
         "indicator_s": round(indicator_s, 2),
         "single_pass_s": round(single_pass_s, 2),
         "ratio": round(indicator_s / single_pass_s, 2),
+        "suppressed_primary": disclosure["primary"],
+        "suppressed_secondary": disclosure["secondary"],
+        "secondary_share_of_cells": round(disclosure["secondary_share_of_cells"], 4),
+        "secondary_share_of_persons": round(disclosure["secondary_share_of_persons"], 4),
+        "primary_only_s": round(primary_only_s, 2),
+        "recovered_primary_only": recovered["primary_only"],
+        "recovered_with_secondary": recovered["with_secondary"],
+        "derivable_after_audit": audit_left,
     }
     print(
         f"peak memory {result['peak_rss_mb']:,.0f} MB; indicator step / single pass = "

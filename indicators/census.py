@@ -376,54 +376,43 @@ def cell_relations(cells: pd.DataFrame) -> Relations:
     status, destination and year of departure; province -> region -> nation; the nation's
     5-year in-movers = the regions' out-movers. Sums across measures (active = employed +
     unemployed) are protected by giving those measures one pattern (`protect_cells`)."""
-    relations: list[tuple[int, list[int]]] = []
     frame = cells.reset_index(drop=True)
+    frame["cell"] = np.arange(len(frame))
+    links = []  # (part, total) pairs, one frame per kind of relation
     for dimension in ("sex", "age", "migrant_status", "counterpart_area", "breakdown"):
         others = [k for k in CELL_KEY if k != dimension]
-        is_total = (frame[dimension] == TOTAL).to_numpy()
-        for rows in frame.groupby(others, sort=False).indices.values():
-            totals, parts = rows[is_total[rows]], rows[~is_total[rows]]
-            if len(totals) == 1 and len(parts):
-                relations.append((int(totals[0]), parts.tolist()))
+        is_total = frame[dimension] == TOTAL
+        totals = frame.loc[is_total, [*others, "cell"]].rename(columns={"cell": "total"})
+        parts = frame.loc[~is_total, [*others, "cell"]].rename(columns={"cell": "part"})
+        links.append(parts.merge(totals, on=others)[["part", "total"]])
     others = [k for k in CELL_KEY if k != "ref_area"]
-    position = pd.Series(frame.index, index=pd.MultiIndex.from_frame(frame[CELL_KEY]))
-    children = frame[frame["parent"].notna()]
-    for key, rows in children.groupby([*others, "parent"], sort=False).indices.items():
-        parent_key = dict(zip([*others, "parent"], key, strict=True))
-        parent_key["ref_area"] = parent_key.pop("parent")
-        total = position.get(tuple(parent_key[k] for k in CELL_KEY))
-        if total is not None:
-            relations.append((int(total), children.index[rows].tolist()))
-    relations += _cross_measure(frame, position)
-    return Relations.build(len(frame), relations)
-
-
-def _cross_measure(frame: pd.DataFrame, position: pd.Series) -> list[tuple[int, list[int]]]:
-    relations = []
-
-    def at(key: dict) -> int | None:
-        found = position.get(tuple(key[k] for k in CELL_KEY))
-        return None if found is None else int(found)
-
-    movers = frame[frame["measure"] == "outmover"]
-    for key, rows in movers.groupby(["country", "census_round", "sex", "age"]).indices.items():
-        country, census_round, sex, age = key
-        total = at(
-            {
-                "country": country,
-                "census_round": census_round,
-                "measure": "inmover",
-                "migrant_status": TOTAL,
-                "ref_area": country,
-                "counterpart_area": TOTAL,
-                "sex": sex,
-                "age": age,
-                "breakdown": TOTAL,
-            }
-        )
-        if total is not None:
-            relations.append((total, movers.index[rows].tolist()))
-    return relations
+    children = frame.loc[frame["parent"].notna(), [*others, "parent", "cell"]]
+    parents = frame[[*others, "ref_area", "cell"]].rename(
+        columns={"ref_area": "parent", "cell": "total"}
+    )
+    links.append(
+        children.rename(columns={"cell": "part"}).merge(parents, on=[*others, "parent"])[
+            ["part", "total"]
+        ]
+    )
+    by = ["country", "census_round", "sex", "age"]
+    out = frame.loc[frame["measure"] == "outmover", [*by, "cell"]]
+    national_in = frame[
+        (frame["measure"] == "inmover")
+        & (frame["ref_area"] == frame["country"])
+        & (frame["migrant_status"] == TOTAL)
+        & (frame["counterpart_area"] == TOTAL)
+        & (frame["breakdown"] == TOTAL)
+    ][[*by, "cell"]]
+    links.append(
+        out.rename(columns={"cell": "part"}).merge(
+            national_in.rename(columns={"cell": "total"}), on=by
+        )[["part", "total"]]
+    )
+    return Relations.from_links(
+        len(frame),
+        [(link["part"].to_numpy(), link["total"].to_numpy()) for link in links],
+    )
 
 
 def protect_cells(cells: pd.DataFrame, threshold: int, secondary: bool = True) -> pd.DataFrame:

@@ -53,6 +53,31 @@ class Relations:
         matrix.sum_duplicates()
         return cls(size, matrix)
 
+    @classmethod
+    def from_links(cls, size: int, kinds: list[tuple[np.ndarray, np.ndarray]]) -> Relations:
+        """Relations from (part, total) links, one pair of arrays per kind of relation: the
+        parts that share a total within a kind make one relation with it."""
+        rows, cols, signs = [], [], []
+        for kind, (parts, totals) in enumerate(kinds):
+            parts, totals = np.asarray(parts, dtype=np.int64), np.asarray(totals, dtype=np.int64)
+            keep = parts != totals
+            parts, totals = parts[keep], totals[keep]
+            ids = kind * size + totals
+            heads = np.unique(totals)
+            rows += [ids, kind * size + heads]
+            cols += [parts, heads]
+            signs += [np.full(len(parts), -1.0), np.ones(len(heads))]
+        if not rows:
+            return cls(size, sp.csr_matrix((0, size)))
+        row_ids = np.concatenate(rows)
+        _, compact = np.unique(row_ids, return_inverse=True)
+        matrix = sp.csr_matrix(
+            (np.concatenate(signs), (compact, np.concatenate(cols))),
+            shape=(int(compact.max()) + 1 if len(compact) else 0, size),
+        )
+        matrix.sum_duplicates()
+        return cls(size, matrix)
+
     def members(self, row: int) -> np.ndarray:
         start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
         return self.matrix.indices[start:end]
