@@ -396,8 +396,11 @@ def _country_of(area: str) -> str:
     return found.alpha_3 if found else area
 
 
-def _number(value) -> str:
-    return "suppressed" if value is None else f"{value:,.6g}"
+def _number(value, status: str | None = None) -> str:
+    """A value for the reader; an empty one says why (confidential, cannot exist)."""
+    if value is None:
+        return (status or "no value").lower()
+    return f"{value:,.6g}"
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -449,8 +452,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
                     f" [{row['edition_old']} -> {row['edition_new']}]" if kind == "revised" else ""
                 )
                 out.print(
-                    f"  {kind} {where}: {_number(row['obs_value_old'])} -> "
-                    f"{_number(row['obs_value_new'])}"
+                    f"  {kind} {where}: {_number(row['obs_value_old'], row.get('status_old'))} -> "
+                    f"{_number(row['obs_value_new'], row.get('status_new'))}"
                     + (f" ({pct:+.2f} %)" if pct is not None else "")
                     + editions
                 )

@@ -9,17 +9,19 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from indicators.flags import status_label
 from warehouse.schema import INDICATOR_KEY
 from warehouse.snapshots import INDICATORS_FILE
 
 DEFAULT_TOLERANCE_PCT = 0.1
+FLAGS = ("obs_status", "conf_status", "suppression")
 KEY = list(INDICATOR_KEY)
 
 
 def _values(folder: Path) -> pd.DataFrame:
     path = folder / INDICATORS_FILE
     present = set(pq.read_schema(path).names)
-    extra = [c for c in ("source_vintages", "preferred") if c in present]
+    extra = [c for c in ("source_vintages", "preferred", *FLAGS) if c in present]
     frame = pd.read_parquet(path, columns=[*KEY, "obs_value", "unit_measure", *extra])
     if "preferred" in frame:
         frame = frame[frame["preferred"].fillna(True).astype(bool)]
@@ -28,7 +30,17 @@ def _values(folder: Path) -> pd.DataFrame:
         if "source_vintages" in frame
         else ""
     )
-    return frame[[*KEY, "obs_value", "unit_measure", "editions"]].drop_duplicates(KEY)
+    frame["status"] = [
+        status_label(o, c, s) if pd.isna(v) else ""
+        for v, o, c, s in zip(
+            frame["obs_value"],
+            frame.get("obs_status", pd.Series(None, index=frame.index)),
+            frame.get("conf_status", pd.Series("C", index=frame.index)),
+            frame.get("suppression", pd.Series(None, index=frame.index)),
+            strict=True,
+        )
+    ]
+    return frame[[*KEY, "obs_value", "unit_measure", "editions", "status"]].drop_duplicates(KEY)
 
 
 def diff_snapshots(old: Path, new: Path, tolerance_pct: float = DEFAULT_TOLERANCE_PCT) -> dict:
@@ -56,7 +68,14 @@ def diff_snapshots(old: Path, new: Path, tolerance_pct: float = DEFAULT_TOLERANC
     def by_size(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.sort_values("change_pct", key=lambda s: -s.abs(), na_position="first")
 
-    moved_columns = [*KEY, "obs_value_old", "obs_value_new", "change_pct"]
+    moved_columns = [
+        *KEY,
+        "obs_value_old",
+        "obs_value_new",
+        "change_pct",
+        "status_old",
+        "status_new",
+    ]
     return {
         "old": old.name,
         "new": new.name,
