@@ -24,12 +24,8 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from indicators.census import (  # noqa: E402
-    cell_relations,
-    census_indicators,
-    measure_cells,
-    protect_cells,  # noqa: E402
-)
+from indicators.census import census_indicators, measure_cells  # noqa: E402
+from indicators.census_disclosure import cell_relations, protect_cells  # noqa: E402
 from indicators.disclosure import derivable, differencing_attack  # noqa: E402
 from sources.census.codebook import codebooks  # noqa: E402
 from sources.census.generator import generate_census  # noqa: E402

@@ -2,9 +2,10 @@
 group, with statistical disclosure control.
 
 One pass over the person table reduces it to a small cube (counts and weights per combination of
-area, sex, age group, origin region of 5-year movers and the flags the indicators need); every
-indicator is then a sum over that cube. A cell resting on fewer unweighted records than the
-threshold is published empty and flagged `suppressed`.
+area, sex, age group, origin region of 5-year movers and the flags the indicators need); the
+counts the series rest on are summed from that cube for every area, sex and age group, protected
+by disclosure control (indicators/census_disclosure.py), and each series is then a count or a
+ratio of them, as indicators/census_series.yaml declares.
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from indicators.disclosure import (
-    NONE,
-    PRIMARY,
-    SECONDARY,
-    SUPPRESSION_NAMES,
-    Relations,
-    primary,
-    protect,
+from indicators.census_disclosure import (
+    CELL_KEY,
+    MEASURE_SUMS,
+    disclosure_summary,
+    protect_cells,
 )
+from indicators.disclosure import NONE, PRIMARY, SECONDARY, SUPPRESSION_NAMES
 from warehouse.census_profile import decoded as profile_parts
 
 DEFAULT_THRESHOLD = 10
@@ -91,9 +90,6 @@ def _per_partition(con: duckdb.DuckDBPyConnection, part: str) -> str:
         )
         for c, r, f, areas in partitions
     )
-
-
-LEVELS = ("country", "region", "province")
 
 
 def census_cube(con: duckdb.DuckDBPyConnection) -> None:
@@ -162,20 +158,7 @@ def age_as_total(ages: pd.Series) -> pd.Series:
     return ages.replace(UNIVERSE_TOTALS)
 
 
-#: Counts that add up across measures: active persons are the employed plus the unemployed.
-MEASURE_SUMS = {"active": ("employed", "unemployed")}
 KEYS = ["country", "census_round", "ref_area", "sex", "age"]
-CELL_KEY = [
-    "country",
-    "census_round",
-    "measure",
-    "migrant_status",
-    "ref_area",
-    "counterpart_area",
-    "sex",
-    "age",
-    "breakdown",
-]
 
 
 @dataclass(frozen=True)
@@ -371,74 +354,6 @@ def _emigrant_cells(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).drop(columns=["mean_weight"])
 
 
-def cell_relations(cells: pd.DataFrame) -> Relations:
-    """The additive relations among measure cells: totals over sex, age group, migrant
-    status, destination and year of departure; province -> region -> nation; the nation's
-    5-year in-movers = the regions' out-movers. Sums across measures (active = employed +
-    unemployed) are protected by giving those measures one pattern (`protect_cells`)."""
-    frame = cells.reset_index(drop=True)
-    frame["cell"] = np.arange(len(frame))
-    links = []  # (part, total) pairs, one frame per kind of relation
-    for dimension in ("sex", "age", "migrant_status", "counterpart_area", "breakdown"):
-        others = [k for k in CELL_KEY if k != dimension]
-        is_total = frame[dimension] == TOTAL
-        totals = frame.loc[is_total, [*others, "cell"]].rename(columns={"cell": "total"})
-        parts = frame.loc[~is_total, [*others, "cell"]].rename(columns={"cell": "part"})
-        links.append(parts.merge(totals, on=others)[["part", "total"]])
-    others = [k for k in CELL_KEY if k != "ref_area"]
-    children = frame.loc[frame["parent"].notna(), [*others, "parent", "cell"]]
-    parents = frame[[*others, "ref_area", "cell"]].rename(
-        columns={"ref_area": "parent", "cell": "total"}
-    )
-    links.append(
-        children.rename(columns={"cell": "part"}).merge(parents, on=[*others, "parent"])[
-            ["part", "total"]
-        ]
-    )
-    by = ["country", "census_round", "sex", "age"]
-    out = frame.loc[frame["measure"] == "outmover", [*by, "cell"]]
-    national_in = frame[
-        (frame["measure"] == "inmover")
-        & (frame["ref_area"] == frame["country"])
-        & (frame["migrant_status"] == TOTAL)
-        & (frame["counterpart_area"] == TOTAL)
-        & (frame["breakdown"] == TOTAL)
-    ][[*by, "cell"]]
-    links.append(
-        out.rename(columns={"cell": "part"}).merge(
-            national_in.rename(columns={"cell": "total"}), on=by
-        )[["part", "total"]]
-    )
-    return Relations.from_links(
-        len(frame),
-        [(link["part"].to_numpy(), link["total"].to_numpy()) for link in links],
-    )
-
-
-def protect_cells(cells: pd.DataFrame, threshold: int, secondary: bool = True) -> pd.DataFrame:
-    """The measure cells with `suppression` (0 none, 1 primary, 2 secondary) after primary
-    suppression at `threshold` records and secondary suppression over every relation.
-
-    Measures that add up (active = employed + unemployed) are protected each on its own, then
-    all take the union of their patterns: the union of safe patterns over one table structure
-    is safe, and with the same cells hidden in all three, the sum across them gives an
-    attacker one more equation per cell with three unknowns, which determines none of them."""
-    cells = cells.reset_index(drop=True)
-    first = primary(cells["n"].to_numpy(), threshold)
-    if not secondary:  # primary suppression alone: what an attack would break (benchmarks)
-        return cells.assign(suppression=np.where(first, PRIMARY, NONE).astype(np.int8))
-    status = protect(cell_relations(cells), first, cells["w"].to_numpy(dtype=float))
-    cells = cells.assign(suppression=status)
-    others = [k for k in CELL_KEY if k != "measure"]
-    for total, parts in MEASURE_SUMS.items():
-        group = cells["measure"].isin((total, *parts))
-        hidden = cells[group].groupby(others)["suppression"].transform("max")
-        raised = group & (cells["suppression"] == NONE)
-        raised.loc[group] &= hidden > NONE
-        cells.loc[raised, "suppression"] = SECONDARY
-    return cells
-
-
 def _series_rows(spec: CensusSeries, cells: pd.DataFrame) -> pd.DataFrame:
     """One series' cells from its measures: values, records, missing and suppressed."""
     join = [k for k in CELL_KEY if k != "measure"]
@@ -561,27 +476,3 @@ def census_indicators(
             "comment",
         ]
     ].reset_index(drop=True)
-
-
-def disclosure_summary(cells: pd.DataFrame) -> dict:
-    """What disclosure control hid, over the measure cells: cells suppressed by each pass and
-    the information lost (share of cells, share of the persons they count, each level of area
-    weighed against itself)."""
-    counted = cells[cells["w"] > 0]
-    primary_cells = counted["suppression"] == PRIMARY
-    secondary_cells = counted["suppression"] == SECONDARY
-    persons = counted["w"].sum()
-    return {
-        "cells": int(len(counted)),
-        "primary": int(primary_cells.sum()),
-        "secondary": int(secondary_cells.sum()),
-        "secondary_share_of_cells": float(secondary_cells.mean()) if len(counted) else 0.0,
-        "secondary_share_of_persons": float(counted.loc[secondary_cells, "w"].sum() / persons)
-        if persons
-        else 0.0,
-        "suppressed_share_of_persons": float(
-            counted.loc[primary_cells | secondary_cells, "w"].sum() / persons
-        )
-        if persons
-        else 0.0,
-    }
