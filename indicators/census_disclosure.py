@@ -83,7 +83,10 @@ def protect_cells(cells: pd.DataFrame, threshold: int, secondary: bool = True) -
     first = primary(cells["n"].to_numpy(), threshold)
     if not secondary:  # primary suppression alone: what an attack would break (benchmarks)
         return cells.assign(suppression=np.where(first, PRIMARY, NONE).astype(np.int8))
-    status = protect(cell_relations(cells), first, cells["w"].to_numpy(dtype=float))
+    # weighted sums differ in their last bits with the order DuckDB adds them up in; rounded,
+    # equal cells stay equal and the choice among them stays the same from run to run
+    cost = np.round(cells["w"].to_numpy(dtype=float), 3)
+    status = protect(cell_relations(cells), first, cost)
     cells = cells.assign(suppression=status)
     others = [k for k in CELL_KEY if k != "measure"]
     for total, parts in MEASURE_SUMS.items():

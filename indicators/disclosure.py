@@ -156,8 +156,38 @@ def derivable(relations: Relations, suppressed: np.ndarray, tolerance: float = 1
     return np.array(sorted(found), dtype=int)
 
 
+def _nearest_pick(
+    relations: Relations,
+    columns: sp.csc_matrix,
+    cell: int,
+    suppressed: np.ndarray,
+    cost: np.ndarray,
+) -> int | None:
+    """A published cell to hide for a derivable `cell`: from the relations through it, or,
+    where those are all hidden already, from the relations one step further out, and so on."""
+    reached = {cell}
+    frontier = [cell]
+    while frontier:
+        rows = {
+            int(r)
+            for c in frontier
+            for r in columns.indices[columns.indptr[c] : columns.indptr[c + 1]]
+        }
+        picks = [
+            p
+            for p in (_pick(relations, r, suppressed, cost) for r in sorted(rows))
+            if p is not None
+        ]
+        if picks:
+            return min(picks, key=lambda c: (cost[c] <= 0, cost[c], c))
+        members = {int(m) for r in rows for m in relations.members(r)}
+        frontier = sorted(members - reached)
+        reached |= members
+    return None
+
+
 def protect(
-    relations: Relations, primary_cells: np.ndarray, cost: np.ndarray, max_rounds: int = 200
+    relations: Relations, primary_cells: np.ndarray, cost: np.ndarray, max_rounds: int = 1000
 ) -> np.ndarray:
     """NONE, PRIMARY or SECONDARY per cell, such that no suppressed cell is derivable."""
     status = np.where(primary_cells, PRIMARY, NONE).astype(np.int8)
@@ -169,17 +199,16 @@ def protect(
         exposed = derivable(relations, suppressed)
         if not len(exposed):
             return status
-        through = relations.matrix[:, exposed].tocsc()
-        for k, cell in enumerate(exposed):
-            if not suppressed[cell]:
-                continue
-            rows = through.indices[through.indptr[k] : through.indptr[k + 1]]
-            picks = [_pick(relations, r, suppressed, cost) for r in rows]
-            picks = [p for p in picks if p is not None]
-            if picks:
-                best = min(picks, key=lambda c: (cost[c] <= 0, cost[c]))
-                suppressed[best] = True
-                status[best] = SECONDARY
+        columns = relations.matrix.tocsc()
+        added = 0
+        for cell in exposed:
+            pick = _nearest_pick(relations, columns, int(cell), suppressed, cost)
+            if pick is not None:
+                suppressed[pick] = True
+                status[pick] = SECONDARY
+                added += 1
+        if not added:
+            break
     raise RuntimeError("secondary suppression did not settle; the table's relations conflict")
 
 
