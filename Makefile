@@ -27,6 +27,7 @@ run: setup
 
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/emp translations --missing
 	$(BIN)/pytest -q -m "not slow"
 
 # Whole refreshes killed with kill -9, run side by side, or run with broken specs (minutes).
@@ -37,8 +38,9 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The Dagster UI over the same instance `make run` records into ($EMP_HOME/dagster).
 dev: setup
-	$(BIN)/dagster dev -w workspace.yaml
+	DAGSTER_HOME="$$($(BIN)/emp dagster-home)" $(BIN)/dagster dev -w workspace.yaml
 
 clean:
 	rm -rf var

@@ -26,6 +26,7 @@ from indicators.census_disclosure import (
     protect_cells,
 )
 from indicators.disclosure import NONE, PRIMARY, SECONDARY, SUPPRESSION_NAMES
+from sources.i18n import N_
 from warehouse.census_profile import decoded as profile_parts
 
 DEFAULT_THRESHOLD = 10
@@ -408,8 +409,8 @@ def _series_rows(spec: CensusSeries, cells: pd.DataFrame) -> pd.DataFrame:
 
 #: Why a census cell is published empty with OBS_STATUS M.
 MISSING_REASONS = {
-    "age": "cannot exist: the series counts persons aged {min_age} and over",
-    "empty": "cannot exist: nobody in this area and group belongs to the population divided by",
+    "age": N_("cannot exist: the series counts persons aged {min_age} and over"),
+    "empty": N_("cannot exist: nobody in this area and group belongs to the population divided by"),
 }
 
 

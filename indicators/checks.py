@@ -3,6 +3,7 @@ catalogue coverage, and the data gaps of a profile (EMP Part D)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -10,6 +11,7 @@ import yaml
 
 from indicators.catalogue import catalogue
 from sources.expectations import CheckOutcome, parse_rules, validate_frame
+from sources.specs import SourceSpec, spec_set
 
 SUITE_PATH = Path(__file__).parent / "expectations.yaml"
 
@@ -47,8 +49,17 @@ def catalogue_coverage(con: duckdb.DuckDBPyConnection, ref_area: str | None = No
     )
 
 
-def data_gaps(con: duckdb.DuckDBPyConnection, ref_area: str | None = None) -> list[dict]:
-    """Catalogue indicators with no value (for the country, or anywhere), and why."""
+def data_gaps(
+    con: duckdb.DuckDBPyConnection,
+    ref_area: str | None = None,
+    specs: Mapping[str, SourceSpec] | None = None,
+) -> list[dict]:
+    """Catalogue indicators with no value (for the country, or anywhere), and why.
+
+    `kind` says why, for the reader: `no_national_source` (no ministry or statistics-office file
+    covering the country is declared for it), `not_loaded` (a source is declared but nothing
+    was loaded from it) or `no_value` (the sources were loaded and hold no value for it).
+    `sources` lists the sources that could give it."""
     where, params = ("WHERE ref_area = ?", [ref_area]) if ref_area else ("", [])
     present = {
         row[0]
@@ -57,16 +68,34 @@ def data_gaps(con: duckdb.DuckDBPyConnection, ref_area: str | None = None) -> li
         ).fetchall()
     }
     loaded = {r[0] for r in con.execute("SELECT DISTINCT source_id FROM meta.batches").fetchall()}
+    specs = spec_set(None).specs if specs is None else specs
     gaps = []
     for indicator in catalogue():
         if indicator.id in present:
             continue
-        missing = [s for s in indicator.sources if s not in loaded]
-        if missing:
+        covering = [
+            s
+            for s in indicator.sources
+            if s not in specs or not ref_area or specs[s].country in (ref_area, "*")
+        ]
+        missing = [s for s in covering if s not in loaded]
+        if not covering:
+            kind = "no_national_source"
+            reason = f"no ministry or statistics-office file gives it for {ref_area} yet"
+        elif missing:
+            kind = "not_loaded"
             reason = f"no data loaded from {', '.join(missing)}"
         else:
-            reason = f"no value for {ref_area or 'any country'} in {', '.join(indicator.sources)}"
-        gaps.append({"indicator_id": indicator.id, "reason": reason})
+            kind = "no_value"
+            reason = f"no value for {ref_area or 'any country'} in {', '.join(covering)}"
+        gaps.append(
+            {
+                "indicator_id": indicator.id,
+                "kind": kind,
+                "sources": missing or covering,
+                "reason": reason,
+            }
+        )
     return gaps
 
 

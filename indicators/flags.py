@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from indicators.catalogue import Indicator
+from sources.i18n import N_
 
 #: Most telling first: missing, provisional, break, low reliability, definition differs,
 #: estimated, normal.
@@ -31,24 +32,38 @@ RANK_SQL = (
 #: What each flag tells a reader.
 OBS_STATUS_LABELS = {
     "A": "",
-    "E": "Estimated value",
-    "P": "Provisional or partial value",
-    "B": "Break in series (another source)",
-    "U": "Low reliability (few observations)",
-    "D": "Definition differs",
-    "M": "Missing: cannot exist",
-    "L": "Missing: exists but not collected",
+    "E": N_("Estimated value"),
+    "P": N_("Provisional or partial value"),
+    "B": N_("Break in series (another source)"),
+    "U": N_("Low reliability (few observations)"),
+    "D": N_("Definition differs"),
+    "M": N_("Missing: cannot exist"),
+    "L": N_("Missing: exists but not collected"),
 }
 SUPPRESSION_LABELS = {
-    "primary": "Confidential: too few census records",
-    "secondary": "Confidential: hidden to protect another cell",
+    "primary": N_("Confidential: too few census records"),
+    "secondary": N_("Confidential: hidden to protect another cell"),
 }
+
+
+#: The comments flags leave (written by SQL printf or str.format), as message templates, so a
+#: report shows them in its reader's language.
+COMMENT_TEMPLATES = (
+    N_("latest value, {percent} % below {period}: taken as provisional or a partial period"),
+    N_("low reliability: rests on {count} {counted} (fewer than {below})"),
+    N_("numerator and denominator cover different territories: {numerator}; {denominator}"),
+    N_("{source} includes {territory} ({stated_in})"),
+    N_("{source} excludes {territory} ({stated_in})"),
+    # what a low-reliability count counts (the catalogue's `base_count_of`)
+    N_("substantive decisions"),
+    N_("census records"),
+)
 
 
 def status_label(obs_status: str | None, conf_status: str | None, suppression: str | None) -> str:
     """The reader's words for a value's flags."""
     if conf_status == "C":
-        return SUPPRESSION_LABELS.get(suppression or "primary", "Confidential")
+        return SUPPRESSION_LABELS.get(suppression or "primary", N_("Confidential"))
     return OBS_STATUS_LABELS.get(obs_status or "A", obs_status or "")
 
 

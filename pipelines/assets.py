@@ -22,6 +22,7 @@ from sources.atomic import copy_atomically, sweep_leftovers
 from sources.census.codebook import codebooks
 from sources.census.generator import generate_census
 from sources.expectations import CheckOutcome, verdict
+from sources.synthetic import synthetic_sources
 from warehouse.baselines import build_baselines, requests_in_warehouse
 from warehouse.batches import BatchReport
 from warehouse.census import (
@@ -35,11 +36,11 @@ from warehouse.core_checks import RULES as CORE_SQL_RULES
 from warehouse.core_checks import core_outcomes
 from warehouse.held_back import held_back, record_held_back
 from warehouse.ingest import ingest_folder
-from warehouse.profile_report import write_profile
+from warehouse.profile_report import SIBLING, profile_languages, write_profile
 from warehouse.projects import rebuild_projects, refresh_admin_areas
 from warehouse.releases import take_in_releases
 from warehouse.report import validation_report, write_report
-from warehouse.schema import INDICATOR_COLUMNS
+from warehouse.schema import INDICATOR_COLUMNS, column_descriptions
 from warehouse.settings import Settings
 from warehouse.snapshots import list_snapshots, publish_snapshot
 from warehouse.validation import store_outcomes
@@ -51,7 +52,15 @@ COUNTRIES = dg.StaticPartitionsDefinition(list(Settings.from_env().countries))
 
 def _schema(con, table: str) -> dg.TableSchema:
     rows = con.execute(f"DESCRIBE {table}").fetchall()
-    return dg.TableSchema(columns=[dg.TableColumn(name=r[0], type=str(r[1])) for r in rows])
+    return table_schema([(r[0], str(r[1])) for r in rows])
+
+
+def table_schema(columns: list[tuple[str, str]]) -> dg.TableSchema:
+    """A table's columns with their descriptions (warehouse/column_descriptions.yaml)."""
+    described = column_descriptions()
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name=n, type=t, description=described.get(n)) for n, t in columns]
+    )
 
 
 def expectations_result(reports: list[BatchReport]) -> dg.AssetCheckResult:
@@ -414,9 +423,7 @@ def indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": sum(counts.values()),
-            "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(n, t) for n, t in INDICATOR_COLUMNS.items()]
-            ),
+            "dagster/column_schema": table_schema(list(INDICATOR_COLUMNS.items())),
             "rows_by_indicator": counts,
             "catalogue_size": len(catalogue()),
             "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
@@ -488,7 +495,7 @@ def profile_snapshot(
                 **summary(outcomes),
                 "passed": verdict(outcomes) != "failed",
                 "checks": [o.as_dict() for o in outcomes],
-                "gaps": data_gaps(con, country),
+                "gaps": data_gaps(con, country, warehouse.specs),
                 "held_back": held_back(con, country),
             }
             path = publish_snapshot(
@@ -497,13 +504,21 @@ def profile_snapshot(
                 Path(warehouse.snapshots_dir),
                 validation,
                 disclosure=warehouse.disclosure,
+                synthetic=synthetic_sources(warehouse.specs),
             )
             published[country] = str(path)
             rows += con.execute(
                 "SELECT count(*) FROM marts.indicators WHERE ref_area = ?", [country]
             ).fetchone()[0]
             context.log.info(f"{country}: published {path}")
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "snapshots": published})
+    columns = [*INDICATOR_COLUMNS.items(), ("value_key", "VARCHAR"), ("synthetic", "BOOLEAN")]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "dagster/column_schema": table_schema(columns),
+            "snapshots": published,
+        }
+    )
 
 
 @dg.asset(
@@ -515,7 +530,9 @@ def profile_snapshot(
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="The Extended Migration Profile of each country as one self-contained HTML file "
     "(key data, Part A trends, Part B impact, Part D data gaps, charts and sources), built from "
-    "its latest snapshot: EMP_HOME/reports/profile/<ISO3>/<version>.html and latest.html.",
+    "its latest snapshot, in each language the country's report is offered in: "
+    "EMP_HOME/reports/profile/<ISO3>/<version>.<lang>.html, latest.<lang>.html, and "
+    "latest.html in the country's default language.",
 )
 def profile_report(
     context: AssetExecutionContext, warehouse: WarehouseResource
@@ -526,12 +543,22 @@ def profile_report(
         if not found:
             raise FileNotFoundError(f"{country}: no snapshot to build the profile report from")
         snap = found[-1]
+        previous = Path(found[-2]["path"]) if len(found) > 1 else None
         folder = warehouse.reports / "profile" / country
         sweep_leftovers(folder, recursive=False)
-        path = write_profile(Path(snap["path"]), folder / f"{snap['version']}.html")
-        copy_atomically(path, folder / "latest.html")
-        written[country] = str(path)
-        context.log.info(f"{country}: profile report {path}")
+        default, languages = profile_languages(country)
+        for language in languages:
+            path = write_profile(
+                Path(snap["path"]),
+                folder / SIBLING.format(version=snap["version"], lang=language),
+                language,
+                previous,
+            )
+            copy_atomically(path, folder / f"latest.{language}.html")
+            if language == default:
+                copy_atomically(path, folder / "latest.html")
+                written[country] = str(path)
+        context.log.info(f"{country}: profile report in {', '.join(languages)}: {folder}")
     return dg.MaterializeResult(metadata={"reports": written})
 
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from sources.i18n import N_, _, localise
 from warehouse.db import WarehouseBusyError
 from warehouse.settings import Settings
 from warehouse.snapshots import list_snapshots
@@ -25,9 +26,11 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     snapshot), 3 when another refresh holds the warehouse."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from pipelines.instance import use_dagster_home
     from pipelines.refresh import run_refresh, step_count
 
     settings = Settings.from_env()
+    use_dagster_home(settings.home)  # runs stay visible in `make dev`
     countries = [c.upper() for c in args.country] or list(settings.countries)
     console.print(f"Refreshing {', '.join(countries)} into {settings.database}")
     _report_data_folder(settings)
@@ -166,11 +169,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.specs:
         return _check_specs(found, args.json)
     if not args.file:
-        print("emp check: give a FILE to check, or --specs", file=sys.stderr)
+        print(_("emp check: give a FILE to check, or --specs"), file=sys.stderr)
         return 2
     path = Path(args.file)
     if not path.is_file():
-        print(f"emp check: {path}: no such file", file=sys.stderr)
+        print(_("emp check: {path}: no such file", path=path), file=sys.stderr)
         return 2
     held = found.held_back_for(path.parent.name, path.name) or next(
         (h for h in found.held_back if h.id and h.id == args.source), None
@@ -179,14 +182,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             return _print_release_checks(check_release(path), args.json)
         except NotRecognisedError as err:
-            reason = (
-                f"{err}; and no source spec matches the file name {path.name!r} (name the "
+            reason = N_(
+                "{problem}; and no source spec matches the file name {name!r} (name the "
                 "dataset with --source, see `sources/specs/`)"
-            )
+            ).format(problem=err, name=path.name)
             if args.json:
                 print(json.dumps({"file": str(path), "would_load": False, "problems": [reason]}))
             else:
-                print(f"ERROR: {reason}")
+                print(f"{_('ERROR')}: {localise(reason)}")
             return 1
     try:
         report = check_file(path, found.specs, args.source)
@@ -198,23 +201,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     if report is not None and report.source is None and held is not None:
         report = None
     if report is None:
-        message = f"{path.name}: its spec cannot be used until it is fixed: {held.reason}"
+        message = N_("{file}: its spec cannot be used until it is fixed: {reason}").format(
+            file=path.name, reason=held.reason
+        )
         if args.json:
             print(json.dumps({"file": str(path), "would_load": False, "problems": [message]}))
         else:
-            print(f"ERROR: {message}")
+            print(f"{_('ERROR')}: {localise(message)}")
         return 1
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
         print(
-            f"{path.name}: checked against {report.source or 'no spec'}, "
-            f"{report.rows_read} rows read"
+            _(
+                "{file}: checked against {source}, {rows} rows read",
+                file=path.name,
+                source=report.source or _("no spec"),
+                rows=report.rows_read,
+            )
         )
         for line in plain_words(report):
             print(line)
-        verdict = "would load" if report.would_load else "would NOT load"
-        print(f"{len(report.problems)} problem(s); the file {verdict}.")
+        verdict = _verdict(len(report.problems), "load" if report.would_load else "fail")
+        print(verdict)
     return 0 if report.would_load else 1
 
 
@@ -242,11 +251,20 @@ def _print_release_checks(reports: list, as_json: bool) -> int:
             print(line)
     fatal = [r for r in reports if not r.would_load and r.publisher or not r.series]
     if not as_json:
-        verdict = "would NOT load" if fatal else "would load"
+        outcome = "fail" if fatal else "load"
         if not fatal and not any(r.publisher for r in reports):
-            verdict = "holds nothing to load"
-        print(f"{sum(len(r.problems) for r in reports)} problem(s); the file {verdict}.")
+            outcome = "nothing"
+        print(_verdict(sum(len(r.problems) for r in reports), outcome))
     return 1 if fatal else 0
+
+
+def _verdict(problems: int, outcome: str) -> str:
+    """The last line of `emp check`, in the user's language."""
+    if outcome == "load":
+        return _("{count} problem(s); the file would load.", count=problems)
+    if outcome == "nothing":
+        return _("{count} problem(s); the file holds nothing to load.", count=problems)
+    return _("{count} problem(s); the file would NOT load.", count=problems)
 
 
 def _check_specs(found, as_json: bool) -> int:
@@ -339,24 +357,92 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """The country's profile as one HTML file, from a published snapshot."""
-    from warehouse.profile_report import write_profile
+    """The country's profile as one HTML file, from a published snapshot, in its default
+    language or the one asked for (or, with --all-languages, one file per language)."""
+    from sources.i18n import normalise_language
+    from warehouse.profile_report import profile_languages, write_profile
 
     settings = Settings.from_env()
     snapshots_dir = Path(args.snapshots) if args.snapshots else settings.snapshots
-    found = list_snapshots(snapshots_dir, args.country.upper())
+    country = args.country.upper()
+    everything = list_snapshots(snapshots_dir, country)
+    found = everything
     if args.snapshot:
         found = [s for s in found if s["version"] == args.snapshot]
     if not found:
         console.print(
-            f"[red]emp report:[/red] no snapshot for {args.country} under {snapshots_dir}"
+            _(
+                "[red]emp report:[/red] no snapshot for {country} under {folder}",
+                country=country,
+                folder=snapshots_dir,
+            )
         )
         return 2
     snap = found[-1]
-    output = Path(args.output or f"EMP_{snap['country']}_{snap['version']}.html")
-    write_profile(Path(snap["path"]), output)
-    console.print(f"{snap['country']} profile from snapshot {snap['version']}: {output}")
+    earlier = [s for s in everything if s["version"] < snap["version"]]
+    previous = Path(earlier[-1]["path"]) if earlier else None
+    default, offered = profile_languages(country)
+    asked = args.report_lang
+    if asked and not normalise_language(asked):
+        console.print(_("[red]emp report:[/red] unknown language {lang}", lang=asked))
+        return 2
+    languages = offered if args.all_languages else [normalise_language(asked) or default]
+    sibling = f"EMP_{snap['country']}_{snap['version']}.{{lang}}.html"
+    for language in languages:
+        if args.output and len(languages) == 1:
+            output = Path(args.output)
+        else:
+            output = Path(sibling.format(lang=language))
+            if args.output:
+                output = Path(args.output).parent / output
+        write_profile(Path(snap["path"]), output, language, previous, sibling)
+        console.print(
+            _(
+                "{country} profile from snapshot {version} ({lang}): {path}",
+                country=snap["country"],
+                version=snap["version"],
+                lang=language,
+                path=output,
+            )
+        )
     return 0
+
+
+def cmd_dagster_home(args: argparse.Namespace) -> int:
+    from pipelines.instance import dagster_home
+
+    print(dagster_home(Settings.from_env().home))
+    return 0
+
+
+def cmd_translations(args: argparse.Namespace) -> int:
+    """`emp translations --missing`: every message or catalogue text some language lacks (exit
+    1 if any); `--update`: merge the code's messages into the catalogs."""
+    from indicators.translations import missing_catalogue_translations
+    from sources.i18n import LANGUAGES
+    from sources.message_catalogs import extract_messages, missing_messages, update_catalogs
+
+    if args.update:
+        for language, count in update_catalogs().items():
+            print(_("{lang}: {count} message(s) to translate", lang=language, count=count))
+    template = extract_messages()
+    missing = []
+    for language in LANGUAGES:
+        missing += missing_messages(language, template)
+        missing += missing_catalogue_translations(language)
+    if args.missing or not args.update:
+        for line in missing:
+            print(line)
+        print(
+            _(
+                "{messages} message(s) in the code, {languages} languages; {missing} "
+                "translation(s) missing",
+                messages=len(template),
+                languages=len(LANGUAGES),
+                missing=len(missing),
+            )
+        )
+    return 1 if missing and args.missing else 0
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -467,6 +553,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Paths come from EMP_HOME (default ./var), EMP_DUCKDB, EMP_SNAPSHOTS, EMP_PUBLIC_DATA; "
         "profile countries from EMP_COUNTRIES.",
     )
+    parser.add_argument(
+        "--lang",
+        help="language of messages and reports: en, fr, ar or ro (default: EMP_LANG, else the "
+        "locale, else English)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     refresh = commands.add_parser("refresh", help="load sources, compute indicators, publish")
     refresh.add_argument("--country", action="append", default=[], help="ISO3; repeatable")
@@ -553,7 +644,36 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--snapshot", help="snapshot version (default: the latest)")
     report.add_argument("--output", help="HTML file to write (default EMP_<ISO3>_<version>.html)")
     report.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
+    report.add_argument(
+        "--lang",
+        dest="report_lang",
+        help="the report's language: en, fr, ar or ro (default: the country's, e.g. MAR fr)",
+    )
+    report.add_argument(
+        "--all-languages",
+        action="store_true",
+        help="write the report in every language the country's is offered in, side by side",
+    )
     report.set_defaults(handler=cmd_report)
+    translations = commands.add_parser(
+        "translations", help="the message catalogs and catalogue translations: what is missing"
+    )
+    translations.add_argument(
+        "--missing",
+        action="store_true",
+        help="list every message and catalogue text without a translation (exit 1 if any)",
+    )
+    translations.add_argument(
+        "--update",
+        action="store_true",
+        help="extract the code's messages into sources/locale/emp.pot and merge each .po",
+    )
+    translations.set_defaults(handler=cmd_translations)
+    home = commands.add_parser(
+        "dagster-home",
+        help="set up and print the Dagster instance folder make run and make dev share",
+    )
+    home.set_defaults(handler=cmd_dagster_home)
     return parser
 
 
@@ -568,12 +688,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     went wrong, and an exit code (1 failed, 2 wrong call or setting, 3 warehouse busy)."""
     import os
 
+    from sources.i18n import set_language
     from sources.observations import FileLayoutError
     from sources.specs import SpecError
     from warehouse.settings import SettingsError
 
     args = build_parser().parse_args(argv)
     where = f"emp {args.command}"
+    try:
+        set_language(args.lang)
+    except ValueError as err:
+        print(f"{where}: {err}", file=sys.stderr)
+        return 2
     try:
         return args.handler(args)
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from sources.expectations import CheckOutcome, suite_file, validate_frame
+from sources.i18n import N_, _, localise
 from sources.observations import FileLayoutError
 from sources.projects import REPORT_PATTERN, read_logframe, registry_codes
 from sources.specs import SourceSpec
@@ -73,8 +74,10 @@ def check_file(path: Path, specs: dict[str, SourceSpec], source: str | None = No
             Problem(
                 "error",
                 "spec",
-                f"no source spec matches the file name {path.name!r}; name the "
-                "dataset with --source (see `sources/specs/`)",
+                N_(
+                    "no source spec matches the file name {name!r}; name the "
+                    "dataset with --source (see `sources/specs/`)"
+                ).format(name=path.name),
             )
         )
         return report
@@ -102,7 +105,7 @@ def check_release(path: Path) -> list[FileCheck]:
         found = recognise(path)
     except FileLayoutError as err:
         report = FileCheck(str(path), None, would_load=False)
-        report.problems.append(Problem("error", "layout", str(err), err.row, err.column))
+        report.problems.append(Problem("error", "layout", err.detail, err.row, err.column))
         return [report]
     reports = []
     for release in found:
@@ -112,7 +115,7 @@ def check_release(path: Path) -> list[FileCheck]:
                 Problem(
                     "warn",
                     "companion",
-                    "documentation published with a release; it holds no values to load",
+                    N_("documentation published with a release; it holds no values to load"),
                 )
             )
             reports.append(report)
@@ -158,7 +161,7 @@ def _check(path, source, read, validate, file_columns) -> FileCheck:
         result = read(path)
     except FileLayoutError as err:
         report.would_load = False
-        report.problems.append(Problem("error", "layout", str(err), err.row, err.column))
+        report.problems.append(Problem("error", "layout", err.detail, err.row, err.column))
         return report
     rows = {r["source_row"] for r in result.rejected}
     if len(result.frame):
@@ -190,7 +193,7 @@ def _check(path, source, read, validate, file_columns) -> FileCheck:
                 Problem(
                     outcome.severity,
                     outcome.name,
-                    f"breaks the rule: {outcome.description}",
+                    N_("breaks the rule: {rule}").format(rule=outcome.description),
                     failure["row"],
                     column,
                     failure["value"],
@@ -200,19 +203,21 @@ def _check(path, source, read, validate, file_columns) -> FileCheck:
     return report
 
 
-def plain_words(report: FileCheck) -> list[str]:
-    """One line per problem, as a focal point would read it."""
-    lines = [f"note: {note}" for note in report.notes]
+def plain_words(report: FileCheck, language: str | None = None) -> list[str]:
+    """One line per problem, as a focal point would read it, in `language` (default: the
+    user's)."""
+    lines = [_("note: {note}", language, note=localise(n, language)) for n in report.notes]
     for p in report.problems:
         where = ", ".join(
             part
             for part in (
-                f"row {p.row}" if p.row is not None else "",
-                f"column '{p.column}'" if p.column else "",
+                _("row {row}", language, row=p.row) if p.row is not None else "",
+                _("column '{column}'", language, column=p.column) if p.column else "",
             )
             if part
         )
-        value = f" (value: {p.value})" if p.value not in (None, "") else ""
-        label = "ERROR" if p.severity == "error" else "warning"
-        lines.append(f"{label}: {where + ': ' if where else ''}{p.message}{value}")
+        message = localise(p.message, language)
+        value = _(" (value: {value})", language, value=p.value) if p.value not in (None, "") else ""
+        label = _("ERROR", language) if p.severity == "error" else _("warning", language)
+        lines.append(f"{label}: {where + ': ' if where else ''}{message}{value}")
     return lines

@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from sources.excel import check_workbook, has_formulas, read_sheet
 from sources.geography import country_names, normalise_label
+from sources.i18n import N_
 from sources.limits import cell_number, checked_number, limits
 from sources.observations import TOTAL, FileLayoutError, RawRead, observations
 from sources.specs import ColumnSpec, SourceSpec
@@ -48,7 +49,7 @@ def read_table(spec: SourceSpec, path: Path) -> Table:
     """Read the file's table as its spec says; a file that cannot be read at all raises a
     FileLayoutError naming the file (and the row, where there is one)."""
     if not path.stat().st_size:
-        raise FileLayoutError(path, "the file is empty")
+        raise FileLayoutError(path, N_("the file is empty"))
     if spec.format == "csv":
         table = _read_csv(spec, path)
     elif spec.format == "parquet":
@@ -68,7 +69,9 @@ def read_table(spec: SourceSpec, path: Path) -> Table:
     table.frame = table.frame.reset_index(drop=True)
     if table.frame.empty:
         raise FileLayoutError(
-            path, "the file has a header but no data rows", row=spec.skip_rows + spec.header_rows
+            path,
+            N_("the file has a header but no data rows"),
+            row=spec.skip_rows + spec.header_rows,
         )
     return table
 
@@ -282,13 +285,13 @@ def row_period_of(spec: SourceSpec, cell: Any) -> tuple[str | None, str | None]:
     date serial number is named as such. Returns (period, None) or (None, problem)."""
     what = spec.period.frequency
     if _is_blank(cell):
-        return None, f"is empty (a {what} is needed)"
+        return None, N_("is empty (a {what} is needed)").format(what=what)
     if isinstance(cell, datetime | date):
         if what == "year":
-            return None, (
-                f"holds the date {cell:%Y-%m-%d}, not a year: the cell is formatted as a date; "
+            return None, N_(
+                "holds the date {day}, not a year: the cell is formatted as a date; "
                 "type the year as a number"
-            )
+            ).format(day=f"{cell:%Y-%m-%d}")
         quarter, month = f"{(cell.month - 1) // 3 + 1}", f"{cell.month}"
         return period_of(spec, str(cell.year), quarter, month), None
     if isinstance(cell, float) and cell.is_integer():
@@ -298,11 +301,11 @@ def row_period_of(spec: SourceSpec, cell: Any) -> tuple[str | None, str | None]:
     if found is None:
         if re.fullmatch(r"\d{5}(\.0+)?", text) and 29_221 <= float(text) <= 73_050:
             day = EXCEL_EPOCH + timedelta(days=int(float(text)))
-            return None, (
-                f"{text!r} looks like an Excel date serial number ({day:%Y-%m-%d}); type the "
-                f"{what} itself, not a date"
-            )
-        return None, f"{_short(text)!r} is not a {what}"
+            return None, N_(
+                "{text!r} looks like an Excel date serial number ({day}); type the "
+                "{what} itself, not a date"
+            ).format(text=text, day=f"{day:%Y-%m-%d}", what=what)
+        return None, N_("{text!r} is not a {what}").format(text=_short(text), what=what)
     groups = found.groupdict()
     try:
         return period_of(spec, groups["year"], groups.get("quarter"), groups.get("month")), None
@@ -338,11 +341,13 @@ class CodeMapper:
     def problem(self, label: Any) -> str:
         """Why a label has no code, in plain words."""
         if _is_blank(label):
-            return "is empty (a merged cell, or a missing label?)"
+            return N_("is empty (a merged cell, or a missing label?)")
         text = str(label).strip()
         if text[0] in "=+@" or (text[0] == "-" and not text[1:2].isdigit()):
-            return f"{_short(text)!r} looks like a spreadsheet formula; refused"
-        return f"{_short(text)!r} is not {self.what}"
+            return N_("{text!r} looks like a spreadsheet formula; refused").format(
+                text=_short(text)
+            )
+        return N_("{text!r} is not {what}").format(text=_short(text), what=self.what)
 
     def __call__(self, label: Any) -> str | None:
         text = "" if _is_blank(label) else str(label).strip()
@@ -396,14 +401,16 @@ def parse_value(spec: SourceSpec, cell: Any) -> tuple[float | None, str | None]:
     if spec.decimal != ".":
         if "." in text and spec.thousands != ".":
             mark = spec.decimal
-            return None, f"{_short(cell)!r} has '.', but this file's decimal mark is {mark!r}"
+            return None, N_("{text!r} has '.', but this file's decimal mark is {mark!r}").format(
+                text=_short(cell), mark=mark
+            )
         text = text.replace(spec.decimal, ".")
     try:
         if "_" in text:  # Python would read 1_000 as 1000; a statistics file never means that
             raise ValueError(text)
         value = float(text)
     except ValueError:
-        return None, f"{_short(cell)!r} is not a number"
+        return None, N_("{text!r} is not a number").format(text=_short(cell))
     return checked_number(value, cell)
 
 
@@ -486,7 +493,7 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
             other = next((c for c in unmapped if not _is_blank(record[c])), None)
             if other is not None:
                 label = str(record[other]).strip()
-                drop = (other, label, "a disaggregation the spec does not map")
+                drop = (other, label, N_("a disaggregation the spec does not map"))
         if drop is not None:
             dropped.setdefault(drop, []).append(source_row)
             continue
@@ -500,7 +507,11 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
                     continue
                 code = mappers[name](record[name])
                 if code is None:
-                    reasons.append(f"column {name!r}: {mappers[name].problem(record[name])}")
+                    reasons.append(
+                        N_("column {name!r}: {problem}").format(
+                            name=name, problem=mappers[name].problem(record[name])
+                        )
+                    )
                 else:
                     given[name] = code
             if len(given) > 1:
@@ -516,7 +527,11 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
         if spec.period.column:
             row_period, problem = row_period_of(spec, record[spec.period.column])
             if problem:
-                reasons.append(f"column {spec.period.column!r}: {problem}")
+                reasons.append(
+                    N_("column {name!r}: {problem}").format(
+                        name=spec.period.column, problem=problem
+                    )
+                )
         values = []
         selected = False
         for measure, column, column_period in value_columns:
@@ -525,13 +540,19 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
             selected = True
             value, problem = parse_value(spec, record[column])
             if problem:
-                reasons.append(f"column {column!r}: {problem}")
+                reasons.append(
+                    N_("column {name!r}: {problem}").format(name=column, problem=problem)
+                )
             elif (
                 value is not None
                 and value < 0
                 and spec.measures[measure].stat_type in ("stock", "flow")
             ):
-                reasons.append(f"column {column!r}: {record[column]!r} is negative")
+                reasons.append(
+                    N_("column {name!r}: {value!r} is negative").format(
+                        name=column, value=record[column]
+                    )
+                )
             elif value is not None:
                 values.append((measure, column_period or row_period, value))
         if not selected:
@@ -555,8 +576,10 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
             )
     for (name, label, why), numbers in dropped.items():
         result.notes.append(
-            f"{len(numbers)} row(s) with {label!r} in column {name!r} left out on purpose: {why} "
-            f"(rows {_row_list(numbers)})"
+            N_(
+                "{count} row(s) with {label!r} in column {name!r} left out on purpose: {why} "
+                "(rows {rows})"
+            ).format(count=len(numbers), label=label, name=name, why=why, rows=_row_list(numbers))
         )
     if unselected:
         result.notes.append(

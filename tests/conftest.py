@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from sources.data_home import national_statistics_dir, public_data_dir
 from sources.samples import NATIONAL_DATA_DIR
 
 PROFILE_COUNTRIES = ("GEO", "MAR", "MDA", "PHL")
+# Messages in English whatever the machine's locale (tests that read another language ask for it).
+os.environ["EMP_LANG"] = "en"
 
 
 @dataclass(frozen=True)

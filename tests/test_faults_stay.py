@@ -72,7 +72,7 @@ def test_faults_hold_back_only_their_own_dataset(tmp_path):
     assert "emigrare_revenire_2015.csv" in moldova[0]["item"]
     assert all(h["country"] in ("MDA", "*") for h in moldova)  # Morocco's faults stay there
     assert manifests["GEO"]["validation"]["held_back"] == []
-    page = render_profile(published["MAR"])
+    page = render_profile(published["MAR"], "en")
     assert "Sources held back from this edition" in page and "LAB_DEPLOYD" in page
     assert manifests["MAR"]["disclosure_control"]["threshold"] == 10
     # the rest of Morocco's ministry data still reached the profile

@@ -275,7 +275,7 @@ def test_profile_report_has_a_methodological_annex_and_says_why_values_are_flagg
     from warehouse.profile_report import render_profile
 
     folder = sorted((built.snapshots / "MDA").iterdir())[-1]
-    page = render_profile(folder)
+    page = render_profile(folder, "en")
     assert "Methodological annex" in page and "Official definition:" in page
     assert "Definition differs: numerator and denominator cover different territories" in page
     assert "not shown: confidential" in page

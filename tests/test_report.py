@@ -46,7 +46,7 @@ def rendered_dom(html: Path, tmp_path: Path) -> str:
 def morocco(built, tmp_path_factory) -> tuple[Path, str]:
     tmp = tmp_path_factory.mktemp("report")
     snapshot = Path(list_snapshots(built.snapshots, "MAR")[-1]["path"])
-    html = write_profile(snapshot, tmp / "EMP_MAR.html")
+    html = write_profile(snapshot, tmp / "EMP_MAR.html", "en")
     return html, rendered_dom(html, tmp)
 
 
@@ -84,9 +84,9 @@ def test_the_profile_has_its_parts_sources_and_gaps(morocco):
     ):
         assert f"<h3>{module}</h3>" in text
     assert "98,574" in text  # UN DESA immigrant stock, Morocco 2019
-    assert "un_desa_ims" in text and "census_mar" in text
-    part_d = text[text.index("Part D. Data gaps") :]
-    assert "EMI_FLOW" in part_d and "no value for MAR" in part_d
+    assert "UN DESA Population Division: " in text and "Population census 2014" in text
+    part_d = text[text.index('id="part-d"') :]
+    assert "Emigration flow" in part_d and "No ministry or statistics-office file" in part_d
 
 
 def test_the_file_is_self_contained(morocco):
@@ -106,8 +106,18 @@ def test_emp_report_writes_the_profile_from_a_snapshot(built, tmp_path):
         args, capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1]
     )
     assert done.returncode == 0, done.stderr
-    text = output.read_text(encoding="utf-8")
-    assert "Extended Migration Profile: Moldova" in text and 'id="chart-data"' in text
+    text = output.read_text(encoding="utf-8")  # Moldova's working group reads Romanian
+    assert '<html lang="ro" dir="ltr">' in text and 'id="chart-data"' in text
+    assert "Profilul Migrațional Extins: Moldova" in text
+    english = subprocess.run(
+        [*args[:-1], str(tmp_path / "en.html"), "--lang", "en"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert english.returncode == 0, english.stderr
+    assert "Extended Migration Profile: Moldova" in (tmp_path / "en.html").read_text("utf-8")
     missing = subprocess.run(
         [*args[:4], "--country", "FRA", "--snapshots", str(built.snapshots)],
         capture_output=True,
@@ -159,7 +169,7 @@ def test_script_in_labels_and_file_names_is_escaped_everywhere(built, tmp_path):
 def test_series_sent_without_a_total_are_shown_with_computed_totals(built):
     from warehouse.profile_report import ProfileBuilder
 
-    philippines = ProfileBuilder(Path(list_snapshots(built.snapshots, "PHL")[-1]["path"]))
+    philippines = ProfileBuilder(Path(list_snapshots(built.snapshots, "PHL")[-1]["path"]), "en")
     flows = next(
         block
         for part in philippines.context()["parts"]
@@ -169,12 +179,12 @@ def test_series_sent_without_a_total_are_shown_with_computed_totals(built):
     )
     (latest,) = flows["latest"]
     assert (latest["period"], latest["value"]) == ("2020", "15,703")  # 5,928 men + 9,775 women
-    assert latest["computed"].startswith("computed: the sum of the reported values by")
+    assert "computed: the sum of the reported values by" in latest["flag"]
     titles = [chart["title"] for chart in flows["charts"]]
     for what in ("by sex", "by age", "by category", "by region", "top 10 partner countries"):
         assert any(what in title for title in titles), what
     labels = {p[0] for chart in flows["charts"] for p in chart["points"]}
-    assert {"women", "men", "15-19", "College Graduate", "United States"} <= labels
-    moldova = ProfileBuilder(Path(list_snapshots(built.snapshots, "MDA")[-1]["path"]))
+    assert {"women", "men", "15-19", "college completed", "United States"} <= labels
+    moldova = ProfileBuilder(Path(list_snapshots(built.snapshots, "MDA")[-1]["path"]), "en")
     border = moldova.latest("EMI_FLOW")
-    assert border and border[0]["computed"]  # the border file has no all-totals row
+    assert border and "computed" in border[0]["flag"]  # the border file has no all-totals row

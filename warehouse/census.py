@@ -16,6 +16,7 @@ from sources.census.codebook import (
     Codebook,
     CodebookError,
     Variable,
+    census_source_id,
 )
 from sources.geography import areas, known_codes
 from warehouse.census_profile import ORIGIN_REGION, profile_sql
@@ -350,10 +351,6 @@ def census_sql_outcomes(con: duckdb.DuckDBPyConnection) -> list:
     from warehouse.core_checks import sql_outcomes
 
     return sql_outcomes(con, CENSUS_SQL_RULES)
-
-
-def census_source_id(codebook: Codebook) -> str:
-    return f"census_{codebook.country.lower()}"
 
 
 def load_census(

@@ -20,6 +20,7 @@ import yaml
 from indicators.catalogue import Indicator
 from indicators.flags import status_label
 from sources.geography import admin_areas, areas
+from sources.i18n import LANGUAGES, N_, SOURCE_LANGUAGE, localise
 from warehouse.safe_output import neutralise_formulas, published_values
 
 SDG_DATAFLOW = "IAEG-SDGs:DF_SDG_GLH(1.0)"
@@ -139,12 +140,36 @@ def open_sdg_frame(rows: pd.DataFrame, country: str, names: dict[str, str]) -> p
                     strict=True,
                 )
             ],
+            "Data type": [SYNTHETIC_NOTE if s else "" for s in _synthetic(rows)],
             "Value": published_values(rows["obs_value"], f"Open SDG, {country}"),
         }
     )
     used = [c for c in frame.columns[1:-1] if frame[c].astype(str).ne("").any()]
     frame = frame[["Year", *used, "Value"]]
     return frame.sort_values(["Year", *used]).reset_index(drop=True)
+
+
+#: How a value from a generated sample is marked wherever it is exported.
+SYNTHETIC_NOTE = N_("synthetic data (a generated sample), not official statistics")
+
+
+def _synthetic(rows: pd.DataFrame) -> pd.Series:
+    if "synthetic" not in rows:
+        return pd.Series(False, index=rows.index)
+    return rows["synthetic"].fillna(False).astype(bool)
+
+
+def synthetic_comments(rows: pd.DataFrame) -> pd.Series:
+    """COMMENT_OBS, opening with the synthetic-data note where the value rests on a sample."""
+    comments = _column(rows, "comment").fillna("").astype(str)
+    return pd.Series(
+        [
+            f"{SYNTHETIC_NOTE}; {c}" if s and c else (SYNTHETIC_NOTE if s else c)
+            for s, c in zip(_synthetic(rows), comments, strict=True)
+        ],
+        index=rows.index,
+        dtype=object,
+    )
 
 
 def variant_series(indicator: Indicator) -> list[str]:
@@ -172,13 +197,20 @@ def open_sdg_meta(
     manifest: dict,
     years: list[int],
     sources: str = "",
+    synthetic: bool = False,
+    language: str = SOURCE_LANGUAGE,
 ) -> dict:
+    """Open SDG metadata of one indicator, in `language` (Open SDG reads translated metadata
+    from meta/<language>/)."""
+    from indicators.translations import localised, term
+
+    indicator = localised(indicator, language)
     return {
         "indicator_number": indicator.sdg_indicator or open_sdg_id(indicator),
         "indicator_name": indicator.name,
         "indicator_definition": " ".join(indicator.definition.split()),
         "computation_calculations": indicator.formula,
-        "computation_units": indicator.unit,
+        "computation_units": term("units", indicator.unit, language) or indicator.unit,
         "reporting_status": "complete" if years else "notstarted",
         "data_non_statistical": False,
         "graph_type": "line",
@@ -194,6 +226,8 @@ def open_sdg_meta(
         "emp_module": indicator.module,
         "emp_snapshot_version": manifest["version"],
         "emp_years": f"{min(years)}-{max(years)}" if years else None,
+        "emp_synthetic": synthetic,
+        "data_footnote": localise(SYNTHETIC_NOTE, language) if synthetic else None,
     }
 
 
@@ -231,17 +265,21 @@ def write_open_sdg(
         neutralise_formulas(frame).to_csv(
             data, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n"
         )
-        meta = folder / "meta" / f"{key}.yml"
         years = sorted(set(frame["Year"].astype(int)))
-        meta.write_text(
-            yaml.safe_dump(
-                open_sdg_meta(indicator, country, manifest, years, sources),
-                sort_keys=False,
-                allow_unicode=True,
-            ),
-            encoding="utf-8",
-        )
-        written += [data, meta]
+        synthetic = bool(_synthetic(published).any())
+        for language in LANGUAGES:
+            meta = folder / "meta" / ("" if language == SOURCE_LANGUAGE else language)
+            meta = meta / f"{key}.yml"
+            meta.parent.mkdir(parents=True, exist_ok=True)
+            document = open_sdg_meta(
+                indicator, country, manifest, years, sources, synthetic, language
+            )
+            meta.write_text(
+                yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
+                encoding="utf-8",
+            )
+            written.append(meta)
+        written.append(data)
     return written
 
 
@@ -288,7 +326,7 @@ def sdmx_frame(
         "UNIT_MULT": rows["unit_mult"].fillna(0).astype(int),
         "OBS_STATUS": _column(rows, "obs_status").fillna("A"),
         "CONF_STATUS": _column(rows, "conf_status").fillna("F"),
-        "COMMENT_OBS": _column(rows, "comment").fillna(""),
+        "COMMENT_OBS": synthetic_comments(rows),
         "SOURCE_DETAIL": (
             rows["source_vintages"].map(editions)
             if "source_vintages" in rows

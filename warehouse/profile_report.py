@@ -1,39 +1,60 @@
-"""The Extended Migration Profile of one country as one self-contained HTML file, built from a
-published snapshot: key data, Part A (trends), Part B (impact), Part D (data gaps), with charts
-drawn in the browser from data embedded in the page (no network needed) and the sources under
-every table and chart."""
+"""The Extended Migration Profile of one country as one self-contained HTML file, in one of the
+working group's languages, built from a published snapshot: a summary, key data, Part A
+(trends), Part B (impact), Part C (governance), Part D (data gaps), sub-national figures and a
+methodological annex, with charts drawn in the browser from data embedded in the page (no
+network needed), the data behind every chart, and the sources under every table and chart."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-import math
+import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 import pycountry
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from jinja2 import Environment, FileSystemLoader
 
-from indicators.catalogue import Indicator, catalogue
+from indicators.catalogue import Indicator
 from indicators.census import age_as_total
-from indicators.flags import OBS_STATUS_LABELS
+from indicators.flags import OBS_STATUS_LABELS, SUPPRESSION_LABELS
+from indicators.translations import code_label, localised_catalogue, term
 from sources.atomic import write_atomically
-from sources.geography import admin_areas, areas
-from warehouse.snapshots import INDICATORS_FILE, MANIFEST_FILE, OVERLAPS_FILE
+from sources.geography import REFERENCE_DIR, admin_areas
+from sources.governance import KINDS, STATUSES, governance_entries
+from sources.i18n import (
+    LANGUAGE_NAMES,
+    N_,
+    SOURCE_LANGUAGE,
+    _,
+    babel_locale,
+    format_day,
+    format_number,
+    localise,
+    text_direction,
+    translations,
+)
+from sources.place_names import place_name
+from sources.source_names import source_label
+from sources.specs import spec_set
+from sources.synthetic import synthetic_sources
+from warehouse.profile_data import TOTALS, computed_totals, totals, yearly
+from warehouse.snapshots import INDICATORS_FILE, MANIFEST_FILE, OVERLAPS_FILE, rests_on
 
 TEMPLATES = Path(__file__).parent / "templates"
 PARTS = {
-    "A": (
-        "Part A. Migration trends",
-        [
-            "Immigration",
-            "Emigration and diaspora",
-            "Return",
-            "Forced migration",
-            "Internal migration",
-        ],
-    ),
-    "B": ("Part B. Impact of migration", ["Remittances", "Labour market", "Education"]),
-    "Annex": ("Annex. SDG migration indicators", ["SDG migration indicators"]),
+    "A": [
+        "Immigration",
+        "Emigration and diaspora",
+        "Return",
+        "Forced migration",
+        "Internal migration",
+    ],
+    "B": ["Remittances", "Labour market", "Education"],
+    "Annex": ["SDG migration indicators"],
 }
 KEY_DATA = (
     "IMM_STOCK",
@@ -50,186 +71,246 @@ KEY_DATA = (
     "SDG_10_7_4",
 )
 FIRST_TIER = {"region", "development_region"}
-TOTALS = {"sex": "_T", "age": "_T", "migrant_status": "_T", "breakdown": "_T"}
-UNITS = {
-    "PS": "persons",
-    "PT": "%",
-    "USD": "US dollars",
-    "USD_PER_PERSON": "US dollars per person",
-    "PER_100000": "per 100,000",
-    "PER_1000": "per 1,000",
-}
+SUBNATIONAL = {"region", "development_region", "province", "district", "prefecture"}
+DECIMALS = {"PT": 1, "PER_100000": 1, "PER_1000": 1, "USD_PER_PERSON": 1}
+SYNTHETIC_NOTE = N_("synthetic data (a generated sample), not official statistics")
+CONFIDENTIAL = N_(
+    "confidential: suppressed by disclosure control (primary: too few census records; "
+    "secondary: hidden so that the primary cell cannot be worked out by subtraction)"
+)
+SEVERITY_WORDS = {"warn": N_("warning"), "error": N_("error")}
+_AGE_RANGE = re.compile(r"Y(\d+)T(\d+)")
+_AGE_UNDER = re.compile(r"Y_LT(\d+)")
+_AGE_OVER = re.compile(r"Y_GE(\d+)")
 
 
-def fmt(value: float | None, unit: str | None) -> str:
-    """A value as a reader expects it: 98,574 persons, 2.6 %, USD 6,904 million."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if unit in ("USD",) and abs(value) >= 1e6:
-        return f"USD {value / 1e6:,.0f} million"
-    if unit in ("PT", "PER_100000", "PER_1000", "USD_PER_PERSON"):
-        return f"{value:,.1f}"
-    return f"{value:,.0f}"
+def profile_languages(country: str) -> tuple[str, list[str]]:
+    """The country's default report language and the languages its report is offered in
+    (sources/reference/profile_languages.csv); English for a country not listed."""
+    with open(REFERENCE_DIR / "profile_languages.csv", newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["country"] == country:
+                languages = [x for x in row["languages"].split(";") if x]
+                return row["default_language"], languages
+    return SOURCE_LANGUAGE, [SOURCE_LANGUAGE]
 
 
-def common_name(code: str, default: str) -> str:
-    """The name readers use: Moldova rather than "Moldova, Republic of"."""
-    country = pycountry.countries.get(alpha_3=code)
-    return getattr(country, "common_name", None) or default
+def age_label(code: str, language: str = SOURCE_LANGUAGE) -> str:
+    """SDMX age codes as readers write them: Y15T19 -> 15-19, Y_LT15 -> under 15."""
+    if code == "_U":
+        return code_label("_U", language) or code
+    if code == "_T":
+        return code_label("_T", language) or code
+    found = _AGE_RANGE.fullmatch(code)
+    if found:
+        return f"{found[1]}-{found[2]}"
+    found = _AGE_UNDER.fullmatch(code)
+    if found:
+        return _("under {age}", language=language, age=found[1])
+    found = _AGE_OVER.fullmatch(code)
+    if found:
+        return _("{age} and over", language=language, age=found[1])
+    return code
 
 
-def _sources(rows: pd.DataFrame) -> list[str]:
-    vintages = sorted({v for vs in rows["source_vintages"] for v in vs})
-    return vintages or sorted({s for ss in rows["source_ids"] for s in ss})
-
-
-def _totals(frame: pd.DataFrame) -> pd.DataFrame:
-    mask = pd.Series(True, index=frame.index)
-    for column, code in TOTALS.items():
-        values = age_as_total(frame[column]) if column == "age" else frame[column]
-        mask &= values == code
-    if "preferred" in frame:
-        mask &= frame["preferred"].fillna(True).astype(bool)
-    return frame[mask]
-
-
-#: Units whose values add up across a breakdown (counts and amounts, not shares or rates).
-ADDITIVE_UNITS = {"PS", "USD", "NUMBER"}
-#: The breakdowns a total may be computed from, in the order tried.
-SUMMED_OVER = ("sex", "age", "breakdown", "counterpart_area")
-CODE_LABELS = {
-    "_O": "other countries",
-    "_U": "not reported",
-    "_T": "total",
-    "M": "men",
-    "F": "women",
-}
-
-
-def computed_totals(frame: pd.DataFrame) -> pd.DataFrame:
-    """Totals for series that loaded without an all-totals row (a file by sex only, by
-    destination and sex): the sum of one reported cross-classification, where the unit adds
-    up. Of several (a series sent by sex in one file and by age in another), the one with the
-    fewest breakdowns is summed. The rows are marked `computed` with what was summed, never
-    passed off as reported."""
-    empty = frame.iloc[0:0].assign(computed=pd.Series(dtype=str))
-    rows = frame[frame["preferred"].fillna(True).astype(bool)] if "preferred" in frame else frame
-    rows = rows[rows["unit_measure"].isin(ADDITIVE_UNITS) & rows["obs_value"].notna()]
-    if rows.empty:
-        return empty
-    dims = list(SUMMED_OVER) + ["migrant_status"]
-    pattern = rows[dims].ne("_T")
-    rows = rows.assign(
-        pattern=pattern.apply(lambda r: "+".join(d for d in dims if r[d]), axis=1),
-        width=pattern.sum(axis=1),
-    )
-    group = ["indicator_id", "series", "ref_area", "time_period", "unit_measure"]
-    reported = set(map(tuple, rows.loc[rows["width"] == 0, group].to_numpy().tolist()))
-    candidates = rows[rows["width"] > 0]
-    if candidates.empty:
-        return empty
-    sums = candidates.groupby([*group, "pattern", "width"], as_index=False).agg(
-        obs_value=("obs_value", "sum"),
-        source_ids=("source_ids", lambda s: sorted({x for ids in s for x in ids})),
-        source_vintages=("source_vintages", lambda s: sorted({x for v in s for x in v})),
-        batch_ids=("batch_ids", lambda s: sorted({x for ids in s for x in ids})),
-    )
-    sums = sums.sort_values(["width", "pattern"]).drop_duplicates(group, keep="first")
-    sums = sums[[tuple(k) not in reported for k in sums[group].to_numpy().tolist()]]
-    if sums.empty:
-        return empty
-    return (
-        sums.drop(columns=["width"])
-        .rename(columns={"pattern": "computed"})
-        .assign(
-            counterpart_area="_T",
-            sex="_T",
-            age="_T",
-            migrant_status="_T",
-            breakdown="_T",
-            unit_mult=0,
-            obs_status="A",
-            conf_status="F",
-            preferred=True,
-        )
-    )
-
-
-def _yearly(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[frame["time_period"].str.fullmatch(r"\d{4}")]
+def _csv_href(header: list[str], rows: list[list]) -> str:
+    """A data: address holding the rows as CSV, so a chart's data downloads offline."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return "data:text/csv;charset=utf-8," + quote("\ufeff" + buffer.getvalue())
 
 
 class ProfileBuilder:
-    """Everything the template shows, from one snapshot's indicators and manifest."""
+    """Everything the template shows, from one snapshot, in one language."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    def __init__(
+        self, folder: Path, language: str | None = None, previous: Path | None = None
+    ) -> None:
+        self.folder = Path(folder)
+        self.manifest = json.loads((self.folder / MANIFEST_FILE).read_text(encoding="utf-8"))
         self.country = self.manifest["profile"]
-        reported = pd.read_parquet(folder / INDICATORS_FILE).assign(computed=None)
-        self.frame = pd.concat([reported, computed_totals(reported)], ignore_index=True)
-        self.catalogue = {i.id: i for i in catalogue()}
-        self.labels = {**spec_labels(), **CODE_LABELS}
-        names = dict(zip(areas()["code"], areas()["name"], strict=True))
+        default, offered = profile_languages(self.country)
+        self.language = language or default
+        self.languages = offered if self.language in offered else [*offered, self.language]
+        found = pycountry.countries.get(alpha_3=self.country)
+        self.alpha2 = found.alpha_2 if found else None
+        self.previous = previous
+        if "synthetic_sources" in self.manifest:
+            self.synthetic_sources = set(self.manifest["synthetic_sources"])
+        else:  # a snapshot written before sources were marked: the specs in force say
+            self.synthetic_sources = set(synthetic_sources(spec_set(None).specs))
+        reported = pd.read_parquet(self.folder / INDICATORS_FILE).assign(computed=None)
+        frame = pd.concat([reported, computed_totals(reported)], ignore_index=True)
+        frame["synthetic"] = frame["source_ids"].map(
+            lambda ids: rests_on(ids, self.synthetic_sources)
+        )
+        self.frame = frame
+        self.catalogue = {i.id: i for i in localised_catalogue(self.language)}
         admin = admin_areas().sort_values("valid_to", na_position="last")
         self.levels = dict(zip(admin["code"], admin["level"], strict=True))
-        names.update(dict(zip(admin["code"], admin["name"], strict=True)))
-        self.names = names
+        self.parents = dict(zip(admin["code"], admin["parent_code"], strict=True))
         self.charts: list[dict] = []
 
+    # --- words ---------------------------------------------------------------------------
+
+    def t(self, message: str, **params: object) -> str:
+        return _(message, language=self.language, **params)
+
+    def number(self, value: float | None, unit: str | None) -> str:
+        """A value as a reader of this language expects it: 98 574, 2,6, 6 904 millions USD."""
+        if value is None or value != value:
+            return "–"
+        if unit == "USD" and abs(value) >= 1e6:
+            amount = format_number(value / 1e6, self.language, 0, self.alpha2)
+            return self.t("USD {amount} million", amount=amount)
+        return format_number(value, self.language, DECIMALS.get(unit or "", 0), self.alpha2)
+
+    def unit_name(self, unit: str | None) -> str:
+        return term("units", unit or "", self.language) or (unit or "")
+
     def name(self, code: str) -> str:
-        return self.names.get(code) or self.labels.get(code) or code
+        return (
+            code_label(code, self.language)
+            if code.startswith("_")
+            else place_name(code, self.language)
+        )
+
+    def series_name(self, series: str, indicator: Indicator | None = None) -> str:
+        return term("series", series, self.language) or (
+            indicator.name if indicator else series.replace("_", " ").lower()
+        )
 
     def label(self, dimension: str, code: str) -> str:
-        """A human label for a code: areas by name, ages as ranges, the rest as the sending
-        office wrote them (its spec's labels)."""
+        """A human label for a code: areas by name, ages as ranges, the rest in words."""
         if dimension in ("ref_area", "counterpart_area"):
             return self.name(code)
         if dimension == "age":
-            return age_label(code)
-        return self.labels.get(code) or code.replace("_", " ").lower()
+            return age_label(code, self.language)
+        return code_label(code, self.language) or code.replace("_", " ").lower()
+
+    def flag(self, row: pd.Series) -> str | None:
+        """A value's flags for the reader, with the reason the comment gives."""
+        notes = []
+        status = row.get("obs_status")
+        if row.get("conf_status") == "C":
+            notes.append(self.t(SUPPRESSION_LABELS.get(row.get("suppression"), "Confidential")))
+        elif isinstance(status, str) and status != "A":
+            label = self.t(OBS_STATUS_LABELS.get(status, status))
+            comment = row.get("comment")
+            if isinstance(comment, str) and comment:
+                label = f"{label}: {localise(comment, self.language)}"
+            notes.append(label)
+        computed = row.get("computed")
+        if isinstance(computed, str) and computed:
+            notes.append(self._computed_note(computed))
+        return "; ".join(notes) or None
+
+    def _computed_note(self, pattern: str) -> str:
+        names = {
+            "sex": N_("sex"),
+            "age": N_("age"),
+            "breakdown": N_("category"),
+            "counterpart_area": N_("partner country"),
+            "migrant_status": N_("migrant status"),
+        }
+        what = self.t(" and ").join(self.t(names.get(d, d)) for d in pattern.split("+"))
+        return self.t("computed: the sum of the reported values by {what}", what=what)
+
+    def sources(self, rows: pd.DataFrame) -> list[str]:
+        """Each source by its publisher's name, with the edition used (no internal ids)."""
+        named = set()
+        for vintages in rows["source_vintages"]:
+            for vintage in vintages:
+                source, _sep, edition = str(vintage).partition(": ")
+                edition = re.sub(r"\s*\(sha256 [0-9a-f]+\)$", "", edition)
+                named.add(
+                    f"{source_label(source, self.language)} ({edition})"
+                    if edition
+                    else source_label(source, self.language)
+                )
+        if not named:
+            named = {source_label(s, self.language) for ids in rows["source_ids"] for s in ids}
+        return sorted(named)
+
+    # --- rows ------------------------------------------------------------------------------
 
     def rows(self, indicator_id: str) -> pd.DataFrame:
         return self.frame[self.frame["indicator_id"] == indicator_id]
 
     def national(self, indicator_id: str) -> pd.DataFrame:
-        rows = _totals(self.rows(indicator_id))
+        rows = totals(self.rows(indicator_id))
         return rows[(rows["ref_area"] == self.country) & (rows["counterpart_area"] == "_T")]
 
     def latest(self, indicator_id: str) -> list[dict]:
         """Latest national total of each series of the indicator."""
         out = []
+        indicator = self.catalogue.get(indicator_id)
         rows = self.national(indicator_id).dropna(subset=["obs_value"])
         for series, group in rows.groupby("series"):
             last = group.sort_values("time_period").iloc[-1]
             out.append(
                 {
-                    "series": series,
-                    "flag": _flag(last),
-                    "value": fmt(last["obs_value"], last["unit_measure"]),
-                    "unit": UNITS.get(last["unit_measure"], last["unit_measure"]),
+                    "indicator_id": indicator_id,
+                    "series_code": series,
+                    "series": self.series_name(series, indicator),
+                    "flag": self.flag(last),
+                    "synthetic": bool(last["synthetic"]),
+                    "value": self.number(last["obs_value"], last["unit_measure"]),
+                    "raw_value": float(last["obs_value"]),
+                    "unit": self.unit_name(last["unit_measure"]),
+                    "unit_code": last["unit_measure"],
                     "period": last["time_period"],
-                    "sources": _sources(group.tail(1)),
-                    "computed": _computed_note(last.get("computed")),
+                    "key": {k: last[k] for k in ("indicator_id", "series", "ref_area")},
+                    "sources": self.sources(group.tail(1)),
                 }
             )
         return out
 
-    def _chart(self, kind: str, title: str, unit: str, points: list, rows: pd.DataFrame) -> dict:
+    # --- charts ----------------------------------------------------------------------------
+
+    def _chart(
+        self,
+        kind: str,
+        title: str,
+        unit: str,
+        points: list,
+        rows: pd.DataFrame,
+        header: str,
+        series: list[str] | None = None,
+    ) -> dict:
+        synthetic = bool(rows["synthetic"].any()) if "synthetic" in rows else False
+        number = len(self.charts) + 1
+        table = [[str(p[0]), self.number(p[1], unit)] for p in points]
         chart = {
-            "id": f"chart-{len(self.charts) + 1}",
+            "id": f"chart-{number}",
             "kind": kind,
             "title": title,
-            "unit": UNITS.get(unit, unit),
+            "unit": self.unit_name(unit),
+            "decimals": DECIMALS.get(unit, 0),
             "points": points,
-            "sources": _sources(rows),
+            "series": series or [],
+            "synthetic": synthetic,
+            "sources": self.sources(rows),
+            "header": [header, self.unit_name(unit)],
+            "table": table,
+            "csv": _csv_href([header, self.unit_name(unit)], [[p[0], p[1]] for p in points]),
+            "csv_name": f"{self.country}_{number}.csv",
+            "alt": self.t(
+                "{title}: {count} values, from {first} to {last}; the data table follows.",
+                title=title,
+                count=len(points),
+                first=table[0][0] if table else "",
+                last=table[-1][0] if table else "",
+            ),
         }
         self.charts.append(chart)
         return chart
 
     def time_series(self, indicator: Indicator) -> list[dict]:
         charts = []
-        rows = _yearly(self.national(indicator.id)).dropna(subset=["obs_value"])
+        rows = yearly(self.national(indicator.id)).dropna(subset=["obs_value"])
         for series, group in rows.groupby("series"):
             group = group.sort_values("time_period")
             if len(group) < 3:
@@ -237,19 +318,27 @@ class ProfileBuilder:
             points = [
                 [int(p), float(v)] for p, v in zip(group.time_period, group.obs_value, strict=True)
             ]
-            title = f"{indicator.name} ({series})" if rows.series.nunique() > 1 else indicator.name
-            charts.append(self._chart("line", title, group.unit_measure.iloc[0], points, group))
+            name = self.series_name(series, indicator)
+            charts.append(
+                self._chart(
+                    "line",
+                    name,
+                    group.unit_measure.iloc[0],
+                    points,
+                    group,
+                    self.t("Year"),
+                    [name],
+                )
+            )
         return charts
 
     def top_counterparts(self, indicator: Indicator, top: int = 10) -> list[dict]:
-        rows = _totals(self.rows(indicator.id))
+        rows = totals(self.rows(indicator.id))
         rows = rows[(rows["counterpart_area"] != "_T") & rows["obs_value"].notna()]
-        rows = rows[rows["ref_area"] == self.country]
-        rows = _yearly(rows)
+        rows = yearly(rows[rows["ref_area"] == self.country])
         if rows.empty:
             return []
-        charts = []
-        for _series, group in rows.groupby("series"):
+        for series, group in rows.groupby("series"):
             latest = group[group["time_period"] == group["time_period"].max()]
             latest = latest.nlargest(top, "obs_value")
             if len(latest) < 2:
@@ -258,16 +347,31 @@ class ProfileBuilder:
                 [self.name(c), float(v)]
                 for c, v in zip(latest.counterpart_area, latest.obs_value, strict=True)
             ]
-            year = latest.time_period.iloc[0]
-            title = f"{indicator.name}: top {len(points)} partner countries, {year}"
-            charts.append(self._chart("bar", title, latest.unit_measure.iloc[0], points, latest))
-            break  # one chart per indicator
-        return charts
+            title = self.t(
+                "{series}: top {count} partner countries, {period}",
+                series=self.series_name(series, indicator),
+                count=len(points),
+                period=latest.time_period.iloc[0],
+            )
+            return [
+                self._chart(
+                    "bar",
+                    title,
+                    latest.unit_measure.iloc[0],
+                    points,
+                    latest,
+                    self.t("Partner country"),
+                )
+            ]
+        return []
+
+    def _is_first_tier(self, areas: pd.Series) -> pd.Series:
+        return areas.map(lambda a: self.levels.get(a) in FIRST_TIER).astype(bool)
 
     def regions(self, indicator: Indicator) -> list[dict]:
-        rows = _totals(self.rows(indicator.id))
-        rows = rows[rows["ref_area"].map(lambda a: self.levels.get(a) in FIRST_TIER).astype(bool)]
-        rows = rows[rows["counterpart_area"] == "_T"].dropna(subset=["obs_value"])
+        rows = totals(self.rows(indicator.id))
+        rows = rows[self._is_first_tier(rows["ref_area"]) & (rows["counterpart_area"] == "_T")]
+        rows = rows.dropna(subset=["obs_value"])
         charts = []
         for series in indicator.series[:2] or sorted(set(rows.series))[:1]:
             group = rows[rows["series"] == series]
@@ -279,67 +383,59 @@ class ProfileBuilder:
                 [self.name(a), float(v)]
                 for a, v in zip(group.ref_area, group.obs_value, strict=True)
             ]
-            title = f"{indicator.name} ({series}) by region, {group.time_period.iloc[0]}"
-            chart = self._chart("bar", title, group.unit_measure.iloc[0], points, group)
-            chart["note"] = self._hidden_note(indicator.id, series, group.time_period.iloc[0])
+            period = group.time_period.iloc[0]
+            title = self.t(
+                "{series} by region, {period}",
+                series=self.series_name(series, indicator),
+                period=period,
+            )
+            chart = self._chart(
+                "bar", title, group.unit_measure.iloc[0], points, group, self.t("Region")
+            )
+            chart["note"] = self._hidden_note(indicator.id, series, period)
             charts.append(chart)
         return charts
 
     def _hidden_note(self, indicator_id: str, series: str, period: str) -> str | None:
         """What a regional chart leaves out, by reason: confidential and cannot-exist cells are
         not zeros."""
-        rows = _totals(self.rows(indicator_id))
+        rows = totals(self.rows(indicator_id))
         rows = rows[
             (rows["series"] == series)
             & (rows["time_period"] == period)
-            & rows["ref_area"].map(lambda a: self.levels.get(a) in FIRST_TIER).astype(bool)
+            & self._is_first_tier(rows["ref_area"])
         ]
-        confidential = int((rows.get("conf_status") == "C").sum()) if "conf_status" in rows else 0
-        missing = int((rows.get("obs_status") == "M").sum()) if "obs_status" in rows else 0
+        confidential = int((rows["conf_status"] == "C").sum()) if "conf_status" in rows else 0
+        missing = int((rows["obs_status"] == "M").sum()) if "obs_status" in rows else 0
         parts = []
         if confidential:
             parts.append(
-                f"{confidential} region(s) not shown: confidential (too few census "
-                "records, or protecting a cell that has)"
+                self.t(
+                    "{count} region(s) not shown: confidential (too few census records, or "
+                    "protecting a cell that has)",
+                    count=confidential,
+                )
             )
         if missing:
-            parts.append(f"{missing} region(s) with no value: the figure cannot exist")
+            parts.append(
+                self.t("{count} region(s) with no value: the figure cannot exist", count=missing)
+            )
         return "; ".join(parts) or None
 
-    def annex(self) -> list[dict]:
-        """The methodological annex: one entry per indicator, from the catalogue."""
-        entries = []
-        for indicator in self.catalogue.values():
-            rows = self.rows(indicator.id)
-            flags = sorted(
-                {str(f) for f in rows.get("obs_status", pd.Series(dtype=object)).dropna()} - {"A"}
-            )
-            if "conf_status" in rows and (rows["conf_status"] == "C").any():
-                flags.append("C")
-            entries.append(
-                {
-                    "id": indicator.id,
-                    "name": indicator.name,
-                    "definition": " ".join(indicator.definition.split()),
-                    "formula": indicator.formula,
-                    "numerator": indicator.numerator,
-                    "denominator": indicator.denominator,
-                    "official": indicator.official_definition,
-                    "sources": ", ".join(indicator.sources),
-                    "flags": [f"{f}: {FLAG_WORDS.get(f, f)}" for f in flags],
-                }
-            )
-        return entries
-
     def breakdowns(self, indicator: Indicator) -> list[dict]:
-        """The latest year of each national series by sex, age and the office's own breakdown,
-        with human labels."""
+        """The latest year of each national series by sex, age and category, in words."""
         rows = self.rows(indicator.id)
         if "preferred" in rows:
             rows = rows[rows["preferred"].fillna(True).astype(bool)]
-        rows = _yearly(rows[(rows["ref_area"] == self.country) & rows["obs_value"].notna()])
+        rows = yearly(rows[(rows["ref_area"] == self.country) & rows["obs_value"].notna()])
         rows = rows[rows["counterpart_area"] == "_T"]
         charts = []
+        headers = {"sex": N_("Sex"), "age": N_("Age"), "breakdown": N_("Category")}
+        titles = {
+            "sex": N_("{series} by sex, {period}"),
+            "age": N_("{series} by age, {period}"),
+            "breakdown": N_("{series} by category, {period}"),
+        }
         for dimension in ("sex", "age", "breakdown"):
             others = [d for d in TOTALS if d != dimension]
             part = rows[rows[others].eq("_T").all(axis=1) & (rows[dimension] != "_T")]
@@ -352,10 +448,20 @@ class ProfileBuilder:
                     [self.label(dimension, c), float(v)]
                     for c, v in zip(latest[dimension], latest.obs_value, strict=True)
                 ]
-                what = {"breakdown": "category"}.get(dimension, dimension)
-                title = f"{indicator.name} ({series}) by {what}, {latest.time_period.iloc[0]}"
+                title = self.t(
+                    titles[dimension],
+                    series=self.series_name(series, indicator),
+                    period=latest.time_period.iloc[0],
+                )
                 charts.append(
-                    self._chart("bar", title, latest.unit_measure.iloc[0], points, latest)
+                    self._chart(
+                        "bar",
+                        title,
+                        latest.unit_measure.iloc[0],
+                        points,
+                        latest,
+                        self.t(headers[dimension]),
+                    )
                 )
         return charts
 
@@ -369,19 +475,25 @@ class ProfileBuilder:
         ].dropna(subset=["obs_value"])
         if rows.empty:
             return []
-        label = {"MS_MIGRANT": "foreign-born", "MS_NOMIGRANT": "native-born"}
         points = [
-            [f"{s} {label[m]}", float(v)]
+            [f"{self.series_name(s, indicator)}: {self.label('migrant_status', m)}", float(v)]
             for s, m, v in zip(rows.series, rows.migrant_status, rows.obs_value, strict=True)
         ]
-        title = f"{indicator.name}, {rows.time_period.max()}"
-        return [self._chart("bar", title, rows.unit_measure.iloc[0], points, rows)]
+        title = self.t(
+            "{indicator}, {period}", indicator=indicator.name, period=rows.time_period.max()
+        )
+        return [
+            self._chart(
+                "bar", title, rows.unit_measure.iloc[0], points, rows, self.t("Migrant status")
+            )
+        ]
+
+    # --- parts -----------------------------------------------------------------------------
 
     def module(self, module: str) -> dict:
         entries = [i for i in self.catalogue.values() if i.module == module]
         blocks = []
         for indicator in entries:
-            latest = self.latest(indicator.id)
             charts = (
                 self.time_series(indicator)
                 + self.top_counterparts(indicator)
@@ -396,34 +508,55 @@ class ProfileBuilder:
             blocks.append(
                 {
                     "indicator": indicator,
-                    "latest": latest,
+                    "latest": self.latest(indicator.id),
                     "charts": charts,
                     "definition": " ".join(indicator.definition.split()),
                 }
             )
-        return {"name": module, "blocks": blocks}
+        return {
+            "id": "module-" + re.sub(r"[^a-z0-9]+", "-", module.lower()).strip("-"),
+            "name": term("modules", module, self.language) or module,
+            "blocks": blocks,
+        }
 
     def gaps(self) -> list[dict]:
-        """Part D: each core indicator missing or failing validation, and why."""
+        """Part D: each core indicator missing or failing validation, and why, for the TWG."""
         validation = self.manifest.get("validation", {})
-        found = [
-            {
-                "indicator": g["indicator_id"],
-                "name": self.catalogue[g["indicator_id"]].name
-                if g["indicator_id"] in self.catalogue
-                else g["indicator_id"],
-                "reason": g["reason"],
-            }
-            for g in validation.get("gaps", [])
-        ]
+        country = self.name(self.country)
+        found = []
+        for gap in validation.get("gaps", []):
+            indicator = self.catalogue.get(gap["indicator_id"])
+            what = indicator.name if indicator else gap["indicator_id"]
+            sources = ", ".join(source_label(s, self.language) for s in gap.get("sources") or [])
+            kind = gap.get("kind")
+            if kind == "no_national_source":
+                reason = self.t(
+                    "No ministry or statistics-office file gives this for {country} yet; the "
+                    "working group can declare one (a source spec).",
+                    country=country,
+                )
+            elif kind == "not_loaded":
+                reason = self.t(
+                    "Nothing was loaded from {sources} in this refresh.", sources=sources
+                )
+            elif kind == "no_value":
+                reason = self.t(
+                    "{sources} give no value for {country}.", sources=sources, country=country
+                )
+            else:
+                reason = localise(gap.get("reason"), self.language)
+            found.append({"indicator": gap["indicator_id"], "name": what, "reason": reason})
         for check in validation.get("checks", []):
             if not check.get("success"):
                 found.append(
                     {
                         "indicator": check["name"],
-                        "name": check.get("description", ""),
-                        "reason": f"validation {check['severity']}: "
-                        f"{check.get('failure_count', 0)} failing value(s)",
+                        "name": localise(check.get("description", ""), self.language),
+                        "reason": self.t(
+                            "validation {severity}: {count} failing value(s)",
+                            severity=self.t(SEVERITY_WORDS.get(check["severity"], "warning")),
+                            count=check.get("failure_count", 0),
+                        ),
                     }
                 )
         return found
@@ -438,17 +571,20 @@ class ProfileBuilder:
         if len(flagged):
             order = flagged["relative_difference"].abs().fillna(float("inf"))
             for r in flagged.loc[order.sort_values(ascending=False).index[:top]].itertuples():
+                indicator = self.catalogue.get(r.indicator_id)
                 rows.append(
                     {
-                        "indicator": self.catalogue[r.indicator_id].name
-                        if r.indicator_id in self.catalogue
-                        else r.indicator_id,
+                        "indicator": indicator.name if indicator else r.indicator_id,
                         "area": self.name(r.ref_area),
                         "period": r.time_period,
-                        "preferred": f"{fmt(r.preferred_value, r.unit_measure)} "
-                        f"({r.preferred_source})",
-                        "other": f"{fmt(r.other_value, r.unit_measure)} ({r.other_source})",
-                        "difference": f"{r.relative_difference:+.1%}"
+                        "preferred": f"{self.number(r.preferred_value, r.unit_measure)} "
+                        f"({source_label(r.preferred_source, self.language)})",
+                        "other": f"{self.number(r.other_value, r.unit_measure)} "
+                        f"({source_label(r.other_source, self.language)})",
+                        "difference": format_number(
+                            r.relative_difference * 100, self.language, 1, self.alpha2
+                        )
+                        + " %"
                         if pd.notna(r.relative_difference)
                         else "–",
                     }
@@ -466,11 +602,170 @@ class ProfileBuilder:
                     "indicator": self.catalogue[i].name if i in self.catalogue else i,
                     "area": self.name(a),
                     "periods": ", ".join(sorted(set(g.time_period))[:12]),
-                    "source": ", ".join(sorted({s for ids in g.source_ids for s in ids})),
+                    "source": ", ".join(
+                        sorted(
+                            {source_label(s, self.language) for ids in g.source_ids for s in ids}
+                        )
+                    ),
                 }
                 for (i, a), g in breaks.groupby(["indicator_id", "ref_area"])
             ][:top],
         }
+
+    def governance(self) -> list[dict]:
+        """Part C: the working group's registry, in the reader's language where given."""
+        return [
+            {
+                "kind": self.t(KINDS[e.kind]),
+                "title": e.title_in(self.language),
+                "date": format_day(e.date, self.language, self.alpha2),
+                "status": self.t(STATUSES[e.status]),
+                "source": e.source,
+                "url": e.url,
+            }
+            for e in governance_entries(self.country)
+        ]
+
+    def subnational(self, limit: int = 40) -> list[dict]:
+        """Sortable tables: the latest value of each series by region and province, with
+        confidential and missing cells marked, never left blank."""
+        rows = totals(self.frame)
+        rows = rows[
+            rows["ref_area"].map(lambda a: self.levels.get(a) in SUBNATIONAL).astype(bool)
+            & (rows["counterpart_area"] == "_T")
+            & rows["time_period"].str.fullmatch(r"\d{4}")
+        ]
+        tables = []
+        for (indicator_id, series), group in rows.groupby(["indicator_id", "series"]):
+            group = group[group["time_period"] == group["time_period"].max()]
+            if group["ref_area"].nunique() < 2:
+                continue
+            indicator = self.catalogue.get(indicator_id)
+            unit = group["unit_measure"].iloc[0]
+            body = []
+            for row in group.sort_values("ref_area").to_dict(orient="records"):
+                level = self.levels.get(row["ref_area"], "")
+                parent = self.parents.get(row["ref_area"])
+                value = row["obs_value"]
+                body.append(
+                    {
+                        "area": self.name(row["ref_area"]),
+                        "level": self.t(LEVEL_NAMES[level]) if level in LEVEL_NAMES else level,
+                        "parent": self.name(parent) if isinstance(parent, str) else "",
+                        "value": self.number(value, unit),
+                        "sort": "" if value != value else f"{float(value):.6f}",
+                        "note": self.flag(pd.Series(row)) or "",
+                        "hidden": row.get("conf_status") == "C" or row.get("obs_status") == "M",
+                    }
+                )
+            tables.append(
+                {
+                    "id": f"subnational-{len(tables) + 1}",
+                    "title": self.t(
+                        "{series}, {period}",
+                        series=self.series_name(series, indicator),
+                        period=group["time_period"].iloc[0],
+                    ),
+                    "unit": self.unit_name(unit),
+                    "rows": body,
+                    "synthetic": bool(group["synthetic"].any()),
+                }
+            )
+            if len(tables) >= limit:
+                break
+        return tables
+
+    def summary(self, key_data: list[dict], gaps: list[dict]) -> dict:
+        """The executive summary: key figures with their change since the previous snapshot
+        (as `emp diff` computes it), what changed overall, and the main data gaps."""
+        changes: dict[tuple, dict] = {}
+        counts = None
+        previous_version = None
+        if self.previous is not None and (self.previous / INDICATORS_FILE).exists():
+            from warehouse.diff import _values, diff_snapshots
+
+            result = diff_snapshots(self.previous, self.folder)
+            counts = result["counts"]
+            previous_version = result["old"]
+            before = _values(self.previous)
+            before = before[before["obs_value"].notna()]
+            for row in key_data:
+                same = before[
+                    (before["indicator_id"] == row["key"]["indicator_id"])
+                    & (before["series"] == row["key"]["series"])
+                    & (before["ref_area"] == row["key"]["ref_area"])
+                    & (before["counterpart_area"] == "_T")
+                    & (before["sex"] == "_T")
+                    & (age_as_total(before["age"]) == "_T")
+                    & (before["migrant_status"] == "_T")
+                    & (before["breakdown"] == "_T")
+                ]
+                if same.empty:
+                    changes[id(row)] = {"text": self.t("new in this edition")}
+                    continue
+                last = same.sort_values("time_period").iloc[-1]
+                was = self.number(last["obs_value"], row["unit_code"])
+                if last["time_period"] == row["period"] and abs(
+                    last["obs_value"] - row["raw_value"]
+                ) <= 1e-9 * max(1.0, abs(row["raw_value"])):
+                    changes[id(row)] = {"text": self.t("unchanged")}
+                elif last["time_period"] == row["period"]:
+                    changes[id(row)] = {"text": self.t("revised; was {value}", value=was)}
+                else:
+                    changes[id(row)] = {
+                        "text": self.t(
+                            "newer period; was {value} in {period}",
+                            value=was,
+                            period=last["time_period"],
+                        )
+                    }
+        figures = []
+        seen = set()
+        for row in key_data:
+            if row["indicator_id"] in seen:
+                continue
+            seen.add(row["indicator_id"])
+            figures.append({**row, "change": changes.get(id(row), {}).get("text")})
+        return {
+            "figures": figures[:8],
+            "previous": previous_version,
+            "counts": counts,
+            "gaps": gaps[:6],
+            "gap_count": len(gaps),
+        }
+
+    def annex(self) -> list[dict]:
+        """The methodological annex: one entry per indicator, from the catalogue."""
+        entries = []
+        for indicator in self.catalogue.values():
+            rows = self.rows(indicator.id)
+            flags = sorted({str(f) for f in rows["obs_status"].dropna()} - {"A"})
+            if (rows["conf_status"] == "C").any():
+                flags.append("C")
+            entries.append(
+                {
+                    "id": indicator.id,
+                    "name": indicator.name,
+                    "definition": " ".join(indicator.definition.split()),
+                    "formula": indicator.formula,
+                    "numerator": indicator.numerator,
+                    "denominator": indicator.denominator,
+                    "official": indicator.official_definition,
+                    "unit": self.unit_name(indicator.unit),
+                    "sources": ", ".join(source_label(s, self.language) for s in indicator.sources),
+                    "flags": [
+                        f"{f}: {self.flag_words()[f]}" for f in flags if f in self.flag_words()
+                    ],
+                    "synthetic": bool(rows["synthetic"].any()),
+                }
+            )
+        return entries
+
+    def flag_words(self) -> dict[str, str]:
+        """The flags a reader meets, in words (SDMX OBS_STATUS, and CONF_STATUS C)."""
+        words = {code: self.t(label) for code, label in OBS_STATUS_LABELS.items() if label}
+        words["C"] = self.t(CONFIDENTIAL)
+        return words
 
     def context(self) -> dict:
         key_data = []
@@ -479,86 +774,59 @@ class ProfileBuilder:
             for latest in self.latest(indicator_id) if indicator else []:
                 key_data.append({"name": indicator.name, **latest})
         parts = [
-            {"title": title, "modules": [self.module(m) for m in modules]}
-            for title, modules in PARTS.values()
+            {
+                "id": f"part-{code.lower()}",
+                "title": term("parts", code, self.language),
+                "modules": [self.module(m) for m in modules],
+            }
+            for code, modules in PARTS.items()
         ]
+        gaps = self.gaps()
+        locale = babel_locale(self.language, self.alpha2)
         return {
+            "lang": self.language,
+            "dir": text_direction(self.language),
+            "locale": str(locale).replace("_", "-"),
+            "languages": [
+                {"code": code, "name": LANGUAGE_NAMES.get(code, code)} for code in self.languages
+            ],
             "country": self.country,
-            "country_name": common_name(self.country, self.name(self.country)),
+            "country_name": self.name(self.country),
             "manifest": self.manifest,
+            "published": format_day(self.manifest["created_at"], self.language, self.alpha2),
             "key_data": key_data,
+            "summary": self.summary(key_data, gaps),
             "parts": parts,
-            "gaps": self.gaps(),
+            "part_c_title": term("parts", "C", self.language),
+            "part_d_title": term("parts", "D", self.language),
+            "governance": self.governance(),
+            "gaps": gaps,
             "overlaps": self.overlaps(),
+            "subnational": self.subnational(),
             "annex": self.annex(),
-            "flag_words": FLAG_WORDS,
-            "held_back": self.manifest.get("validation", {}).get("held_back", []),
+            "flag_words": self.flag_words(),
+            "synthetic_note": self.t(SYNTHETIC_NOTE),
+            "any_synthetic": bool(self.frame["synthetic"].any()),
+            "held_back": [
+                {**h, "reason": localise(h.get("reason"), self.language)}
+                for h in self.manifest.get("validation", {}).get("held_back", [])
+            ],
+            "inputs": [
+                {**i, "label": source_label(i["source_id"], self.language)}
+                for i in self.manifest["inputs"]
+            ],
             "charts_json": script_safe_json(self.charts),
             "chart_count": len(self.charts),
+            "ui": script_safe_json(
+                {
+                    "locale": str(locale).replace("_", "-"),
+                    "group": get_group_symbol(locale),
+                    "decimal": get_decimal_symbol(locale),
+                    "synthetic": self.t("synthetic data"),
+                    "sort": self.t("Sort by this column"),
+                }
+            ),
         }
-
-
-#: The flags a reader meets, in words (SDMX OBS_STATUS, and CONF_STATUS C).
-FLAG_WORDS = {
-    **{code: label for code, label in OBS_STATUS_LABELS.items() if label},
-    "C": "confidential: suppressed by disclosure control (primary: too few census records; "
-    "secondary: hidden so that the primary cell cannot be worked out by subtraction)",
-}
-
-
-def _flag(row: pd.Series) -> str | None:
-    """A value's flag for the reader, with the reason the comment gives."""
-    status = row.get("obs_status")
-    if not isinstance(status, str) or status == "A":
-        return None
-    label = OBS_STATUS_LABELS.get(status, status)
-    comment = row.get("comment")
-    return f"{label}: {comment}" if isinstance(comment, str) and comment else label
-
-
-def _computed_note(pattern: object) -> str | None:
-    if not isinstance(pattern, str) or not pattern:
-        return None
-    names = {
-        "breakdown": "category",
-        "counterpart_area": "partner country",
-        "migrant_status": "migrant status",
-    }
-    what = " and ".join(names.get(d, d) for d in pattern.split("+"))
-    return f"computed: the sum of the reported values by {what}"
-
-
-def age_label(code: str) -> str:
-    """SDMX age codes as readers write them: Y15T19 -> 15-19, Y_LT15 -> under 15."""
-    import re
-
-    if code == "_U":
-        return "not reported"
-    found = re.fullmatch(r"Y(\d+)T(\d+)", code)
-    if found:
-        return f"{found[1]}-{found[2]}"
-    found = re.fullmatch(r"Y_LT(\d+)", code)
-    if found:
-        return f"under {found[1]}"
-    found = re.fullmatch(r"Y_GE(\d+)", code)
-    if found:
-        return f"{found[1]} and over"
-    return code
-
-
-def spec_labels() -> dict[str, str]:
-    """Codes -> the label the sending office uses for them (the first in its spec's code list),
-    for codes that are not areas."""
-    from sources.specs import bundled_specs
-
-    labels: dict[str, str] = {}
-    for spec in bundled_specs().values():
-        for column in spec.columns.values():
-            if column.dimension in ("ref_area", "counterpart_area"):
-                continue
-            for label, code in column.codes.items():
-                labels.setdefault(code, str(label).strip())
-    return labels
 
 
 def script_safe_json(data: object) -> str:
@@ -568,10 +836,50 @@ def script_safe_json(data: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render_profile(folder: Path) -> str:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)  # every value escaped
-    return env.get_template("profile.html.j2").render(**ProfileBuilder(folder).context())
+#: Area levels in words.
+LEVEL_NAMES = {
+    "region": N_("region"),
+    "development_region": N_("development region"),
+    "province": N_("province"),
+    "district": N_("district"),
+    "prefecture": N_("prefecture"),
+}
 
 
-def write_profile(folder: Path, output: Path) -> Path:
-    return write_atomically(output, render_profile(folder))
+def _environment(language: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every value escaped
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)
+    return env
+
+
+#: How the report names its versions in other languages (links between sibling files).
+SIBLING = "{version}.{lang}.html"
+
+
+def render_profile(
+    folder: Path,
+    language: str | None = None,
+    previous: Path | None = None,
+    sibling: str = SIBLING,
+) -> str:
+    """The profile of a snapshot in `language` (default: the country's), compared with the
+    `previous` snapshot for the summary; `sibling` names the same profile in another language
+    ({version}, {lang}, {country})."""
+    builder = ProfileBuilder(folder, language, previous)
+    context = builder.context()
+    template = _environment(builder.language).get_template("profile.html.j2")
+    return template.render(**context, sibling=sibling)
+
+
+def write_profile(
+    folder: Path,
+    output: Path,
+    language: str | None = None,
+    previous: Path | None = None,
+    sibling: str = SIBLING,
+) -> Path:
+    return write_atomically(output, render_profile(folder, language, previous, sibling))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 import duckdb
+import yaml
 
 from indicators.overlaps import OVERLAPS_DDL
 from sources.observations import OBSERVATION_COLUMNS
@@ -197,3 +201,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for table, columns in ADDED_COLUMNS.items():
         for name, kind in columns.items():
             con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
+
+
+@cache
+def column_descriptions() -> dict[str, str]:
+    """Column name -> what it holds (warehouse/column_descriptions.yaml)."""
+    path = Path(__file__).parent / "column_descriptions.yaml"
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8"))["columns"])

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -91,6 +92,13 @@ def inputs_of(con: duckdb.DuckDBPyConnection, batch_ids: list[str]) -> list[dict
     return frame.to_dict(orient="records")
 
 
+def rests_on(ids: object, sources: frozenset[str] | set[str]) -> bool:
+    """Whether a list of source ids (a list, an array, or missing) names one of `sources`."""
+    if ids is None or isinstance(ids, (str, float)) or ids is pd.NA:
+        return False
+    return any(str(i) in sources for i in ids)
+
+
 def publish_snapshot(
     con: duckdb.DuckDBPyConnection,
     country: str,
@@ -98,8 +106,11 @@ def publish_snapshot(
     validation: dict[str, Any],
     now: datetime | None = None,
     disclosure: dict[str, Any] | None = None,
+    synthetic: frozenset[str] = frozenset(),
 ) -> Path:
-    """Write the country's indicators and manifest as a new snapshot version; return its path."""
+    """Write the country's indicators and manifest as a new snapshot version; return its path.
+    Every value, baseline row and input resting on a source in `synthetic` (generated samples)
+    is marked `synthetic`, so none can pass for real data."""
     now = now or datetime.now(UTC)
     country_dir = Path(snapshots_dir) / country
     country_dir.mkdir(parents=True, exist_ok=True)
@@ -112,9 +123,10 @@ def publish_snapshot(
         order = ", ".join(INDICATOR_KEY)
         areas = profile_areas(country)  # the country and its regions and provinces
         table = con.sql(
-            f"SELECT *, {VALUE_KEY_SQL} AS value_key FROM marts.indicators "
+            f"SELECT *, {VALUE_KEY_SQL} AS value_key, "
+            "list_has_any(source_ids, $synthetic::VARCHAR[]) AS synthetic FROM marts.indicators "
             f"WHERE list_contains($areas, ref_area) ORDER BY {order}",
-            params={"areas": areas},
+            params={"areas": areas, "synthetic": sorted(synthetic)},
         ).to_arrow_table()
         pq.write_table(table, staging / INDICATORS_FILE, compression="zstd")
         refs = [r for rows in table.column("source_rows").to_pylist() if rows for r in rows]
@@ -133,6 +145,8 @@ def publish_snapshot(
         for key, frame in country_tables(con, country).items():
             name = BASELINE_FILES[key]
             frame = frame.assign(snapshot_version=version)
+            if "source_ids" in frame:
+                frame["synthetic"] = frame["source_ids"].map(lambda ids: rests_on(ids, synthetic))
             pq.write_table(
                 pa.Table.from_pandas(frame, preserve_index=False),
                 staging / name,
@@ -158,7 +172,11 @@ def publish_snapshot(
             "version": version,
             "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "code_version": code_version(),
-            "inputs": inputs_of(con, batch_ids),
+            "inputs": [
+                {**found, "synthetic": found["source_id"] in synthetic}
+                for found in inputs_of(con, batch_ids)
+            ],
+            "synthetic_sources": sorted(synthetic),
             "row_counts": {
                 **{
                     name: pq.read_metadata(staging / name).num_rows

@@ -117,6 +117,11 @@ def load_codebook(path: Path) -> Codebook:
         raise CodebookError(f"{path}:\n" + "\n".join(lines)) from None
 
 
+def census_source_id(codebook: Codebook) -> str:
+    """The source id a census's batches and indicators carry: census_<iso3>."""
+    return f"census_{codebook.country.lower()}"
+
+
 @cache
 def codebooks() -> dict[str, Codebook]:
     return {cb.id: cb for cb in map(load_codebook, sorted(CODEBOOK_DIR.glob("*.yaml")))}

@@ -1,0 +1,86 @@
+"""Part C of a profile: the migration governance registry a working group keeps as data, one
+YAML file per country (bundled in sources/governance/, or the working group's own in the folder
+EMP_GOVERNANCE names, which take precedence)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from sources.i18n import N_
+
+BUNDLED_DIR = Path(__file__).parent / "governance"
+#: The kinds of entry, and their statuses, in words (translated where shown).
+KINDS = {
+    "policy": N_("Policy or strategy"),
+    "law": N_("Law or regulation"),
+    "institution": N_("Institution"),
+    "bilateral_agreement": N_("Bilateral agreement"),
+    "multilateral_agreement": N_("Multilateral agreement"),
+}
+STATUSES = {
+    "draft": N_("draft"),
+    "adopted": N_("adopted"),
+    "in_force": N_("in force"),
+    "expired": N_("expired"),
+    "repealed": N_("repealed"),
+}
+
+
+class GovernanceError(ValueError):
+    """A governance file that cannot be read, naming the file and the entry."""
+
+
+class Entry(BaseModel):
+    kind: Literal["policy", "law", "institution", "bilateral_agreement", "multilateral_agreement"]
+    title: dict[str, str] = Field(min_length=1)  # language -> title
+    date: date
+    status: Literal["draft", "adopted", "in_force", "expired", "repealed"]
+    source: str = Field(min_length=3)  # the public source that states it
+    url: str | None = None
+    partners: list[str] = Field(default_factory=list)  # ISO3 of the other parties
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("a url starts with https:// or http://")
+        return value
+
+    def title_in(self, language: str) -> str:
+        return self.title.get(language) or self.title.get("en") or next(iter(self.title.values()))
+
+
+def governance_file(country: str) -> Path | None:
+    own = os.environ.get("EMP_GOVERNANCE", "").strip()
+    for folder in ([Path(own).expanduser()] if own else []) + [BUNDLED_DIR]:
+        path = folder / f"{country}.yaml"
+        if path.exists():
+            return path
+    return None
+
+
+def governance_entries(country: str) -> list[Entry]:
+    """The country's registered entries, oldest first; none when nothing is registered."""
+    path = governance_file(country)
+    if path is None:
+        return []
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise GovernanceError(f"{path}: not readable as YAML: {err}") from None
+    entries = []
+    for number, raw in enumerate(document.get("entries") or [], start=1):
+        try:
+            entries.append(Entry.model_validate(raw))
+        except ValidationError as err:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
+            )
+            raise GovernanceError(f"{path}, entry {number}: {problems}") from None
+    return sorted(entries, key=lambda e: e.date)
