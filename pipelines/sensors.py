@@ -42,7 +42,11 @@ inbox_job = dg.define_asset_job(
 )
 
 
-@dg.sensor(job=inbox_job, minimum_interval_seconds=30)
+# Off until a working group switches it on in the UI (Automation > Sensors): files dropped in the
+# inbox then wait for the next `emp refresh`.
+@dg.sensor(
+    job=inbox_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.STOPPED
+)
 def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     """One run per country with new files; a file that matches no spec gets a run that only
     moves it to rejected/ with the reason."""

@@ -118,7 +118,9 @@ def _template_pattern(msgid: str) -> re.Pattern | None:
     for found in _PLACEHOLDER.finditer(msgid):
         parts.append(re.escape(msgid[last : found.start()]))
         name = found[1]
-        parts.append(f"(?P={name})" if name in names else f"(?P<{name}>.+?)")
+        # a repr'd argument ({x!r}) is one quoted string, nothing around it
+        value = r"'[^']*'|\"[^\"]*\"" if "!r" in found[0] else ".+?"
+        parts.append(f"(?P={name})" if name in names else f"(?P<{name}>{value})")
         names.add(name)
         last = found.end()
     parts.append(re.escape(msgid[last:]))

@@ -5,6 +5,7 @@ Part C from the governance registry, and a summary of what changed since the las
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -56,13 +57,13 @@ def pages(built, tmp_path_factory) -> dict[str, tuple[Path, str]]:
     folder = tmp_path_factory.mktemp("languages")
     found = {}
     for language in ("en", "fr", "ar", "ro"):
-        html = write_profile(_snapshot(built, "MAR"), folder / f"MAR.{language}.html", language)
+        page = write_profile(_snapshot(built, "MAR"), folder / f"MAR.{language}.html", language)
         probe = folder / f"MAR.{language}.probe.html"
         probe.write_text(
-            html.read_text(encoding="utf-8").replace("</body>", CLIP_PROBE + "</body>"),
+            page.read_text(encoding="utf-8").replace("</body>", CLIP_PROBE + "</body>"),
             encoding="utf-8",
         )
-        found[language] = (html, rendered_dom(probe, folder))
+        found[language] = (page, rendered_dom(probe, folder))
     return found
 
 
@@ -128,7 +129,7 @@ def test_each_language_renders_with_its_direction_and_no_label_is_cut(pages):
 
 
 def test_readers_see_names_not_codes(pages):
-    text = pages["fr"][0].read_text(encoding="utf-8")
+    text = html.unescape(pages["fr"][0].read_text(encoding="utf-8"))
     body = text[text.index("<main>") : text.index('<script type="application/json"')]
     for code in ("CEN_EMP_RATE", "un_desa_ims", "census_mar", ">PT<", "EH-partial"):
         assert code not in body, code
@@ -164,10 +165,10 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a
 </script>
 """
     )
-    for language, (html, _dom) in pages.items():
+    for language, (written, _dom) in pages.items():
         page = tmp_path / f"axe.{language}.html"
         page.write_text(
-            html.read_text(encoding="utf-8").replace("</body>", runner + "</body>"),
+            written.read_text(encoding="utf-8").replace("</body>", runner + "</body>"),
             encoding="utf-8",
         )
         dom = rendered_dom(page, tmp_path)
@@ -185,11 +186,11 @@ def test_headings_are_in_order(pages):
 
 
 def test_every_chart_has_its_data_table_and_a_csv_download(pages):
-    html = pages["en"][0].read_text(encoding="utf-8")
-    figures = html.count('<figure class="chart')
+    page = pages["en"][0].read_text(encoding="utf-8")
+    figures = page.count('<figure class="chart')
     assert figures >= 15
-    assert html.count('class="chart-data"') == figures
-    downloads = re.findall(r'href="(data:text/csv;charset=utf-8,[^"]+)" download="([^"]+)"', html)
+    assert page.count('class="chart-data"') == figures
+    downloads = re.findall(r'href="(data:text/csv;charset=utf-8,[^"]+)" download="([^"]+)"', page)
     assert len(downloads) == figures
     from urllib.parse import unquote
 
@@ -212,6 +213,14 @@ def test_synthetic_values_are_marked_in_snapshot_exports_baselines_and_report(bu
     marked = national["COMMENT_OBS"].fillna("").str.startswith("synthetic data")
     assert marked[national["SERIES"] == "CEN_FB_STOCK"].all()
     assert not marked[national["SERIES"] == "IMM_STOCK"].any()
+    import yaml
+
+    sdg = folder / "exports" / "open-sdg" / "meta"
+    french = yaml.safe_load((sdg / "fr" / "10-7-4.yml").read_text(encoding="utf-8"))
+    assert french["indicator_name"].startswith("Proportion de la population qui sont des réfugiés")
+    census_meta = yaml.safe_load((sdg / "ar" / "emp-cen-foreign-born.yml").read_text("utf-8"))
+    assert census_meta["emp_synthetic"] is True
+    assert census_meta["data_footnote"] == "بيانات اصطناعية (عينة مولَّدة) وليست إحصاءات رسمية"
     baselines = pd.read_parquet(folder / "baselines.parquet")
     assert "synthetic" in baselines and baselines["synthetic"].any()
     report = pages["fr"][0].read_text(encoding="utf-8")
@@ -222,7 +231,7 @@ def test_synthetic_values_are_marked_in_snapshot_exports_baselines_and_report(bu
 def test_part_c_shows_the_registry_with_its_sources_or_invites_entries(
     built, tmp_path, monkeypatch
 ):
-    page = render_profile(_snapshot(built, "MAR"), "fr")
+    page = html.unescape(render_profile(_snapshot(built, "MAR"), "fr"))
     part_c = page[page.index('id="part-c"') : page.index('id="part-d"')]
     assert "Stratégie nationale d'immigration et d'asile (SNIA)" in part_c
     assert "Conseil de gouvernement du 18 décembre 2014" in part_c and "18 décembre 2014" in part_c
@@ -274,7 +283,10 @@ def test_emp_check_speaks_french(tmp_path):
     broken.write_bytes(text.encode("latin-1"))
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "--lang", "fr", "check", str(broken)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert "vérifié selon mar_consular_registrations" in done.stdout, done.stdout + done.stderr
     assert "ERREUR : ligne 2" in done.stdout or "ERREUR: ligne 2" in done.stdout, done.stdout
@@ -282,11 +294,17 @@ def test_emp_check_speaks_french(tmp_path):
     assert re.search(r"problème\(s\) ; le fichier ne serait PAS chargé", done.stdout)
     wrong = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "--lang", "fr", "check", str(tmp_path / "x.csv")],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert wrong.returncode == 2 and "fichier introuvable" in wrong.stderr
     unknown = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "--lang", "xx", "check", "--specs"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert unknown.returncode == 2 and "en, fr, ar, ro" in unknown.stderr

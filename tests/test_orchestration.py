@@ -77,6 +77,20 @@ def test_emp_refresh_summary_and_exit_code(tmp_path):
     picked_up = {r["series"]: r["vintage"] for r in summary["new_releases"]}
     assert len(picked_up) == 10  # a fresh warehouse: every default release is new
     assert picked_up["un_desa_ims"].startswith("International Migrant Stock 2019")
+    # the run is in the instance `make dev` opens: EMP_HOME/dagster, prompts and statistics off
+    home = tmp_path / "dagster"
+    assert "telemetry:\n  enabled: false" in (home / "dagster.yaml").read_text(encoding="utf-8")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs()
+        assert runs and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+        event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "indicators"]))
+        schema = event.asset_materialization.metadata["dagster/column_schema"].schema
+        described = {c.name: c.description for c in schema.columns}
+        assert described["obs_status"].startswith("SDMX OBS_STATUS")
+        checks = instance.all_logs(
+            runs[0].run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        )
+        assert len(checks) >= 5
     wrong = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "refresh", "--country", "FRA"],
         capture_output=True,

@@ -52,7 +52,7 @@ def morocco(built, tmp_path_factory) -> tuple[Path, str]:
 
 def test_every_chart_draws_in_chromium(morocco):
     html, dom = morocco
-    figures = re.findall(r"<figure class=\"chart\"[^>]*>", dom)
+    figures = re.findall(r"<figure class=\"chart[^\"]*\"[^>]*>", dom)
     assert len(figures) >= 15
     assert all('data-drawn="true"' in f for f in figures)
     assert f'data-charts-drawn="{len(figures)}"' in dom and 'data-charts-failed="0"' in dom

@@ -547,6 +547,8 @@ class ProfileBuilder:
                 reason = localise(gap.get("reason"), self.language)
             found.append({"indicator": gap["indicator_id"], "name": what, "reason": reason})
         for check in validation.get("checks", []):
+            if check.get("name") == "catalogue_coverage":
+                continue  # its failures are the gaps listed above
             if not check.get("success"):
                 found.append(
                     {
