@@ -15,6 +15,7 @@ from itertools import product
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -72,6 +73,11 @@ PANEL_COLUMNS = [
     "indicator_id",
     "series",
     "ref_area",
+    "area_name",
+    "area_level",
+    "area_valid_from",
+    "area_valid_to",
+    "area_valid",
     "role",
     "treated",
     "sex",
@@ -80,10 +86,36 @@ PANEL_COLUMNS = [
     "time_period",
     "period_end",
     "post",
+    "status",
     "obs_value",
+    "unit_measure",
     "obs_status",
     "conf_status",
+    "suppression",
+    "base_count",
+    "weight_sum",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "reason",
 ]
+PRETREND_COLUMNS = [
+    "request_id",
+    "indicator_id",
+    "series",
+    "sex",
+    "age",
+    "migrant_status",
+    "unit_measure",
+    "time_period",
+    "intervention_mean",
+    "comparison_mean",
+    "difference",
+    "intervention_areas",
+    "comparison_areas",
+]
+#: z for a 95 % confidence interval.
+Z95 = 1.959963984540054
 RECONCILIATION_COLUMNS = [
     "request_id",
     "project",
@@ -501,15 +533,19 @@ def _pick(
 
 def did_panel(indicators: pd.DataFrame, request: BaselineRequest) -> pd.DataFrame:
     """Every period of every requested indicator in the intervention and comparison areas, with
-    the treated and post-start flags a difference-in-differences model needs."""
+    the treated and post-start flags a difference-in-differences model needs; each row says
+    its area's level and validity, whether it holds a value (`status`: value, suppressed,
+    missing, never a bare NaN), and for census cells the unweighted record count, the sum of
+    weights and the standard error of a share (95 % interval beside it)."""
     areas = request_areas(request)
     areas = areas[areas["role"] != "national"]
     parts = []
     for choice in request.indicators:
         rows = _choice_rows(indicators, choice).merge(
-            areas[["ref_area", "role"]], on="ref_area", how="inner"
+            areas[["ref_area", "area_name", "area_level", "role"]], on="ref_area", how="inner"
         )
         parts.append(rows)
+    parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=PANEL_COLUMNS)
     panel = pd.concat(parts, ignore_index=True)
@@ -517,11 +553,148 @@ def did_panel(indicators: pd.DataFrame, request: BaselineRequest) -> pd.DataFram
     panel["treated"] = panel["role"].eq("intervention")
     panel["period_end"] = panel["time_period"].map(period_end)
     panel["post"] = panel["period_end"].map(lambda d: d is not None and d > request.start)
+    validity = _validity()
+    panel["area_valid_from"] = panel["ref_area"].map(lambda a: validity.get(a, (None, None))[0])
+    panel["area_valid_to"] = panel["ref_area"].map(lambda a: validity.get(a, (None, None))[1])
+    panel["area_valid"] = [
+        end is not None
+        and (start is None or start <= end)
+        and (stop is None or end <= stop or _same_year(end, stop))
+        for end, start, stop in zip(
+            panel["period_end"], panel["area_valid_from"], panel["area_valid_to"], strict=True
+        )
+    ]
+    confidential = panel.get("conf_status", pd.Series(None, index=panel.index)).eq("C")
+    empty = panel["obs_value"].isna()
+    panel["status"] = np.where(confidential, "suppressed", np.where(empty, "missing", "value"))
+    panel["reason"] = [
+        _why_empty(s, c, g) if s != "value" else None
+        for s, c, g in zip(
+            panel["status"],
+            panel.get("suppression", pd.Series(None, index=panel.index)),
+            panel.get("comment", pd.Series(None, index=panel.index)),
+            strict=True,
+        )
+    ]
+    for column in ("base_count", "weight_sum"):
+        if column not in panel:
+            panel[column] = np.nan
+    panel["std_error"] = share_standard_errors(panel)
+    panel["ci_low"] = (panel["obs_value"] - Z95 * panel["std_error"]).clip(lower=0)
+    panel["ci_high"] = (panel["obs_value"] + Z95 * panel["std_error"]).clip(upper=100)
     return (
         panel[PANEL_COLUMNS]
-        .sort_values(["indicator_id", "series", "ref_area", "sex", "age", "time_period"])
+        .sort_values(
+            ["indicator_id", "series", "ref_area", "sex", "age", "migrant_status", "time_period"]
+        )
         .reset_index(drop=True)
     )
+
+
+def _same_year(end: date, stop: date) -> bool:
+    """A yearly value of the year an area was abolished still describes it."""
+    return end.year == stop.year
+
+
+def _why_empty(status: str, suppression: object, comment: object) -> str:
+    if status == "suppressed":
+        return (
+            f"confidential ({suppression if isinstance(suppression, str) else 'primary'} "
+            "suppression): too few census records, or protecting a cell that has"
+        )
+    return comment if isinstance(comment, str) and comment else "no value published"
+
+
+def _validity() -> dict[str, tuple[date | None, date | None]]:
+    table = admin_areas()
+    found = {}
+    for code, start, stop in zip(
+        table["code"], table["valid_from"], table["valid_to"], strict=True
+    ):
+        start = None if start is None or pd.isna(start) else start
+        stop = None if stop is None or pd.isna(stop) else stop
+        before = found.get(code)
+        if before is None or (stop is None):  # a code reused: the current area wins
+            found[code] = (start, stop)
+    return found
+
+
+def share_standard_errors(panel: pd.DataFrame) -> pd.Series:
+    """The standard error of a census share (per cent) from its unweighted records n and the sum
+    of weights W: sqrt((1 - n/W) p (1 - p) / n) x 100, the sampling fraction n/W correcting for
+    a sample census (a full count, n = W, has none). Empty for values that are not shares or not
+    from a census."""
+    p = panel["obs_value"] / 100
+    n = pd.to_numeric(panel["base_count"], errors="coerce")
+    w = pd.to_numeric(panel["weight_sum"], errors="coerce")
+    share = (panel["unit_measure"] == "PT") & n.gt(0) & w.gt(0) & p.between(0, 1)
+    fraction = (n / w).clip(upper=1)
+    error = np.sqrt((1 - fraction) * p * (1 - p) / n) * 100
+    return error.where(share)
+
+
+def identification_problems(panel: pd.DataFrame, request: BaselineRequest) -> list[str]:
+    """Why a panel cannot identify an effect: for each indicator and series, values are
+    needed before and after the start, in intervention and in comparison areas."""
+    problems = []
+    if panel.empty:
+        return [
+            f"{request.id}: the panel is empty: no requested indicator has a value in the "
+            "intervention or comparison areas"
+        ]
+    valued = panel[panel["status"] == "value"]
+    for (indicator, series), rows in panel.groupby(["indicator_id", "series"]):
+        have = valued[(valued["indicator_id"] == indicator) & (valued["series"] == series)]
+        last = rows["time_period"].max()
+        if not (have["post"]).any():
+            problems.append(
+                f"{indicator} ({series}): no period after the start {request.start} "
+                f"(the data end in {last}): nothing to compare the baseline with"
+            )
+        if not (~have["post"]).any():
+            problems.append(f"{indicator} ({series}): no period before the start {request.start}")
+        if not (~have["treated"]).any():
+            problems.append(f"{indicator} ({series}): no comparison area has a value")
+        if not have["treated"].any():
+            problems.append(f"{indicator} ({series}): no intervention area has a value")
+    return problems
+
+
+def pretrends(panel: pd.DataFrame) -> pd.DataFrame:
+    """Per indicator, series and breakdown, the mean of the intervention and comparison areas in
+    each period before the start, and their difference: roughly constant differences make the
+    parallel-trends assumption plausible."""
+    pre = panel[(panel["status"] == "value") & ~panel["post"].astype(bool)]
+    if pre.empty:
+        return pd.DataFrame(columns=PRETREND_COLUMNS)
+    keys = [
+        "request_id",
+        "indicator_id",
+        "series",
+        "sex",
+        "age",
+        "migrant_status",
+        "unit_measure",
+        "time_period",
+    ]
+    table = pre.pivot_table(
+        index=keys, columns="treated", values="obs_value", aggfunc=["mean", "count"]
+    )
+    out = pd.DataFrame(index=table.index).reset_index()
+    out["intervention_mean"] = (
+        table[("mean", True)].to_numpy() if ("mean", True) in table else np.nan
+    )
+    out["comparison_mean"] = (
+        table[("mean", False)].to_numpy() if ("mean", False) in table else np.nan
+    )
+    out["difference"] = out["intervention_mean"] - out["comparison_mean"]
+    out["intervention_areas"] = (
+        table[("count", True)].fillna(0).astype(int).to_numpy() if ("count", True) in table else 0
+    )
+    out["comparison_areas"] = (
+        table[("count", False)].fillna(0).astype(int).to_numpy() if ("count", False) in table else 0
+    )
+    return out[PRETREND_COLUMNS].sort_values(keys).reset_index(drop=True)
 
 
 def reconcile(indicators: pd.DataFrame, request: BaselineRequest) -> pd.DataFrame:

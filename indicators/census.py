@@ -376,6 +376,7 @@ def _series_rows(spec: CensusSeries, cells: pd.DataFrame) -> pd.DataFrame:
         value = value - rows["w_minus"].to_numpy(dtype=float)
         suppression = np.maximum(suppression, rows["suppression_minus"].to_numpy())
     base = rows["n"].to_numpy(dtype=float)
+    weights = rows["w"].to_numpy(dtype=float)
     missing = np.zeros(len(rows), dtype=bool)
     if spec.denominator:
         divisor = rows["w_denominator"].to_numpy(dtype=float)
@@ -383,6 +384,7 @@ def _series_rows(spec: CensusSeries, cells: pd.DataFrame) -> pd.DataFrame:
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(missing, np.nan, value / divisor * spec.scale)
         base = rows["n_denominator"].to_numpy(dtype=float)
+        weights = divisor
         suppression = np.maximum(suppression, rows["suppression_denominator"].to_numpy())
     # a cell that cannot be suppressed by one measure but is by another: primary wins
     primary_any = rows["suppression"].to_numpy() == PRIMARY
@@ -398,6 +400,7 @@ def _series_rows(spec: CensusSeries, cells: pd.DataFrame) -> pd.DataFrame:
         unit_measure=spec.unit,
         n_unweighted=rows["n"].to_numpy(dtype=float),
         base_count=base,
+        weight_sum=weights,
         basis=spec.basis,
         suppression=suppression,
         missing=np.where(impossible, "age", np.where(missing, "empty", "")),
@@ -450,7 +453,10 @@ def census_indicators(
     frame["suppression"] = frame["suppression"].map(SUPPRESSION_NAMES)
     frame["time_period"] = frame["census_round"].astype(str)
     for column in ("n_unweighted", "base_count"):
-        frame[column] = frame[column].fillna(0).astype("int64")
+        # the record counts of a confidential cell would give it away: published empty too
+        frame[column] = frame[column].fillna(0).astype("Int64")
+        frame.loc[frame["suppressed"], column] = pd.NA
+    frame.loc[frame["suppressed"], "weight_sum"] = np.nan
     frame.attrs["disclosure"] = disclosure_summary(cells)
     return frame[
         [
@@ -469,6 +475,7 @@ def census_indicators(
             "unit_measure",
             "n_unweighted",
             "base_count",
+            "weight_sum",
             "basis",
             "obs_status",
             "conf_status",

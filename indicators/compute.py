@@ -37,7 +37,7 @@ CENSUS_SQL = """
            migrant_status, breakdown, obs_value, unit_measure, 0 AS unit_mult,
            [source_id] AS source_ids, [batch_id] AS batch_ids, NULL AS denominator_source,
            basis, NULL AS type_of_data, obs_status, conf_status, suppression, base_count,
-           comment
+           weight_sum, comment
     FROM core.census_indicators WHERE list_contains($series, series)
 """
 

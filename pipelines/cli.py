@@ -305,16 +305,23 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
-    """A project's baseline from the published snapshots alone; nothing is written to them."""
+    """A project's baseline from the published snapshots alone; nothing is written to them.
+    Exit 0, 2 wrong call or nothing found, 5 a panel that cannot identify an effect."""
     from datetime import date
 
     from indicators.baselines import BaselineRequestError, load_request
+    from sources.i18n import current_language
     from warehouse.snapshot_baselines import (
         BaselineNotFoundError,
         choose_snapshot,
+        frozen_request,
         frozen_tables,
+        panel_problems,
         render,
+        render_dictionary,
+        snapshot_identity,
         tables_for_request,
+        with_names,
     )
 
     snapshots_dir = Path(args.snapshots) if args.snapshots else Settings.from_env().snapshots
@@ -323,6 +330,8 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         project = request.id if request else args.project
         if not project:
             raise SystemExit("emp baseline: give --project or --request")
+        if args.compare:
+            return _compare_baselines(args, snapshots_dir, project, request)
         as_of = date.fromisoformat(args.as_of) if args.as_of else None
         chosen = choose_snapshot(
             snapshots_dir,
@@ -333,10 +342,22 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         )
         folder = Path(chosen["path"])
         tables = tables_for_request(folder, request) if request else frozen_tables(folder, project)
+        asked = request or frozen_request(folder, project)
     except (BaselineNotFoundError, BaselineRequestError, ValueError) as err:
         console.print(f"[red]emp baseline:[/red] {err}")
         return 2
     frame = tables[args.table]
+    if args.table in ("panel", "pretrends") and asked is not None:
+        problems = panel_problems(tables["panel"], asked)
+        if problems:
+            console.print(
+                f"[red]emp baseline:[/red] the panel of {project} cannot identify an effect; "
+                "nothing is written:"
+            )
+            for problem in problems:
+                console.print(f"  {escape(problem)}")
+            return 5
+    frame = with_names(frame, current_language())
     console.print(
         f"{project}: {args.table} from snapshot {chosen['country']}/{chosen['version']} "
         f"(published {chosen['created_at']}), {len(frame)} rows"
@@ -344,13 +365,56 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     if args.table == "baselines" and "status" in frame:
         counts = frame["status"].value_counts().to_dict()
         console.print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
-    data = render(frame, args.format)
+    about = {
+        "table": args.table,
+        "request": asked.model_dump(mode="json") if asked is not None else {"id": project},
+        "snapshot": snapshot_identity(folder),
+    }
+    data = render(frame, args.format, about)
     if args.output:
         Path(args.output).write_bytes(data)
         console.print(f"  written to {args.output}")
+        if args.format == "csv":
+            sidecar = Path(f"{args.output}.dictionary.csv")
+            sidecar.write_bytes(render_dictionary(list(frame.columns)))
+            console.print(f"  data dictionary: {sidecar}")
     elif args.format == "parquet":
         console.print("[red]emp baseline:[/red] --format parquet needs --output FILE")
         return 2
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+    return 0
+
+
+def _compare_baselines(args, snapshots_dir: Path, project: str, request) -> int:
+    """`emp baseline --compare OLD NEW`: the baseline values a later snapshot would change."""
+    from warehouse.snapshot_baselines import (
+        choose_snapshot,
+        compare_baselines,
+        frozen_tables,
+        render,
+        tables_for_request,
+    )
+
+    old_version, new_version = args.compare
+    frames = []
+    for version in (old_version, new_version):
+        chosen = choose_snapshot(
+            snapshots_dir, project, version=version, country=request.country if request else None
+        )
+        folder = Path(chosen["path"])
+        tables = tables_for_request(folder, request) if request else frozen_tables(folder, project)
+        frames.append(tables["baselines"])
+    changed = compare_baselines(*frames)
+    console.print(
+        f"{project}: {len(changed)} baseline value(s) would change from {old_version} to "
+        f"{new_version} (of {len(frames[1])})"
+    )
+    about = {"table": "baseline changes", "old": old_version, "new": new_version}
+    data = render(changed, args.format if args.format != "parquet" else "csv", about)
+    if args.output:
+        Path(args.output).write_bytes(data)
+        console.print(f"  written to {args.output}")
     else:
         sys.stdout.write(data.decode("utf-8"))
     return 0
@@ -600,10 +664,16 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--as-of", help="the latest snapshot published on or before this date")
     baseline.add_argument(
         "--table",
-        choices=("baselines", "panel", "reconciliation"),
+        choices=("baselines", "panel", "pretrends", "reconciliation"),
         default="baselines",
-        help="baselines (default), the difference-in-differences panel, or the logframe "
-        "reconciliation",
+        help="baselines (default), the difference-in-differences panel, the pre-period means of "
+        "intervention and comparison areas (pretrends), or the logframe reconciliation",
+    )
+    baseline.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("OLD", "NEW"),
+        help="list the baseline values snapshot NEW would change from snapshot OLD",
     )
     baseline.add_argument("--format", choices=("csv", "parquet", "json"), default="csv")
     baseline.add_argument("--output", help="file to write (default: standard output)")

@@ -122,9 +122,14 @@ def test_unknown_code_and_missing_variable_are_named(census, tmp_path):
 def test_no_published_cell_breaks_the_disclosure_rule(census):
     con, _, _, _ = census
     cells = census_indicators(con, threshold=10)
-    small = cells[(cells.n_unweighted > 0) & (cells.n_unweighted < 10)]
-    assert len(small) > 0 and small.obs_value.isna().all()
-    assert (small.suppressed | (small.obs_status == "M")).all()
+    primary = cells[cells.suppression == "primary"]
+    assert len(primary) > 0 and primary.obs_value.isna().all()
+    hidden = cells[cells.suppressed]
+    # nothing published beside a confidential cell gives it away: not its record counts either
+    assert hidden.n_unweighted.isna().all() and hidden.base_count.isna().all()
+    small = cells[cells.n_unweighted.notna() & (cells.n_unweighted > 0)]
+    small = small[small.n_unweighted < 10]
+    assert small.obs_value.isna().all() and (small.obs_status == "M").all()
     shown = cells[cells.obs_value.notna()]
     # a published count rests on none or at least 10 records; a rate on at least 10
     assert ((shown.n_unweighted == 0) | (shown.n_unweighted >= 10)).all()

@@ -279,3 +279,16 @@ def test_profile_report_has_a_methodological_annex_and_says_why_values_are_flagg
     assert "Methodological annex" in page and "Official definition:" in page
     assert "Definition differs: numerator and denominator cover different territories" in page
     assert "not shown: confidential" in page
+
+
+def test_no_record_count_is_published_beside_a_confidential_cell(built):
+    """A suppressed census cell's unweighted count would give its value away."""
+    import pandas as pd
+
+    for country in ("MAR", "MDA"):
+        folder = sorted((built.snapshots / country).iterdir())[-1]
+        values = pd.read_parquet(folder / "indicators.parquet")
+        hidden = values[values["conf_status"] == "C"]
+        assert len(hidden) > 0
+        assert hidden["obs_value"].isna().all() and hidden["base_count"].isna().all()
+        assert hidden["weight_sum"].isna().all()

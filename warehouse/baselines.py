@@ -13,6 +13,7 @@ from indicators.baselines import (
     all_requests,
     baselines,
     did_panel,
+    pretrends,
     reconcile,
     registered_requests,
     requests_from_logframes,
@@ -23,6 +24,7 @@ TABLES = {
     "marts.baselines": "baselines",
     "marts.baseline_panel": "panel",
     "marts.baseline_reconciliation": "reconciliation",
+    "marts.baseline_pretrends": "pretrends",
     "marts.baseline_requests": "requests",
 }
 
@@ -68,9 +70,11 @@ def build_baselines(con: duckdb.DuckDBPyConnection, requests: list[BaselineReque
     """Compute every request's baseline, panel and reconciliation and replace the marts tables
     in one transaction."""
     indicators = indicators_for(con, requests)
+    panels = [did_panel(indicators, r) for r in requests]
     frames = {
         "baselines": [baselines(indicators, r) for r in requests],
-        "panel": [did_panel(indicators, r) for r in requests],
+        "panel": panels,
+        "pretrends": [pretrends(p) for p in panels],
         "reconciliation": [reconcile(indicators, r) for r in requests],
         "requests": [pd.DataFrame([request_record(r)]) for r in requests],
     }

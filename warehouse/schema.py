@@ -41,6 +41,7 @@ INDICATOR_COLUMNS: dict[str, str] = {
     "conf_status": "VARCHAR",
     "suppression": "VARCHAR",
     "base_count": "BIGINT",  # the count a rate rests on: decisions, census records
+    "weight_sum": "DOUBLE",  # census: the sum of weights of the persons that count rests on
     "comment": "VARCHAR",  # SDMX COMMENT_OBS: why a value is flagged or missing
     "preferred": "BOOLEAN",
 }
@@ -145,7 +146,7 @@ CREATE TABLE IF NOT EXISTS core.census_indicators (
     migrant_status VARCHAR, breakdown VARCHAR, obs_value DOUBLE, unit_measure VARCHAR,
     n_unweighted BIGINT, suppressed BOOLEAN, source_id VARCHAR, batch_id VARCHAR,
     area_level VARCHAR, base_count BIGINT, basis VARCHAR, obs_status VARCHAR,
-    conf_status VARCHAR, suppression VARCHAR, comment VARCHAR
+    conf_status VARCHAR, suppression VARCHAR, comment VARCHAR, weight_sum DOUBLE
 );
 
 CREATE TABLE IF NOT EXISTS marts.indicators (
@@ -168,6 +169,7 @@ ADDED_COLUMNS = {
         "base_count": "BIGINT",
         "comment": "VARCHAR",
         "source_rows": "VARCHAR[]",
+        "weight_sum": "DOUBLE",
     },
     "core.census_indicators": {
         "area_level": "VARCHAR",
@@ -177,6 +179,7 @@ ADDED_COLUMNS = {
         "conf_status": "VARCHAR",
         "suppression": "VARCHAR",
         "comment": "VARCHAR",
+        "weight_sum": "DOUBLE",
     },
 }
 #: Columns renamed since the first release: (table, old name, new name).

@@ -6,19 +6,49 @@ baseline next year, even after the sources were revised and the profile refreshe
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
-from indicators.baselines import BaselineRequest, baselines, did_panel, reconcile
+from indicators.baselines import (
+    BaselineRequest,
+    baselines,
+    did_panel,
+    identification_problems,
+    pretrends,
+    reconcile,
+)
+from indicators.translations import localised_catalogue, term
 from warehouse.safe_output import neutralise_formulas
-from warehouse.snapshots import BASELINE_FILES, INDICATORS_FILE, list_snapshots
+from warehouse.snapshots import BASELINE_FILES, INDICATORS_FILE, MANIFEST_FILE, list_snapshots
 
-TABLES = {"baselines": "baselines", "panel": "panel", "reconciliation": "reconciliation"}
+TABLES = {
+    "baselines": "baselines",
+    "panel": "panel",
+    "reconciliation": "reconciliation",
+    "pretrends": "pretrends",
+}
 FORMATS = ("csv", "parquet", "json")
+DICTIONARY_PATH = Path(__file__).resolve().parents[1] / "indicators" / "baseline_dictionary.yaml"
+#: The columns that say which value a baseline row is (compared between snapshots).
+ROW_KEY = [
+    "request_id",
+    "indicator_id",
+    "series",
+    "ref_area",
+    "role",
+    "sex",
+    "age",
+    "migrant_status",
+    "counterpart_area",
+    "breakdown",
+]
 
 
 class BaselineNotFoundError(LookupError):
@@ -70,6 +100,11 @@ def _knows(folder: Path, project: str) -> bool:
     )
 
 
+def render_dictionary(columns: list[str]) -> bytes:
+    """The data dictionary as CSV: the sidecar of a CSV output."""
+    return pd.DataFrame(dictionary(columns)).to_csv(index=False).encode("utf-8")
+
+
 def frozen_tables(folder: Path, project: str) -> dict[str, pd.DataFrame]:
     """The baseline, panel and reconciliation the snapshot froze for `project`."""
     requests = _requests(folder)
@@ -85,6 +120,8 @@ def frozen_tables(folder: Path, project: str) -> dict[str, pd.DataFrame]:
         out[key] = (
             frame[frame["request_id"].isin(ids)].reset_index(drop=True) if len(frame) else frame
         )
+    if out["pretrends"].empty and len(out["panel"]) and "status" in out["panel"]:
+        out["pretrends"] = pretrends(out["panel"])  # a snapshot frozen before pretrends
     return out
 
 
@@ -92,11 +129,116 @@ def tables_for_request(folder: Path, request: BaselineRequest) -> dict[str, pd.D
     """An ad-hoc request answered from the snapshot's indicators (read-only)."""
     indicators = pd.read_parquet(folder / INDICATORS_FILE)
     version = folder.name
+    panel = did_panel(indicators, request)
     return {
         "baselines": baselines(indicators, request).assign(snapshot_version=version),
-        "panel": did_panel(indicators, request).assign(snapshot_version=version),
+        "panel": panel.assign(snapshot_version=version),
         "reconciliation": reconcile(indicators, request).assign(snapshot_version=version),
+        "pretrends": pretrends(panel).assign(snapshot_version=version),
     }
+
+
+def frozen_request(folder: Path, project: str) -> BaselineRequest | None:
+    """The request a snapshot froze for `project` (by request id or project code)."""
+    requests = _requests(folder)
+    if requests.empty:
+        return None
+    found = requests[(requests["request_id"] == project) | (requests["project"] == project)]
+    if found.empty:
+        return None
+    return BaselineRequest.model_validate_json(found.iloc[0]["request_json"])
+
+
+def panel_problems(panel: pd.DataFrame, request: BaselineRequest) -> list[str]:
+    """Why this panel cannot identify an effect (empty when it can)."""
+    return identification_problems(panel, request)
+
+
+def snapshot_identity(folder: Path) -> dict:
+    """The snapshot a baseline comes from: country, version, publication time and the SHA-256
+    of its manifest (which lists the hash of every file in it)."""
+    manifest_bytes = (folder / MANIFEST_FILE).read_bytes()
+    manifest = json.loads(manifest_bytes)
+    return {
+        "country": manifest["profile"],
+        "version": manifest["version"],
+        "created_at": manifest["created_at"],
+        "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+    }
+
+
+@cache
+def _dictionary() -> dict[str, dict]:
+    return yaml.safe_load(DICTIONARY_PATH.read_text(encoding="utf-8"))["columns"]
+
+
+def dictionary(columns: list[str]) -> list[dict]:
+    """What each column of an output holds and its unit (indicators/baseline_dictionary.yaml)."""
+    known = _dictionary()
+    return [
+        {
+            "column": column,
+            "meaning": (known.get(column) or {}).get("meaning", ""),
+            "unit": (known.get(column) or {}).get("unit", ""),
+        }
+        for column in columns
+    ]
+
+
+def with_names(frame: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+    """Indicator, series and unit names spelled out beside their codes."""
+    if frame.empty:
+        return frame
+    frame = frame.copy()
+    names = {i.id: i.name for i in localised_catalogue(language)}
+    columns = list(frame.columns)
+    additions = []
+    if "indicator_id" in frame:
+        additions.append(("indicator_id", "indicator_name", frame["indicator_id"].map(names)))
+    if "series" in frame:
+        additions.append(
+            ("series", "series_name", frame["series"].map(lambda s: term("series", s, language)))
+        )
+    if "unit_measure" in frame:
+        additions.append(
+            (
+                "unit_measure",
+                "unit_name",
+                frame["unit_measure"].map(lambda u: term("units", u, language) if u else None),
+            )
+        )
+    for after, name, values in additions:
+        frame[name] = values
+        columns.insert(columns.index(after) + 1, name)
+    return frame[columns]
+
+
+def compare_baselines(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """The baseline rows a later snapshot would change: another value, period or status for
+    the same request, indicator, area and breakdown (or a row only one of them has)."""
+    key = [c for c in ROW_KEY if c in old.columns and c in new.columns]
+    keep = [*key, "status", "time_period", "obs_value"]
+    merged = old[keep].merge(
+        new[keep], on=key, how="outer", suffixes=("_old", "_new"), indicator=True
+    )
+    same_value = (merged["obs_value_old"] - merged["obs_value_new"]).abs().le(
+        1e-9 * merged["obs_value_old"].abs().clip(lower=1)
+    ) | (merged["obs_value_old"].isna() & merged["obs_value_new"].isna())
+    same = (
+        (merged["_merge"] == "both")
+        & same_value
+        & (merged["status_old"] == merged["status_new"])
+        & (merged["time_period_old"].fillna("") == merged["time_period_new"].fillna(""))
+    )
+    changed = merged[~same].copy()
+    changed["change"] = (
+        changed["_merge"]
+        .map({"left_only": "only in the old snapshot", "right_only": "only in the new snapshot"})
+        .astype(object)
+    )
+    changed.loc[changed["_merge"] == "both", "change"] = "revised"
+    changed["difference"] = changed["obs_value_new"] - changed["obs_value_old"]
+    return changed.drop(columns="_merge").sort_values(key).reset_index(drop=True)
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -122,13 +264,19 @@ def _missing(value) -> bool:
         return False
 
 
-def render(frame: pd.DataFrame, fmt: str) -> bytes:
-    """The table as CSV, Parquet or JSON (records) bytes."""
+def render(frame: pd.DataFrame, fmt: str, about: dict | None = None) -> bytes:
+    """The table as CSV, Parquet or JSON bytes. JSON is one object: `about` (the request, the
+    snapshot, the table's name), the data dictionary, and the rows."""
     if fmt == "csv":
         return neutralise_formulas(_plain(frame)).to_csv(index=False).encode("utf-8")
     if fmt == "json":
         records = json.loads(frame.to_json(orient="records", date_format="iso"))
-        return (json.dumps(records, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        document = {
+            **(about or {}),
+            "dictionary": dictionary(list(frame.columns)),
+            "rows": records,
+        }
+        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     if fmt == "parquet":
         buffer = io.BytesIO()
         frame.to_parquet(buffer, index=False)

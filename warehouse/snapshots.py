@@ -39,6 +39,7 @@ BASELINE_FILES = {
     "baselines": "baselines.parquet",
     "panel": "baseline_panel.parquet",
     "reconciliation": "baseline_reconciliation.parquet",
+    "pretrends": "baseline_pretrends.parquet",
     "requests": "baseline_requests.parquet",
 }
 MANIFEST_FILE = "manifest.json"
