@@ -432,13 +432,19 @@ def baselines(indicators: pd.DataFrame, request: BaselineRequest) -> pd.DataFram
         )
     keys = ["series", "ref_area", "sex", "age", "migrant_status", "counterpart_area", "breakdown"]
     empty = frame.iloc[0:0]
+    subnational = set(admin_areas().loc[lambda t: t["country"] == request.country, "code"])
     for choice in request.indicators:
         rows = _choice_rows(frame, choice)
         cells = {key: group for key, group in rows.groupby(keys, sort=False)}
         known_anywhere = (frame["indicator_id"] == choice.id).any()
+        published = frame.loc[frame["indicator_id"] == choice.id, "ref_area"]
+        # an indicator published for the nation only: one row per intervention area says so,
+        # rather than one per comparison area too
+        national_only = known_anywhere and not published.isin(subnational).any()
+        wanted = areas[areas["role"] != "comparison"] if national_only else areas
         for series, area, sex, age, status, counterpart, breakdown in product(
             _series_of(frame, choice, list(areas["ref_area"])),
-            areas.to_dict(orient="records"),
+            wanted.to_dict(orient="records"),
             choice.sex,
             choice.age,
             choice.migrant_status,
@@ -483,7 +489,8 @@ def _pick(
         levels = frame.loc[frame["indicator_id"] == cell["indicator_id"], "ref_area"]
         national_only = levels.str.len().eq(3).all()
         why = (
-            "the indicator is published at national level only"
+            "the indicator is published at national level only (no row is given for the "
+            "comparison areas)"
             if national_only and cell["area_level"] != "country"
             else "the profile has no value for this area and breakdown in any period"
         )

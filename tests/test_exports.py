@@ -53,7 +53,8 @@ def test_open_sdg_files_follow_the_format(built, country):
         assert all((r[-1] != "" and float(r[-1]) == float(r[-1])) or r[status] for r in rows)
         keys = [tuple(r[:-1]) for r in rows]
         assert len(keys) == len(set(keys)), f"{path.name}: duplicate rows"
-        attributes = ("Series", "Units", "Observation status")  # not disaggregations
+        # not disaggregations: observation attributes (Open SDG `observation_attributes`)
+        attributes = ("Series", "Units", "Observation status", "Data type")
         disaggregations = [i for i, c in enumerate(header[1:-1], 1) if c not in attributes]
         headline = [r for r in rows if all(r[i] == "" for i in disaggregations)]
         if key in WITH_TOTALS:
