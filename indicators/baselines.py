@@ -636,8 +636,8 @@ def share_standard_errors(panel: pd.DataFrame) -> pd.Series:
     w = pd.to_numeric(panel["weight_sum"], errors="coerce")
     share = (panel["unit_measure"] == "PT") & n.gt(0) & w.gt(0) & p.between(0, 1)
     fraction = (n / w).clip(upper=1)
-    error = np.sqrt((1 - fraction) * p * (1 - p) / n) * 100
-    return error.where(share)
+    variance = ((1 - fraction) * p * (1 - p) / n).where(share)
+    return np.sqrt(variance) * 100
 
 
 def identification_problems(panel: pd.DataFrame, request: BaselineRequest) -> list[str]:

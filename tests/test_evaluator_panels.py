@@ -153,7 +153,7 @@ def test_outputs_explain_themselves(built, tmp_path):
     columns = {d["column"]: d for d in document["dictionary"]}
     assert set(columns) == set(document["rows"][0])
     assert all(d["meaning"] for d in columns.values())
-    assert columns["std_error"]["unit"] == "percentage points"
+    assert columns["start_date"]["unit"] == "date" and "indicator_name" in columns
     csv = tmp_path / "baseline.csv"
     emp("baseline", "--project", CASE, "--output", str(csv), snapshots=built.snapshots)
     sidecar = pd.read_csv(f"{csv}.dictionary.csv")
