@@ -6,7 +6,7 @@ what they did as standard Dagster metadata.
 """
 
 import warnings
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -42,12 +42,17 @@ from warehouse.releases import take_in_releases
 from warehouse.report import validation_report, write_report
 from warehouse.schema import INDICATOR_COLUMNS, column_descriptions
 from warehouse.settings import Settings
-from warehouse.snapshots import list_snapshots, publish_snapshot
+from warehouse.snapshots import list_snapshots, publish_snapshot, refresh_version
 from warehouse.validation import store_outcomes
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 COUNTRIES = dg.StaticPartitionsDefinition(list(Settings.from_env().countries))
+
+
+#: Run tags `emp refresh` sets: the version id all its snapshots share, and --force.
+VERSION_TAG = "emp/version"
+FORCE_TAG = "emp/force"
 
 
 def _schema(con, table: str) -> dg.TableSchema:
@@ -481,8 +486,12 @@ def baselines_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def profile_snapshot(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    published = {}
+    published, unchanged = {}, []
     rows = 0
+    tags = context.run.tags
+    # one refresh, one version: every country this run publishes shares the refresh's id
+    version = tags.get(VERSION_TAG) or refresh_version(datetime.now(UTC))
+    force = tags.get(FORCE_TAG) == "true"
     with warehouse.connect() as con:
         for country in context.partition_keys:
             if not con.execute(
@@ -505,7 +514,13 @@ def profile_snapshot(
                 validation,
                 disclosure=warehouse.disclosure,
                 synthetic=synthetic_sources(warehouse.specs),
+                version=version,
+                skip_unchanged=not force,
             )
+            if not path.name.startswith(version):
+                unchanged.append(country)
+                context.log.info(f"{country}: content unchanged since {path.name}; no new version")
+                continue
             published[country] = str(path)
             rows += con.execute(
                 "SELECT count(*) FROM marts.indicators WHERE ref_area = ?", [country]
@@ -517,6 +532,8 @@ def profile_snapshot(
             "dagster/row_count": rows,
             "dagster/column_schema": table_schema(columns),
             "snapshots": published,
+            "version": version,
+            "unchanged": unchanged,
         }
     )
 

@@ -55,7 +55,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     try:
         with progress:
-            summary = run_refresh(settings, countries, on_step)
+            summary = run_refresh(settings, countries, on_step, force=args.force)
             progress.update(task, description="done", completed=step_count())
     except WarehouseBusyError as err:
         print(f"emp refresh: {one_line(err)}", file=sys.stderr)
@@ -100,7 +100,7 @@ def _print_summary(summary: dict) -> None:
     for country, snap in summary["snapshots"].items():
         table.add_row(
             country,
-            snap["version"],
+            snap["version"] + (" (unchanged)" if snap.get("unchanged") else ""),
             str(snap["indicators"]),
             str(snap["rows"]),
             str(len(snap["gaps"])),
@@ -112,6 +112,11 @@ def _print_summary(summary: dict) -> None:
         console.print(
             f"[green]new release[/green] {escape(release['series'])}: "
             f"{escape(release['vintage'])} ({escape(release['file'])})"
+        )
+    if summary.get("unchanged"):
+        console.print(
+            f"unchanged: {', '.join(summary['unchanged'])}: the content equals the latest "
+            "version, so no new version was written (emp refresh --force writes one)"
         )
     for warning in summary["warnings"]:
         console.print(f"[yellow]warning[/yellow] {escape(warning)}")
@@ -626,6 +631,11 @@ def build_parser() -> argparse.ArgumentParser:
     refresh = commands.add_parser("refresh", help="load sources, compute indicators, publish")
     refresh.add_argument("--country", action="append", default=[], help="ISO3; repeatable")
     refresh.add_argument("--json", action="store_true", help="print the summary as JSON")
+    refresh.add_argument(
+        "--force",
+        action="store_true",
+        help="publish a new version for every country even where nothing changed",
+    )
     refresh.set_defaults(handler=cmd_refresh)
     snapshots = commands.add_parser("snapshots", help="list published snapshots")
     snapshots.add_argument("--country", help="ISO3")

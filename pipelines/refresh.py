@@ -12,11 +12,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.assets import ALL_ASSETS, COUNTRIES, profile_snapshot
+from pipelines.assets import ALL_ASSETS, COUNTRIES, FORCE_TAG, VERSION_TAG, profile_snapshot
 from pipelines.resources import WarehouseResource
 from warehouse.db import connect, refresh_lock
 from warehouse.settings import Settings, SettingsError
-from warehouse.snapshots import list_snapshots
+from warehouse.snapshots import list_snapshots, refresh_version
 
 STEP_EVENTS = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")
 #: callback(event type, step key) as each step starts and ends
@@ -51,12 +51,29 @@ def _tags(start: str, end: str) -> dict[str, str]:
     }
 
 
+def _unchanged(results) -> list[str]:
+    """The countries whose published content did not change (no new version written)."""
+    found: list[str] = []
+    for result in results:
+        for event in result.all_events:
+            if not event.is_step_materialization:
+                continue
+            metadata = event.event_specific_data.materialization.metadata
+            listed = metadata.get("unchanged")
+            if listed is not None:
+                found += list(getattr(listed, "value", listed) or [])
+    return found
+
+
 def step_count() -> int:
     return len(ALL_ASSETS)
 
 
 def run_refresh(
-    settings: Settings, countries: Sequence[str], on_step: StepCallback | None = None
+    settings: Settings,
+    countries: Sequence[str],
+    on_step: StepCallback | None = None,
+    force: bool = False,
 ) -> dict:
     """Materialise every asset in-process: all sources, core, indicators, baselines, then one
     snapshot per country. Raises WarehouseBusyError if another refresh holds the warehouse."""
@@ -81,6 +98,8 @@ def run_refresh(
     run_config = {"loggers": {"progress": {}}}
     before = {c: {s["version"] for s in list_snapshots(settings.snapshots, c)} for c in countries}
     started, started_at = time.monotonic(), datetime.now(UTC).replace(tzinfo=None)
+    # every snapshot this refresh publishes, whatever the run, gets one version id
+    shared = {VERSION_TAG: refresh_version(datetime.now(UTC)), FORCE_TAG: str(force).lower()}
     with refresh_lock(settings.database, settings.lock_wait_seconds):
         # Another process (not a refresh) may hold the DuckDB file: say so now, in our words,
         # rather than fail every step with DuckDB's lock error.
@@ -92,7 +111,7 @@ def run_refresh(
             defs.resolve_job_def("emp_refresh").execute_in_process(
                 run_config=run_config,
                 instance=instance,
-                tags=_tags(first, known[-1] if everything else first),
+                tags={**_tags(first, known[-1] if everything else first), **shared},
                 raise_on_error=False,
             )
         ]
@@ -103,11 +122,14 @@ def run_refresh(
                         run_config=run_config,
                         instance=instance,
                         partition_key=country,
+                        tags=shared,
                         raise_on_error=False,
                     )
                 )
         picked_up = new_releases(settings, started_at)
-    done = summary(settings, countries, results, before, time.monotonic() - started)
+    done = summary(
+        settings, countries, results, before, time.monotonic() - started, _unchanged(results)
+    )
     return {**done, "new_releases": picked_up}
 
 
@@ -136,15 +158,22 @@ def _failures(results) -> list[str]:
     return failures
 
 
-def summary(settings: Settings, countries, results, before: dict, seconds: float) -> dict:
-    """Countries, indicators computed, gaps, warnings and the snapshot versions written."""
+def summary(
+    settings: Settings,
+    countries,
+    results,
+    before: dict,
+    seconds: float,
+    unchanged: Sequence[str] = (),
+) -> dict:
+    """Countries, indicators computed, gaps, warnings and the snapshot versions written; a
+    country whose content did not change keeps its latest version (`unchanged`)."""
     written, warnings = {}, []
     for country in countries:
-        new = [
-            s
-            for s in list_snapshots(settings.snapshots, country)
-            if s["version"] not in before.get(country, set())
-        ]
+        published = list_snapshots(settings.snapshots, country)
+        new = [s for s in published if s["version"] not in before.get(country, set())]
+        if not new and country in unchanged and published:
+            new = published[-1:]
         if not new:
             continue
         snap = new[-1]
@@ -164,6 +193,8 @@ def summary(settings: Settings, countries, results, before: dict, seconds: float
             "checks_warned": warned,
             "checks_failed": failed,
             "held_back": validation.get("held_back", []),
+            "unchanged": snap["version"] in before.get(country, set()),
+            "changes": manifest.get("changes", {}),
         }
     failures = _failures(results)
     failures += [
@@ -182,6 +213,7 @@ def summary(settings: Settings, countries, results, before: dict, seconds: float
         "database": str(settings.database),
         "countries": list(countries),
         "snapshots": written,
+        "unchanged": [c for c, snap in written.items() if snap["unchanged"]],
         "warnings": warnings,
         "failures": failures,
     }

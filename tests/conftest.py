@@ -45,7 +45,7 @@ def warehouse_resource(root: Path, lock_wait_seconds: float = 5, **paths: str) -
     return WarehouseResource(**{**settings, **paths})
 
 
-def refresh(root: Path) -> dg.ExecuteInProcessResult:
+def refresh(root: Path, force: bool = False) -> dg.ExecuteInProcessResult:
     keys = COUNTRIES.get_partition_keys()
     return dg.materialize(
         ALL_ASSETS,
@@ -53,6 +53,7 @@ def refresh(root: Path) -> dg.ExecuteInProcessResult:
         tags={
             "dagster/asset_partition_range_start": keys[0],
             "dagster/asset_partition_range_end": keys[-1],
+            "emp/force": str(force).lower(),
         },
     )
 

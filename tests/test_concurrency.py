@@ -151,12 +151,23 @@ def test_cli_refresh_gives_up_with_a_message(tmp_path):
 
 
 @pytest.mark.slow
-def test_refresh_after_refresh_adds_a_version_and_keeps_the_old(tmp_path):
+def test_refresh_after_refresh_adds_a_version_only_when_content_changed(tmp_path):
     first = refresh(tmp_path)
     assert first.success
     old = sorted((tmp_path / "snapshots" / "MDA").iterdir())
     old_bytes = (old[0] / "indicators.parquet").read_bytes()
-    assert refresh(tmp_path).success
+    # the first refresh gave every country the same version id
+    versions = {sorted((tmp_path / "snapshots" / c).iterdir())[-1].name for c in ("MAR", "MDA")}
+    assert versions == {old[0].name}
+    again = refresh(tmp_path)  # nothing changed: no new version, and the run says so
+    assert again.success
+    assert sorted((tmp_path / "snapshots" / "MDA").iterdir()) == old
+    said = again.asset_materializations_for_node("snapshots__profile")
+    assert "MDA" in said[0].metadata["unchanged"].value
+    assert refresh(tmp_path, force=True).success  # --force writes one anyway
     versions = sorted((tmp_path / "snapshots" / "MDA").iterdir())
     assert len(versions) == 2 and versions[0] == old[0]
     assert (old[0] / "indicators.parquet").read_bytes() == old_bytes
+    manifest = json.loads((versions[1] / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["changes"]["previous"] == old[0].name
+    assert manifest["changes"]["added"] == manifest["changes"]["revised"] == 0

@@ -68,9 +68,39 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def new_version(country_dir: Path, now: datetime) -> str:
-    """A timestamp version not yet used in `country_dir`."""
-    base = now.strftime("%Y%m%dT%H%M%SZ")
+def refresh_version(now: datetime) -> str:
+    """The version id one refresh gives every snapshot it publishes: its start, UTC."""
+    return now.strftime("%Y%m%dT%H%M%SZ")
+
+
+def content_digest(frames: dict[str, pd.DataFrame]) -> str:
+    """SHA-256 of what a snapshot publishes, independent of row order and of its version id:
+    two refreshes that publish the same values give the same digest."""
+    digest = hashlib.sha256()
+    for name in sorted(frames):
+        frame = frames[name].drop(columns=["snapshot_version"], errors="ignore")
+        digest.update(name.encode())
+        digest.update("\x1f".join(map(str, frame.columns)).encode())
+        rows = sorted(
+            "\x1f".join(map(str, row)) for row in frame.astype(object).itertuples(index=False)
+        )
+        for row in rows:
+            digest.update(row.encode("utf-8", "surrogatepass"))
+            digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def latest_manifest(country_dir: Path) -> dict | None:
+    found = list_snapshots(country_dir.parent, country_dir.name) if country_dir.exists() else []
+    if not found:
+        return None
+    return json.loads((Path(found[-1]["path"]) / MANIFEST_FILE).read_text(encoding="utf-8"))
+
+
+def new_version(country_dir: Path, now: datetime, version: str | None = None) -> str:
+    """A version not yet used in `country_dir`: `version` (one refresh's id) or the timestamp
+    of `now`, with -2, -3... if taken."""
+    base = version or now.strftime("%Y%m%dT%H%M%SZ")
     candidate, n = base, 1
     while (country_dir / candidate).exists():
         n += 1
@@ -100,6 +130,20 @@ def rests_on(ids: object, sources: frozenset[str] | set[str]) -> bool:
     return any(str(i) in sources for i in ids)
 
 
+def changes_since(previous: dict | None, country_dir: Path, staging: Path) -> dict:
+    """What this version changes from the previous one (as `emp diff` counts it)."""
+    if not previous:
+        return {"previous": None}
+    from warehouse.diff import diff_snapshots
+
+    result = diff_snapshots(country_dir / previous["version"], staging)
+    return {
+        "previous": previous["version"],
+        **result["counts"],
+        "by_indicator": result["by_indicator"],
+    }
+
+
 def publish_snapshot(
     con: duckdb.DuckDBPyConnection,
     country: str,
@@ -108,16 +152,21 @@ def publish_snapshot(
     now: datetime | None = None,
     disclosure: dict[str, Any] | None = None,
     synthetic: frozenset[str] = frozenset(),
+    version: str | None = None,
+    skip_unchanged: bool = False,
 ) -> Path:
     """Write the country's indicators and manifest as a new snapshot version; return its path.
     Every value, baseline row and input resting on a source in `synthetic` (generated samples)
-    is marked `synthetic`, so none can pass for real data."""
+    is marked `synthetic`, so none can pass for real data. `version` is the refresh's id,
+    shared by every country it publishes. With `skip_unchanged`, nothing is written when the
+    content equals the latest snapshot's, and that snapshot's path is returned."""
     now = now or datetime.now(UTC)
     country_dir = Path(snapshots_dir) / country
     country_dir.mkdir(parents=True, exist_ok=True)
     sweep_leftovers(country_dir, recursive=False)  # what a killed publication left
-    version = new_version(country_dir, now)
+    version = new_version(country_dir, now, version)
     final = country_dir / version
+    previous = latest_manifest(country_dir)
     staging = temporary_name(final)
     staging.mkdir()
     try:
@@ -143,7 +192,9 @@ def publish_snapshot(
         ).to_arrow_table()
         pq.write_table(overlaps, staging / OVERLAPS_FILE, compression="zstd")
         files = [INDICATORS_FILE, OVERLAPS_FILE, LINEAGE_FILE]
+        published = {"indicators": table.to_pandas(), "overlaps": overlaps.to_pandas()}
         for key, frame in country_tables(con, country).items():
+            published[key] = frame
             name = BASELINE_FILES[key]
             frame = frame.assign(snapshot_version=version)
             if "source_ids" in frame:
@@ -168,6 +219,10 @@ def publish_snapshot(
             staging / EXPORTS_DIR,
         )
         files += [str(p.relative_to(staging)) for p in exported]
+        digest = content_digest(published)
+        if skip_unchanged and previous and previous.get("content_sha256") == digest:
+            shutil.rmtree(staging, ignore_errors=True)
+            return country_dir / previous["version"]
         manifest = {
             "profile": country,
             "version": version,
@@ -197,6 +252,8 @@ def publish_snapshot(
             "validation": validation,
             "disclosure_control": disclosure,
             "content": "aggregate indicators and baselines only; no microdata or personal data",
+            "content_sha256": digest,
+            "changes": changes_since(previous, country_dir, staging),
         }
         (staging / MANIFEST_FILE).write_text(
             json.dumps(manifest, indent=2, default=str), encoding="utf-8"
