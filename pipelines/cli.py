@@ -18,6 +18,16 @@ from warehouse.settings import Settings
 from warehouse.snapshots import list_snapshots
 
 console = Console(stderr=True)
+#: Words used inside formatted lines (gettext marks them here, where Babel can see them).
+WORDS = {
+    "failed": lambda: _("failed"),
+    "new release": lambda: _("new release"),
+    "warning": lambda: _("warning"),
+    "held back": lambda: _("held back"),
+    "FAILED": lambda: _("FAILED"),
+    "all steps passed": lambda: _("all steps passed"),
+    "ERROR": lambda: _("ERROR"),
+}
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
@@ -32,7 +42,13 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     use_dagster_home(settings.home)  # runs stay visible in `make dev`
     countries = [c.upper() for c in args.country] or list(settings.countries)
-    console.print(f"Refreshing {', '.join(countries)} into {settings.database}")
+    console.print(
+        _(
+            "Refreshing {countries} into {database}",
+            countries=", ".join(countries),
+            database=settings.database,
+        )
+    )
     _report_data_folder(settings)
     progress = Progress(
         TextColumn("{task.description}"),
@@ -51,7 +67,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         else:
             progress.advance(task)
             if kind == "STEP_FAILURE":
-                progress.console.print(f"[red]failed[/red] {name}")
+                progress.console.print(f"[red]{WORDS['failed']()}[/red] {name}")
 
     try:
         with progress:
@@ -76,31 +92,51 @@ def _report_data_folder(settings: Settings) -> None:
 
     status = data_status()
     console.print(
-        f"Third-party data read from {status['shared']} (public files: {status['public']})"
+        _(
+            "Third-party data read from {shared} (public files: {public})",
+            shared=status["shared"],
+            public=status["public"],
+        )
     )
     if status["missing"]:
         console.print(
-            f"[yellow]{len(status['missing'])} of {status['recorded']} recorded files are "
-            "missing[/yellow] (set EMP_SHARED_DATA or EMP_PUBLIC_DATA to where they lie; the "
-            "profiles are built without them):"
+            _(
+                "{missing} of {recorded} recorded files are missing (set EMP_SHARED_DATA or "
+                "EMP_PUBLIC_DATA to where they lie; the profiles are built without them):",
+                missing=len(status["missing"]),
+                recorded=status["recorded"],
+            ),
+            style="yellow",
         )
         for path in status["missing"]:
-            console.print(f"  missing {path}")
+            console.print("  " + _("missing {path}", path=path))
     for path in status["changed"]:
         console.print(
-            f"[yellow]note[/yellow] {path} differs from the release recorded in "
-            "sources/data/provenance.csv (a new edition?)"
+            _(
+                "note: {path} differs from the release recorded in sources/data/provenance.csv "
+                "(a new edition?)",
+                path=path,
+            ),
+            style="yellow",
         )
 
 
 def _print_summary(summary: dict) -> None:
-    table = Table(title=f"Snapshots written ({summary['seconds']} s)")
-    for column in ("country", "version", "indicators", "rows", "gaps", "warnings", "path"):
+    table = Table(title=_("Snapshots written ({seconds} s)", seconds=summary["seconds"]))
+    for column in (
+        _("country"),
+        _("version"),
+        _("indicators"),
+        _("rows"),
+        _("gaps"),
+        _("warnings"),
+        _("path"),
+    ):
         table.add_column(column)
     for country, snap in summary["snapshots"].items():
         table.add_row(
             country,
-            snap["version"] + (" (unchanged)" if snap.get("unchanged") else ""),
+            snap["version"] + (" " + _("(unchanged)") if snap.get("unchanged") else ""),
             str(snap["indicators"]),
             str(snap["rows"]),
             str(len(snap["gaps"])),
@@ -110,30 +146,47 @@ def _print_summary(summary: dict) -> None:
     Console(width=200).print(table)
     for release in summary.get("new_releases", []):
         console.print(
-            f"[green]new release[/green] {escape(release['series'])}: "
+            f"[green]{WORDS['new release']()}[/green] {escape(release['series'])}: "
             f"{escape(release['vintage'])} ({escape(release['file'])})"
         )
     if summary.get("unchanged"):
         console.print(
-            f"unchanged: {', '.join(summary['unchanged'])}: the content equals the latest "
-            "version, so no new version was written (emp refresh --force writes one)"
+            _(
+                "unchanged: {countries}: the content equals the latest version, so no new "
+                "version was written (emp refresh --force writes one)",
+                countries=", ".join(summary["unchanged"]),
+            )
         )
     for warning in summary["warnings"]:
-        console.print(f"[yellow]warning[/yellow] {escape(warning)}")
+        console.print(f"[yellow]{WORDS['warning']()}[/yellow] {escape(localise(warning))}")
     for failure in summary["failures"]:
-        console.print(f"[red]failed[/red] {escape(failure)}")
+        console.print(f"[red]{WORDS['failed']()}[/red] {escape(localise(failure))}")
     for item in summary["held_back"]:
-        where = "every profile" if item["country"] == "*" else item["country"]
-        console.print(f"[yellow]held back[/yellow] ({where}) {escape(item['reason'])}")
+        where = _("every profile") if item["country"] == "*" else item["country"]
+        console.print(
+            f"[yellow]{WORDS['held back']()}[/yellow] ({where}) {escape(localise(item['reason']))}"
+        )
     if not summary["success"]:
-        verdict = "[red]FAILED[/red]"
+        verdict = f"[red]{WORDS['FAILED']()}[/red]"
     elif summary["held_back"]:
-        verdict = f"[yellow]published, {len(summary['held_back'])} held back[/yellow]"
+        verdict = (
+            "[yellow]"
+            + _("published, {count} held back", count=len(summary["held_back"]))
+            + "[/yellow]"
+        )
     else:
-        verdict = "[green]all steps passed[/green]"
+        verdict = f"[green]{WORDS['all steps passed']()}[/green]"
     console.print(
-        f"{verdict}: {len(summary['snapshots'])} of {len(summary['countries'])} countries "
-        f"published, {len(summary['warnings'])} warnings, {len(summary['failures'])} failures"
+        verdict
+        + ": "
+        + _(
+            "{published} of {countries} countries published, {warnings} warnings, "
+            "{failures} failures",
+            published=len(summary["snapshots"]),
+            countries=len(summary["countries"]),
+            warnings=len(summary["warnings"]),
+            failures=len(summary["failures"]),
+        )
     )
 
 
@@ -144,10 +197,12 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
         print(json.dumps(found, indent=2))
         return 0
     if not found:
-        console.print(f"No snapshots under {settings.snapshots}; run `emp refresh` first.")
+        console.print(
+            _("No snapshots under {folder}; run `emp refresh` first.", folder=settings.snapshots)
+        )
         return 0
-    table = Table(title=f"Snapshots under {settings.snapshots}")
-    for column in ("country", "version", "created_at", "rows", "path"):
+    table = Table(title=_("Snapshots under {folder}", folder=settings.snapshots))
+    for column in (_("country"), _("version"), _("published"), _("rows"), _("path")):
         table.add_column(column)
     for snap in found:
         table.add_row(
@@ -194,7 +249,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps({"file": str(path), "would_load": False, "problems": [reason]}))
             else:
-                print(f"{_('ERROR')}: {localise(reason)}")
+                print(f"{WORDS['ERROR']()}: {localise(reason)}")
             return 1
     try:
         report = check_file(path, found.specs, args.source)
@@ -212,7 +267,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"file": str(path), "would_load": False, "problems": [message]}))
         else:
-            print(f"{_('ERROR')}: {localise(message)}")
+            print(f"{WORDS['ERROR']()}: {localise(message)}")
         return 1
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
@@ -244,14 +299,22 @@ def _print_release_checks(reports: list, as_json: bool) -> int:
         name = Path(report.file).name
         if report.publisher:
             print(
-                f"{name}: {report.publisher}, {report.series} (series {report.source}); "
-                f"edition: {report.edition}; {report.rows_read} rows read, "
-                f"{report.values or 0} values would load"
+                _(
+                    "{name}: {publisher}, {series} (series {source}); edition: {edition}; "
+                    "{rows} rows read, {values} values would load",
+                    name=name,
+                    publisher=report.publisher,
+                    series=report.series,
+                    source=report.source,
+                    edition=report.edition,
+                    rows=report.rows_read,
+                    values=report.values or 0,
+                )
             )
         elif report.series:
             print(f"{name}: {report.series}")
         else:
-            print(f"{name}: could not be read")
+            print(_("{name}: could not be read", name=name))
         for line in plain_words(report):
             print(line)
     fatal = [r for r in reports if not r.would_load and r.publisher or not r.series]
@@ -284,10 +347,16 @@ def _check_specs(found, as_json: bool) -> int:
     if as_json:
         print(json.dumps({"specs": len(found.specs), "problems": problems}, indent=2))
     else:
-        print(f"{len(found.specs)} spec(s) in force, {len(found.held_back)} held back")
+        print(
+            _(
+                "{specs} spec(s) in force, {held} held back",
+                specs=len(found.specs),
+                held=len(found.held_back),
+            )
+        )
         for problem in problems:
-            print(f"ERROR: {problem}")
-        print("the specs and the catalogue are consistent" if not problems else "")
+            print(f"{WORDS['ERROR']()}: {localise(problem)}")
+        print(_("the specs and the catalogue are consistent") if not problems else "")
     return 1 if problems else 0
 
 
@@ -305,7 +374,7 @@ def cmd_template(args: argparse.Namespace) -> int:
         [],
         args.actual or [args.period],
     )
-    console.print(f"Blank logframe report for {args.project}: {path}")
+    console.print(_("Blank logframe report for {project}: {path}", project=args.project, path=path))
     return 0
 
 
@@ -356,16 +425,27 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         problems = panel_problems(tables["panel"], asked)
         if problems:
             console.print(
-                f"[red]emp baseline:[/red] the panel of {project} cannot identify an effect; "
-                "nothing is written:"
+                "[red]emp baseline:[/red] "
+                + _(
+                    "the panel of {project} cannot identify an effect; nothing is written:",
+                    project=project,
+                )
             )
             for problem in problems:
                 console.print(f"  {escape(problem)}")
             return 5
     frame = with_names(frame, current_language())
     console.print(
-        f"{project}: {args.table} from snapshot {chosen['country']}/{chosen['version']} "
-        f"(published {chosen['created_at']}), {len(frame)} rows"
+        _(
+            "{project}: {table} from snapshot {country}/{version} (published {published}), "
+            "{rows} rows",
+            project=project,
+            table=args.table,
+            country=chosen["country"],
+            version=chosen["version"],
+            published=chosen["created_at"],
+            rows=len(frame),
+        )
     )
     if args.table == "baselines" and "status" in frame:
         counts = frame["status"].value_counts().to_dict()
@@ -378,13 +458,13 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     data = render(frame, args.format, about)
     if args.output:
         Path(args.output).write_bytes(data)
-        console.print(f"  written to {args.output}")
+        console.print("  " + _("written to {path}", path=args.output))
         if args.format == "csv":
             sidecar = Path(f"{args.output}.dictionary.csv")
             sidecar.write_bytes(render_dictionary(list(frame.columns)))
-            console.print(f"  data dictionary: {sidecar}")
+            console.print("  " + _("data dictionary: {path}", path=sidecar))
     elif args.format == "parquet":
-        console.print("[red]emp baseline:[/red] --format parquet needs --output FILE")
+        console.print("[red]emp baseline:[/red] " + _("--format parquet needs --output FILE"))
         return 2
     else:
         sys.stdout.write(data.decode("utf-8"))
@@ -412,14 +492,20 @@ def _compare_baselines(args, snapshots_dir: Path, project: str, request) -> int:
         frames.append(tables["baselines"])
     changed = compare_baselines(*frames)
     console.print(
-        f"{project}: {len(changed)} baseline value(s) would change from {old_version} to "
-        f"{new_version} (of {len(frames[1])})"
+        _(
+            "{project}: {count} baseline value(s) would change from {old} to {new} (of {total})",
+            project=project,
+            count=len(changed),
+            old=old_version,
+            new=new_version,
+            total=len(frames[1]),
+        )
     )
     about = {"table": "baseline changes", "old": old_version, "new": new_version}
     data = render(changed, args.format if args.format != "parquet" else "csv", about)
     if args.output:
         Path(args.output).write_bytes(data)
-        console.print(f"  written to {args.output}")
+        console.print("  " + _("written to {path}", path=args.output))
     else:
         sys.stdout.write(data.decode("utf-8"))
     return 0
@@ -530,7 +616,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.snapshot:
         found = [s for s in found if s["version"] == args.snapshot]
     if not found:
-        console.print(f"[red]emp explain:[/red] no snapshot for {country} under {snapshots_dir}")
+        console.print(
+            "[red]emp explain:[/red] "
+            + _("no snapshot for {country} under {folder}", country=country, folder=snapshots_dir)
+        )
         return 2
     try:
         lines = explain(Path(found[-1]["path"]), args.key)
@@ -571,8 +660,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
     pairs = {c: v for c, v in by_country.items() if args.old in v and args.new in v}
     if not pairs:
         console.print(
-            f"[red]emp diff:[/red] no country has both snapshot {args.old} and {args.new} "
-            f"under {snapshots_dir} (see `emp snapshots`)"
+            "[red]emp diff:[/red] "
+            + _(
+                "no country has both snapshot {old} and {new} under {folder} (see `emp snapshots`)",
+                old=args.old,
+                new=args.new,
+                folder=snapshots_dir,
+            )
         )
         return 2
     results = {
@@ -586,9 +680,20 @@ def cmd_diff(args: argparse.Namespace) -> int:
     for country, result in results.items():
         counts = result["counts"]
         out.print(
-            f"{country}: {args.old} -> {args.new} (tolerance {args.tolerance:g} %): "
-            f"{counts['added']} added, {counts['removed']} removed, {counts['revised']} revised "
-            f"by a new edition, {counts['changed']} changed, {counts['unchanged']} unchanged"
+            _(
+                "{country}: {old} -> {new} (tolerance {tolerance} %): {added} added, {removed} "
+                "removed, {revised} revised by a new edition, {changed} changed, {unchanged} "
+                "unchanged",
+                country=country,
+                old=args.old,
+                new=args.new,
+                tolerance=f"{args.tolerance:g}",
+                added=counts["added"],
+                removed=counts["removed"],
+                revised=counts["revised"],
+                changed=counts["changed"],
+                unchanged=counts["unchanged"],
+            )
         )
         table = Table()
         columns = ("indicator", "added", "removed", "revised", "changed")
