@@ -74,11 +74,17 @@ def refresh_version(now: datetime) -> str:
 
 
 def content_digest(frames: dict[str, pd.DataFrame]) -> str:
-    """SHA-256 of what a snapshot publishes, independent of row order and of its version id:
-    two refreshes that publish the same values give the same digest."""
+    """SHA-256 of what a snapshot publishes, independent of row order, of its version id and of
+    the last bits of floating-point sums (values compared to 12 significant digits): two
+    refreshes that publish the same values give the same digest."""
     digest = hashlib.sha256()
     for name in sorted(frames):
-        frame = frames[name].drop(columns=["snapshot_version"], errors="ignore")
+        frame = frames[name].drop(columns=["snapshot_version"], errors="ignore").copy()
+        for column in frame.columns:  # sums of doubles differ in the last bits between runs
+            if pd.api.types.is_float_dtype(frame[column]):
+                frame[column] = frame[column].map(lambda v: "" if v != v else f"{v:.12g}")
+            elif frame[column].dtype == object:  # lists: as sets, whatever order they came in
+                frame[column] = frame[column].map(_canonical)
         digest.update(name.encode())
         digest.update("\x1f".join(map(str, frame.columns)).encode())
         rows = sorted(
@@ -88,6 +94,14 @@ def content_digest(frames: dict[str, pd.DataFrame]) -> str:
             digest.update(row.encode("utf-8", "surrogatepass"))
             digest.update(b"\x1e")
     return digest.hexdigest()
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist") and not isinstance(value, str):
+        items = value.tolist() if hasattr(value, "tolist") else value
+        if isinstance(items, list):
+            return "\x1d".join(sorted(map(str, items)))
+    return value
 
 
 def latest_manifest(country_dir: Path) -> dict | None:
