@@ -206,7 +206,14 @@ def publish_snapshot(
         ).to_arrow_table()
         pq.write_table(overlaps, staging / OVERLAPS_FILE, compression="zstd")
         files = [INDICATORS_FILE, OVERLAPS_FILE, LINEAGE_FILE]
-        published = {"indicators": table.to_pandas(), "overlaps": overlaps.to_pandas()}
+        published = {
+            "indicators": table.to_pandas(),
+            "overlaps": overlaps.to_pandas(),
+            # Part D (gaps, failed checks, held-back files) is content too
+            "validation": pd.DataFrame(
+                [{"json": json.dumps(validation, sort_keys=True, default=str)}]
+            ),
+        }
         for key, frame in country_tables(con, country).items():
             published[key] = frame
             name = BASELINE_FILES[key]
