@@ -7,15 +7,26 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from sources.i18n import N_, _, localise
-from warehouse.db import WarehouseBusyError
-from warehouse.settings import Settings
-from warehouse.snapshots import list_snapshots
+
+if TYPE_CHECKING:
+    from warehouse.settings import Settings
+
+
+def _load_heavy_modules() -> None:
+    """The warehouse modules (pandas, DuckDB, Dagster behind them), imported once a command
+    runs, so `emp --help` and a wrong call answer at once."""
+    global Settings, WarehouseBusyError, list_snapshots
+    from warehouse.db import WarehouseBusyError
+    from warehouse.settings import Settings
+    from warehouse.snapshots import list_snapshots
+
 
 console = Console(stderr=True)
 #: Words used inside formatted lines (gettext marks them here, where Babel can see them).
@@ -874,11 +885,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     import os
 
     from sources.i18n import set_language
+    args = build_parser().parse_args(argv)
+    _load_heavy_modules()
     from sources.observations import FileLayoutError
     from sources.specs import SpecError
     from warehouse.settings import SettingsError
 
-    args = build_parser().parse_args(argv)
     where = f"emp {args.command}"
     try:
         set_language(args.lang)
