@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -84,6 +85,16 @@ _AGE_UNDER = re.compile(r"Y_LT(\d+)")
 _AGE_OVER = re.compile(r"Y_GE(\d+)")
 
 
+@lru_cache(maxsize=4)
+def _profile_rows(folder: Path, synthetic: frozenset[str]) -> pd.DataFrame:
+    """A snapshot's values with the totals computed from breakdowns, each marked synthetic or
+    not; read once for all the languages a profile is written in."""
+    reported = pd.read_parquet(folder / INDICATORS_FILE).assign(computed=None)
+    frame = pd.concat([reported, computed_totals(reported)], ignore_index=True)
+    frame["synthetic"] = frame["source_ids"].map(lambda ids: rests_on(ids, synthetic))
+    return frame
+
+
 def profile_languages(country: str) -> tuple[str, list[str]]:
     """The country's default report language and the languages its report is offered in
     (sources/reference/profile_languages.csv); English for a country not listed."""
@@ -141,12 +152,7 @@ class ProfileBuilder:
             self.synthetic_sources = set(self.manifest["synthetic_sources"])
         else:  # a snapshot written before sources were marked: the specs in force say
             self.synthetic_sources = set(synthetic_sources(spec_set(None).specs))
-        reported = pd.read_parquet(self.folder / INDICATORS_FILE).assign(computed=None)
-        frame = pd.concat([reported, computed_totals(reported)], ignore_index=True)
-        frame["synthetic"] = frame["source_ids"].map(
-            lambda ids: rests_on(ids, self.synthetic_sources)
-        )
-        self.frame = frame
+        self.frame = _profile_rows(self.folder, frozenset(self.synthetic_sources))
         self.catalogue = {i.id: i for i in localised_catalogue(self.language)}
         admin = admin_areas().sort_values("valid_to", na_position="last")
         self.levels = dict(zip(admin["code"], admin["level"], strict=True))
@@ -190,7 +196,7 @@ class ProfileBuilder:
             return age_label(code, self.language)
         return code_label(code, self.language) or code.replace("_", " ").lower()
 
-    def flag(self, row: pd.Series) -> str | None:
+    def flag(self, row: pd.Series | dict) -> str | None:
         """A value's flags for the reader, with the reason the comment gives."""
         notes = []
         status = row.get("obs_status")
@@ -237,10 +243,18 @@ class ProfileBuilder:
     # --- rows ------------------------------------------------------------------------------
 
     def rows(self, indicator_id: str) -> pd.DataFrame:
-        return self.frame[self.frame["indicator_id"] == indicator_id]
+        if not hasattr(self, "_by_indicator"):  # split once: every section reads by indicator
+            self._by_indicator = {k: g for k, g in self.frame.groupby("indicator_id", sort=False)}
+        return self._by_indicator.get(indicator_id, self.frame.iloc[0:0])
+
+    def totals(self, indicator_id: str) -> pd.DataFrame:
+        cache = self.__dict__.setdefault("_totals", {})
+        if indicator_id not in cache:
+            cache[indicator_id] = totals(self.rows(indicator_id))
+        return cache[indicator_id]
 
     def national(self, indicator_id: str) -> pd.DataFrame:
-        rows = totals(self.rows(indicator_id))
+        rows = self.totals(indicator_id)
         return rows[(rows["ref_area"] == self.country) & (rows["counterpart_area"] == "_T")]
 
     def latest(self, indicator_id: str) -> list[dict]:
@@ -333,7 +347,7 @@ class ProfileBuilder:
         return charts
 
     def top_counterparts(self, indicator: Indicator, top: int = 10) -> list[dict]:
-        rows = totals(self.rows(indicator.id))
+        rows = self.totals(indicator.id)
         rows = rows[(rows["counterpart_area"] != "_T") & rows["obs_value"].notna()]
         rows = yearly(rows[rows["ref_area"] == self.country])
         if rows.empty:
@@ -369,7 +383,7 @@ class ProfileBuilder:
         return areas.map(lambda a: self.levels.get(a) in FIRST_TIER).astype(bool)
 
     def regions(self, indicator: Indicator) -> list[dict]:
-        rows = totals(self.rows(indicator.id))
+        rows = self.totals(indicator.id)
         rows = rows[self._is_first_tier(rows["ref_area"]) & (rows["counterpart_area"] == "_T")]
         rows = rows.dropna(subset=["obs_value"])
         charts = []
@@ -399,7 +413,7 @@ class ProfileBuilder:
     def _hidden_note(self, indicator_id: str, series: str, period: str) -> str | None:
         """What a regional chart leaves out, by reason: confidential and cannot-exist cells are
         not zeros."""
-        rows = totals(self.rows(indicator_id))
+        rows = self.totals(indicator_id)
         rows = rows[
             (rows["series"] == series)
             & (rows["time_period"] == period)
@@ -656,7 +670,7 @@ class ProfileBuilder:
                         "parent": self.name(parent) if isinstance(parent, str) else "",
                         "value": self.number(value, unit),
                         "sort": "" if value != value else f"{float(value):.6f}",
-                        "note": self.flag(pd.Series(row)) or "",
+                        "note": self.flag(row) or "",
                         "hidden": row.get("conf_status") == "C" or row.get("obs_status") == "M",
                     }
                 )
