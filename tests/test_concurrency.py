@@ -108,7 +108,8 @@ def _env(root: Path, wait: int) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_two_cli_refreshes_at_once(tmp_path):
-    """Started together: the second waits for the first; both publish, nothing is corrupted."""
+    """Started together: the second waits for the first, finds nothing changed and says so;
+    nothing is corrupted."""
     procs = [
         subprocess.Popen(
             [*EMP, "refresh", "--json"],
@@ -124,7 +125,9 @@ def test_two_cli_refreshes_at_once(tmp_path):
     summaries = [json.loads(out) for out, _ in outputs]
     assert all(s["success"] for s in summaries)
     for country in PROFILE_COUNTRIES:
-        assert len(list((tmp_path / "snapshots" / country).iterdir())) == 2
+        assert len(list((tmp_path / "snapshots" / country).iterdir())) == 1
+    unchanged = {tuple(sorted(s["unchanged"])) for s in summaries}
+    assert unchanged == {(), tuple(sorted(PROFILE_COUNTRIES))}
     with duckdb.connect(str(tmp_path / "emp.duckdb"), read_only=True) as con:
         batches = con.execute("SELECT count(*) FROM meta.batches").fetchone()[0]
     releases = len(default_public_files()) - 1  # UNHCR's footnotes hold nothing to load
