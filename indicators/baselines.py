@@ -632,8 +632,8 @@ def share_standard_errors(panel: pd.DataFrame) -> pd.Series:
     a sample census (a full count, n = W, has none). Empty for values that are not shares or not
     from a census."""
     p = panel["obs_value"] / 100
-    n = pd.to_numeric(panel["base_count"], errors="coerce")
-    w = pd.to_numeric(panel["weight_sum"], errors="coerce")
+    n = pd.to_numeric(panel["base_count"], errors="coerce").astype(float)
+    w = pd.to_numeric(panel["weight_sum"], errors="coerce").astype(float)
     share = (panel["unit_measure"] == "PT") & n.gt(0) & w.gt(0) & p.between(0, 1)
     fraction = (n / w).clip(upper=1)
     variance = ((1 - fraction) * p * (1 - p) / n).where(share)

@@ -885,6 +885,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import os
 
     from sources.i18n import set_language
+
     args = build_parser().parse_args(argv)
     _load_heavy_modules()
     from sources.observations import FileLayoutError

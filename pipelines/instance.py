@@ -16,8 +16,10 @@ def dagster_home(emp_home: Path) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or Path(emp_home) / "dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        shutil.copyfile(SHIPPED_CONFIG, config)
+    if not config.exists():  # written aside and renamed: two processes never see half a file
+        staging = home / f".dagster.yaml.{os.getpid()}"
+        shutil.copyfile(SHIPPED_CONFIG, staging)
+        os.replace(staging, config)
     return home
 
 

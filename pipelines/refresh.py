@@ -94,17 +94,22 @@ def run_refresh(
         loggers={"progress": _progress_logger(on_step or (lambda *_: None))},
         executor=dg.in_process_executor,
     )
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     run_config = {"loggers": {"progress": {}}}
-    before = {c: {s["version"] for s in list_snapshots(settings.snapshots, c)} for c in countries}
-    started, started_at = time.monotonic(), datetime.now(UTC).replace(tzinfo=None)
-    # every snapshot this refresh publishes, whatever the run, gets one version id
-    shared = {VERSION_TAG: refresh_version(datetime.now(UTC)), FORCE_TAG: str(force).lower()}
+    started = time.monotonic()
     with refresh_lock(settings.database, settings.lock_wait_seconds):
         # Another process (not a refresh) may hold the DuckDB file: say so now, in our words,
         # rather than fail every step with DuckDB's lock error.
         with connect(settings.database, wait_seconds=settings.lock_wait_seconds):
             pass
+        # under the lock: one refresh at a time opens the shared Dagster instance (SQLite), and
+        # what counts as "before" is what the previous refresh left
+        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+        before = {
+            c: {s["version"] for s in list_snapshots(settings.snapshots, c)} for c in countries
+        }
+        started_at = datetime.now(UTC).replace(tzinfo=None)
+        # every snapshot this refresh publishes, whatever the run, gets one version id
+        shared = {VERSION_TAG: refresh_version(datetime.now(UTC)), FORCE_TAG: str(force).lower()}
         first, *rest = countries
         everything = list(countries) == known
         results = [
@@ -127,6 +132,8 @@ def run_refresh(
                     )
                 )
         picked_up = new_releases(settings, started_at)
+        if instance is not None:
+            instance.dispose()  # its SQLite files are free for the next refresh
     done = summary(
         settings, countries, results, before, time.monotonic() - started, _unchanged(results)
     )
