@@ -374,6 +374,8 @@ def _series_rows(spec: CensusSeries, cells: pd.DataFrame) -> pd.DataFrame:
     suppression = rows["suppression"].to_numpy()
     if spec.minus:
         value = value - rows["w_minus"].to_numpy(dtype=float)
+        # equal weighted sums subtract to rounding noise (3.6e-12): that is a zero
+        value = np.where(np.abs(value) < 1e-6, 0.0, value)
         suppression = np.maximum(suppression, rows["suppression_minus"].to_numpy())
     base = rows["n"].to_numpy(dtype=float)
     weights = rows["w"].to_numpy(dtype=float)

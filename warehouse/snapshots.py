@@ -82,7 +82,9 @@ def content_digest(frames: dict[str, pd.DataFrame]) -> str:
         frame = frames[name].drop(columns=["snapshot_version"], errors="ignore").copy()
         for column in frame.columns:  # sums of doubles differ in the last bits between runs
             if pd.api.types.is_float_dtype(frame[column]):
-                frame[column] = frame[column].map(lambda v: "" if v != v else f"{v:.12g}")
+                frame[column] = frame[column].map(
+                    lambda v: "" if v != v else f"{0.0 if abs(v) < 1e-9 else v:.12g}"
+                )
             elif frame[column].dtype == object:  # lists: as sets, whatever order they came in
                 frame[column] = frame[column].map(_canonical)
         digest.update(name.encode())
