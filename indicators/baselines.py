@@ -674,16 +674,7 @@ def pretrends(panel: pd.DataFrame) -> pd.DataFrame:
     pre = panel[(panel["status"] == "value") & ~panel["post"].astype(bool)]
     if pre.empty:
         return pd.DataFrame(columns=PRETREND_COLUMNS)
-    keys = [
-        "request_id",
-        "indicator_id",
-        "series",
-        "sex",
-        "age",
-        "migrant_status",
-        "unit_measure",
-        "time_period",
-    ]
+    keys = PRETREND_COLUMNS[: PRETREND_COLUMNS.index("time_period") + 1]
     table = pre.pivot_table(
         index=keys, columns="treated", values="obs_value", aggfunc=["mean", "count"]
     )
