@@ -6,7 +6,8 @@ In one run on the same machine: the floor (every bundled input file read once wi
 its format needs: calamine for Excel, the csv module for CSV, pyarrow for Parquet), then
 `emp refresh` from an empty EMP_HOME, again with nothing changed, and again after one new
 ministry file lands in the inbox; each with its ratio to the floor, and the peak memory of the
-refreshes. The last line is one JSON object.
+refreshes. With --scale 4,50,all, full refreshes of that many countries (time, time per country,
+peak memory). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import csv
 import io
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -72,31 +72,88 @@ def input_files(census_dir: Path | None) -> list[Path]:
     return sorted(set(files))
 
 
-def refresh(home: Path) -> tuple[float, dict]:
+def refresh(home: Path, countries: list[str] | None = None) -> tuple[float, dict, float]:
+    """One `emp refresh` in a child process: seconds, its JSON summary, its peak RSS (MB)."""
     env = {**os.environ, "EMP_HOME": str(home)}
+    if countries:
+        env["EMP_COUNTRIES"] = ",".join(countries)
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "refresh", "--json"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    seconds = time.perf_counter() - started
-    if done.returncode not in (0, 4):
-        raise SystemExit(f"refresh failed ({done.returncode}): {done.stderr[-2000:]}")
-    return seconds, json.loads(done.stdout)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "refresh", "--json"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=err,
+            text=True,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if child.returncode not in (0, 1, 4):
+            raise SystemExit(f"refresh failed ({child.returncode}): {err.read()[-2000:]}")
+        return seconds, json.loads(out.read()), usage.ru_maxrss / 1024
+
+
+def countries_with_data(database: Path) -> list[str]:
+    """The countries the international data give indicators for: the four profile countries
+    first, then the others in code order."""
+    import duckdb
+    import pycountry
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute("SELECT DISTINCT ref_area FROM marts.indicators").fetchall()
+    areas = {r[0] for r in rows}
+    found = sorted(a for a in areas if pycountry.countries.get(alpha_3=a) is not None)
+    first = [c for c in ("GEO", "MAR", "MDA", "PHL") if c in found]
+    return first + [c for c in found if c not in first]
+
+
+def scale(sizes: list[str], database: Path) -> list[dict]:
+    """A full refresh from an empty EMP_HOME for the first N countries with data, for each N."""
+    every = countries_with_data(database)
+    rows = []
+    for size in sizes:
+        chosen = every if size == "all" else every[: int(size)]
+        home = Path(tempfile.mkdtemp(prefix="emp-scale-"))
+        try:
+            seconds, summary, peak = refresh(home, chosen)
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+        published = len(summary.get("snapshots", {}))
+        rows.append(
+            {
+                "countries": len(chosen),
+                "published": published,
+                "seconds": round(seconds, 1),
+                "seconds_per_country": round(seconds / len(chosen), 2),
+                "peak_rss_mb": round(peak),
+            }
+        )
+        print(
+            f"scale: {len(chosen)} countries ({published} published) in {seconds:.1f} s, "
+            f"{seconds / len(chosen):.2f} s per country, peak {peak:.0f} MB"
+        )
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the EMP_HOME it builds")
+    parser.add_argument(
+        "--scale",
+        default="",
+        help="also refresh the first N countries with data from an empty EMP_HOME, for each N "
+        "listed (e.g. 4,50,all)",
+    )
     args = parser.parse_args()
     home = args.workdir or Path(tempfile.mkdtemp(prefix="emp-refresh-"))
 
-    full_s, first = refresh(home)
-    print(f"full refresh from an empty EMP_HOME: {full_s:.1f} s")
+    full_s, first, full_peak = refresh(home)
+    print(f"full refresh from an empty EMP_HOME: {full_s:.1f} s (peak {full_peak:.0f} MB)")
 
     files = input_files(home / "census" / "source")
     started = time.perf_counter()
@@ -104,7 +161,7 @@ def main() -> None:
     floor_s = time.perf_counter() - started
     print(f"floor: {len(files)} input files read once ({cells:,} cells) in {floor_s:.2f} s")
 
-    unchanged_s, second = refresh(home)
+    unchanged_s, second, unchanged_peak = refresh(home)
     print(
         f"refresh with nothing changed: {unchanged_s:.1f} s; countries unchanged: "
         f"{', '.join(second.get('unchanged', [])) or 'none'}"
@@ -115,13 +172,14 @@ def main() -> None:
     inbox.mkdir(parents=True, exist_ok=True)
     text = (Path(NATIONAL_DATA_DIR) / ministry / sample).read_bytes().decode("latin-1")
     (inbox / name).write_bytes(text.replace("294 326", "301 002", 1).encode("latin-1"))
-    one_file_s, third = refresh(home)
+    one_file_s, third, one_file_peak = refresh(home)
     print(
         f"refresh after one new ministry file ({ministry}/{name}): {one_file_s:.1f} s; "
-        f"unchanged: {', '.join(third.get('unchanged', [])) or 'none'}"
+        f"skipped: {', '.join(third.get('skipped', [])) or 'none'}"
     )
+    skipped = set(third.get("skipped", []))
+    scaled = scale(args.scale.split(","), home / "emp.duckdb") if args.scale else []
 
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = {
         "floor_s": round(floor_s, 2),
         "full_s": round(full_s, 1),
@@ -130,11 +188,13 @@ def main() -> None:
         "full_ratio": round(full_s / floor_s, 1),
         "unchanged_ratio": round(unchanged_s / floor_s, 1),
         "one_file_ratio": round(one_file_s / floor_s, 1),
-        "peak_rss_mb": round(peak),
+        "peak_rss_mb": round(max(full_peak, unchanged_peak, one_file_peak)),
         "input_files": len(files),
         "census_codebooks": len(codebooks()),
         "countries": first.get("countries"),
         "versions": {c: s["version"] for c, s in first.get("snapshots", {}).items()},
+        "one_file_published": [c for c in third.get("countries", []) if c not in skipped],
+        "scale": scaled,
     }
     if not args.keep and args.workdir is None:
         shutil.rmtree(home, ignore_errors=True)

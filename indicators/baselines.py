@@ -21,9 +21,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from indicators.census import age_as_total
+from sources.data_home import BASELINE_REQUESTS_DIR
 from sources.geography import admin_area_on, admin_areas
+from sources.yaml_files import read_yaml
 
-REQUESTS_DIR = Path(__file__).resolve().parents[1] / "sources" / "baselines"
+REQUESTS_DIR = BASELINE_REQUESTS_DIR
 DEFAULT_WINDOW_YEARS = 5
 DEFAULT_TOLERANCE_PCT = 5.0
 
@@ -193,7 +195,7 @@ class BaselineRequest(BaseModel):
 def load_request(path: Path, known_indicators: set[str] | None = None) -> BaselineRequest:
     """Read and check one request YAML; every problem is listed with its place."""
     try:
-        request = BaselineRequest.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        request = BaselineRequest.model_validate(read_yaml(path))
     except ValidationError as err:
         lines = [
             f"  {'.'.join(map(str, e['loc'])) or '(request)'}: {e['msg']}" for e in err.errors()

@@ -13,6 +13,7 @@ from indicators.methods import METHODS
 from sources.census.codebook import codebooks
 from sources.publishers.registry import series_by_id
 from sources.specs import SDG_FEED, SourceSpec, spec_set
+from sources.yaml_files import read_yaml
 
 CATALOGUE_PATH = Path(__file__).parent / "catalogue.yaml"
 PARTS = {"A", "B", "C", "D", "Annex"}
@@ -57,7 +58,7 @@ def extra_catalogue_files() -> tuple[Path, ...]:
 
 def _entries(path: Path) -> list:
     try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        document = read_yaml(Path(path)) or {}
     except (OSError, yaml.YAMLError) as err:
         raise CatalogueError(f"{path}: not readable as YAML: {err}") from None
     entries = document.get("indicators") if isinstance(document, dict) else None

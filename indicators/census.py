@@ -17,7 +17,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-import yaml
 
 from indicators.census_disclosure import (
     CELL_KEY,
@@ -27,6 +26,7 @@ from indicators.census_disclosure import (
 )
 from indicators.disclosure import NONE, PRIMARY, SECONDARY, SUPPRESSION_NAMES
 from sources.i18n import N_
+from sources.yaml_files import read_yaml
 from warehouse.census_profile import decoded as profile_parts
 
 DEFAULT_THRESHOLD = 10
@@ -179,14 +179,14 @@ class CensusSeries:
 @cache
 def series_definitions() -> dict[str, CensusSeries]:
     """The census series as indicators/census_series.yaml declares them."""
-    document = yaml.safe_load(SERIES_PATH.read_text(encoding="utf-8"))
+    document = read_yaml(SERIES_PATH)
     return {sid: CensusSeries(id=sid, **spec) for sid, spec in document["series"].items()}
 
 
 @cache
 def measure_descriptions() -> dict[str, str]:
     """Who each census measure counts, in words (the universe of a series)."""
-    return yaml.safe_load(SERIES_PATH.read_text(encoding="utf-8"))["measures"]
+    return read_yaml(SERIES_PATH)["measures"]
 
 
 def _needed_measures() -> list[tuple[str, str]]:

@@ -7,17 +7,17 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from indicators.catalogue import catalogue
 from sources.expectations import CheckOutcome, parse_rules, validate_frame
 from sources.specs import SourceSpec, spec_set
+from sources.yaml_files import read_yaml
 
 SUITE_PATH = Path(__file__).parent / "expectations.yaml"
 
 
 def indicator_suite():
-    return parse_rules(yaml.safe_load(SUITE_PATH.read_text(encoding="utf-8")), str(SUITE_PATH))
+    return parse_rules(read_yaml(SUITE_PATH), str(SUITE_PATH))
 
 
 def indicator_outcomes(

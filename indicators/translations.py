@@ -10,10 +10,9 @@ import re
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from indicators.catalogue import Indicator, catalogue
 from sources.i18n import LANGUAGES, SOURCE_LANGUAGE, _
+from sources.yaml_files import read_yaml
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 #: The indicator fields a reader meets, translated per language.
@@ -27,7 +26,7 @@ def _document(language: str) -> dict:
     path = TRANSLATIONS_DIR / f"{language}.yaml"
     if not path.exists():
         return {}
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return read_yaml(path) or {}
 
 
 def term(kind: str, code: str, language: str = SOURCE_LANGUAGE) -> str | None:

@@ -17,6 +17,13 @@ from indicators.census import census_indicators
 from indicators.checks import data_gaps, indicator_outcomes, summary
 from indicators.compute import compute_indicators
 from indicators.reconciliation import RECONCILIATIONS, reconciliations
+from pipelines.inputs import (
+    CENSUS_FILES,
+    CONFIGURATION_FILES,
+    INTERNATIONAL_FILES,
+    NATIONAL_FILES,
+    build_inputs,
+)
 from pipelines.resources import WarehouseResource
 from sources.atomic import copy_atomically, sweep_leftovers
 from sources.census.codebook import codebooks
@@ -34,9 +41,16 @@ from warehouse.census import (
 from warehouse.core import rebuild_core, refresh_areas
 from warehouse.core_checks import RULES as CORE_SQL_RULES
 from warehouse.core_checks import core_outcomes
+from warehouse.fingerprints import code_version
 from warehouse.held_back import held_back, record_held_back
 from warehouse.ingest import ingest_folder
-from warehouse.profile_report import SIBLING, profile_languages, write_profile
+from warehouse.profile_report import (
+    SIBLING,
+    profile_languages,
+    record_reports_built_from,
+    reports_built_from,
+    write_profile,
+)
 from warehouse.projects import rebuild_projects, refresh_admin_areas
 from warehouse.releases import take_in_releases
 from warehouse.report import validation_report, write_report
@@ -48,11 +62,20 @@ from warehouse.validation import store_outcomes
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 COUNTRIES = dg.StaticPartitionsDefinition(list(Settings.from_env().countries))
+INPUT_ASSETS = build_inputs(COUNTRIES)
+#: every asset carries the digest of the code and the data beside it as its code version
+CODE_VERSION = code_version()
+#: materialised by the automation sensor (off until switched on) once an input it rests on has
+#: a new data version, or its code a new version
+WHEN_STALE = dg.AutomationCondition.eager()
 
 
 #: Run tags `emp refresh` sets: the version id all its snapshots share, and --force.
 VERSION_TAG = "emp/version"
 FORCE_TAG = "emp/force"
+#: the digest of the code, catalogue, specs, templates and translations the run uses: a report
+#: built from the same snapshot under the same configuration is not built again
+CONFIGURATION_TAG = "emp/configuration"
 
 
 def _schema(con, table: str) -> dg.TableSchema:
@@ -136,7 +159,10 @@ QUARTERLY_SUBMISSIONS = dg.FreshnessPolicy.time_window(
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["raw", "publisher_releases"],
+    deps=[INTERNATIONAL_FILES],
     freshness_policy=ANNUAL_RELEASE,
     check_specs=[
         dg.AssetCheckSpec(
@@ -193,6 +219,8 @@ RAW_ASSETS = [publisher_releases]
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["core", "areas"],
     group_name="core",
     kinds={"duckdb"},
@@ -209,7 +237,10 @@ def core_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["raw", "national_submissions"],
+    deps=[NATIONAL_FILES, CONFIGURATION_FILES],
     check_specs=[
         dg.AssetCheckSpec(
             "expectations",
@@ -277,6 +308,8 @@ CORE_CHECKS = sql_check_specs(["core", "observations"], CORE_SQL_RULES)
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["core", "observations"],
     check_specs=CORE_CHECKS,
     group_name="core",
@@ -308,7 +341,10 @@ CENSUS_CHECKS = sql_check_specs(["raw", "census"], CENSUS_SQL_RULES)
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["raw", "census"],
+    deps=[CENSUS_FILES, CONFIGURATION_FILES],
     check_specs=CENSUS_CHECKS,
     group_name="raw",
     kinds={"duckdb", "parquet"},
@@ -344,10 +380,12 @@ def census_microdata(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["core", "census_indicators"],
     group_name="core",
     kinds={"duckdb"},
-    deps=[census_microdata],
+    deps=[CONFIGURATION_FILES, census_microdata],
     description="Census indicators (aggregates only) for the nation, regions and provinces, by "
     "sex and age group, from one pass over the persons. Every key has a row. Cells on 1 to "
     "EMP_SDC_THRESHOLD-1 unweighted records are suppressed (primary), then the cells that would "
@@ -401,6 +439,8 @@ INDICATOR_CHECKS = [
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["marts", "indicators"],
     check_specs=INDICATOR_CHECKS,
     group_name="marts",
@@ -441,10 +481,12 @@ def indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["marts", "baselines"],
     group_name="marts",
     kinds={"duckdb"},
-    deps=[indicators, dg.AssetKey(["core", "projects"])],
+    deps=[CONFIGURATION_FILES, indicators, dg.AssetKey(["core", "projects"])],
     description="Impact-assessment baselines for every registered request (EMP_BASELINE_REQUESTS) "
     "and every project with a logframe report: value at the latest period on or before the start "
     "per indicator and area (or why there is none), a difference-in-differences panel, and the "
@@ -474,6 +516,8 @@ def baselines_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["snapshots", "profile"],
     group_name="snapshots",
     kinds={"parquet"},
@@ -539,10 +583,12 @@ def profile_snapshot(
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["reports", "profile"],
     group_name="reports",
     kinds={"html"},
-    deps=[profile_snapshot],
+    deps=[CONFIGURATION_FILES, profile_snapshot],
     partitions_def=COUNTRIES,
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="The Extended Migration Profile of each country as one self-contained HTML file "
@@ -554,7 +600,8 @@ def profile_snapshot(
 def profile_report(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    written = {}
+    written, kept = {}, []
+    configuration = context.run.tags.get(CONFIGURATION_TAG)
     for country in context.partition_keys:
         found = list_snapshots(Path(warehouse.snapshots_dir), country)
         if not found:
@@ -564,6 +611,22 @@ def profile_report(
         folder = warehouse.reports / "profile" / country
         sweep_leftovers(folder, recursive=False)
         default, languages = profile_languages(country)
+        built_from = {
+            "snapshot": snap["version"],
+            "previous": previous.name if previous else None,
+            "configuration": configuration,
+            "languages": languages,
+        }
+        present = [folder / SIBLING.format(version=snap["version"], lang=x) for x in languages]
+        present += [folder / "latest.html", *(folder / f"latest.{x}.html" for x in languages)]
+        if (
+            configuration
+            and reports_built_from(folder) == built_from
+            and all(p.is_file() for p in present)
+        ):
+            kept.append(country)
+            context.log.info(f"{country}: profile report already built from {snap['version']}")
+            continue
         for language in languages:
             path = write_profile(
                 Path(snap["path"]),
@@ -575,11 +638,14 @@ def profile_report(
             if language == default:
                 copy_atomically(path, folder / "latest.html")
                 written[country] = str(path)
+        record_reports_built_from(folder, built_from)
         context.log.info(f"{country}: profile report in {', '.join(languages)}: {folder}")
-    return dg.MaterializeResult(metadata={"reports": written})
+    return dg.MaterializeResult(metadata={"reports": written, "unchanged": kept})
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["core", "admin_areas"],
     group_name="core",
     kinds={"duckdb"},
@@ -594,10 +660,12 @@ def core_admin_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["core", "projects"],
     group_name="core",
     kinds={"duckdb"},
-    deps=[national_submissions, core_admin_areas],
+    deps=[INTERNATIONAL_FILES, national_submissions, core_admin_areas],
     description="The JMDI project registry, and the logframe reports linked to it: indicators "
     "(matched to catalogue ids), baseline, target and actual values, intervention areas "
     "resolved at the report date.",
@@ -614,6 +682,8 @@ def core_projects(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["reports", "validation"],
     group_name="reports",
     kinds={"html"},
@@ -637,6 +707,7 @@ def validation_report_asset(warehouse: WarehouseResource) -> dg.MaterializeResul
 
 
 ALL_ASSETS = [
+    *INPUT_ASSETS,
     *RAW_ASSETS,
     national_submissions,
     core_areas,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,10 +23,16 @@ if TYPE_CHECKING:
 def _load_heavy_modules() -> None:
     """The warehouse modules (pandas, DuckDB, Dagster behind them), imported once a command
     runs, so `emp --help` and a wrong call answer at once."""
-    global Settings, WarehouseBusyError, list_snapshots
-    from warehouse.db import WarehouseBusyError
+    global Settings, WarehouseBusyError
+    from warehouse.errors import WarehouseBusyError
     from warehouse.settings import Settings
-    from warehouse.snapshots import list_snapshots
+
+
+def list_snapshots(*args, **kwargs) -> list[dict]:
+    """warehouse.snapshots.list_snapshots, imported (DuckDB, pyarrow) by the commands using it."""
+    from warehouse.snapshots import list_snapshots as listed
+
+    return listed(*args, **kwargs)
 
 
 console = Console(stderr=True)
@@ -47,11 +54,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     snapshot), 3 when another refresh holds the warehouse."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pipelines.instance import use_dagster_home
-    from pipelines.refresh import run_refresh, step_count
-
     settings = Settings.from_env()
-    use_dagster_home(settings.home)  # runs stay visible in `make dev`
     countries = [c.upper() for c in args.country] or list(settings.countries)
     console.print(
         _(
@@ -61,6 +64,23 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         )
     )
     _report_data_folder(settings)
+    started = time.monotonic()
+    if not args.force and _known_countries(countries, settings):
+        # nothing changed since the last complete refresh: answer without starting the pipeline
+        from pipelines.refresh_summary import plan_summary, summary, versions
+        from sources.specs import spec_set
+        from warehouse.fingerprints import plan_refresh
+
+        plan = plan_refresh(settings, countries, spec_set(settings.specs).specs)
+        if plan.nothing_changed:
+            before = versions(settings, countries)
+            done = summary(settings, countries, [], before, time.monotonic() - started, countries)
+            return _refresh_outcome({**done, **plan_summary(plan), "new_releases": []}, args)
+
+    from pipelines.instance import use_dagster_home
+    from pipelines.refresh import run_refresh, step_count
+
+    use_dagster_home(settings.home)  # runs stay visible in `make dev`
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -87,6 +107,37 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     except WarehouseBusyError as err:
         print(f"emp refresh: {one_line(err)}", file=sys.stderr)
         return 3
+    return _refresh_outcome(summary, args)
+
+
+def input_names(groups: Sequence[str]) -> list[str]:
+    """Input groups (warehouse/fingerprints.py) in words: whose files changed."""
+    from sources.i18n import current_language
+    from sources.place_names import place_name
+
+    language = current_language()
+    names = []
+    for group in groups:
+        kind, _sep, country = group.partition("/")
+        where = _("several countries") if country == "*" else place_name(country, language)
+        if kind == "national":
+            names.append(_("ministry and statistics-office files of {country}", country=where))
+        elif kind == "census":
+            names.append(_("census microdata of {country}", country=where))
+        elif kind == "international":
+            names.append(_("publishers' releases and reference data"))
+        elif kind == "code":
+            names.append(_("EMP's code, catalogue and bundled specs"))
+        else:
+            names.append(_("specs, baseline requests and settings kept apart"))
+    return names
+
+
+def _known_countries(countries: list[str], settings: Settings) -> bool:
+    return set(countries) <= set(settings.countries)
+
+
+def _refresh_outcome(summary: dict, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -160,7 +211,23 @@ def _print_summary(summary: dict) -> None:
             f"[green]{WORDS['new release']()}[/green] {escape(release['series'])}: "
             f"{escape(release['vintage'])} ({escape(release['file'])})"
         )
-    if summary.get("unchanged"):
+    if summary.get("nothing_changed"):
+        console.print(
+            _(
+                "nothing changed since the last refresh (inputs, specs, catalogue and code have "
+                "the same SHA-256): no step was run (emp refresh --force runs them all)"
+            )
+        )
+    elif summary.get("skipped"):
+        console.print(
+            _(
+                "skipped: {countries}: nothing they rest on changed since the last refresh "
+                "(changed: {changed})",
+                countries=", ".join(summary["skipped"]),
+                changed="; ".join(input_names(summary.get("changed_inputs") or [])),
+            )
+        )
+    if summary.get("unchanged") and not summary.get("nothing_changed"):
         console.print(
             _(
                 "unchanged: {countries}: the content equals the latest version, so no new "

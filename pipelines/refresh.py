@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -12,11 +11,30 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.assets import ALL_ASSETS, COUNTRIES, FORCE_TAG, VERSION_TAG, profile_snapshot
+from pipelines.assets import (
+    ALL_ASSETS,
+    CONFIGURATION_TAG,
+    COUNTRIES,
+    FORCE_TAG,
+    VERSION_TAG,
+    profile_report,
+    profile_snapshot,
+)
+from pipelines.inputs import stale_selection
+from pipelines.refresh_summary import new_releases, plan_summary, summary, versions
 from pipelines.resources import WarehouseResource
+from sources.inbox import PUBLIC_FOLDER, files_in
+from sources.publishers.files import release_files
+from sources.specs import spec_set
 from warehouse.db import connect, refresh_lock
+from warehouse.fingerprints import (
+    forget_refresh,
+    plan_refresh,
+    record_refresh,
+    take_fingerprint,
+)
 from warehouse.settings import Settings, SettingsError
-from warehouse.snapshots import list_snapshots, refresh_version
+from warehouse.snapshots import refresh_version
 
 STEP_EVENTS = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")
 #: callback(event type, step key) as each step starts and ends
@@ -69,6 +87,19 @@ def step_count() -> int:
     return len(ALL_ASSETS)
 
 
+def _definitions(settings: Settings, selection, on_step: StepCallback | None) -> dg.Definitions:
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        jobs=[
+            dg.define_asset_job("emp_refresh", selection=selection),
+            dg.define_asset_job("emp_snapshot", selection=[profile_snapshot, profile_report]),
+        ],
+        resources={"warehouse": WarehouseResource.from_settings(settings)},
+        loggers={"progress": _progress_logger(on_step or (lambda *_: None))},
+        executor=dg.in_process_executor,
+    )
+
+
 def run_refresh(
     settings: Settings,
     countries: Sequence[str],
@@ -84,34 +115,33 @@ def run_refresh(
             f"{', '.join(unknown)} not among the profile countries {', '.join(known)} "
             "(set EMP_COUNTRIES)"
         )
-    defs = dg.Definitions(
-        assets=ALL_ASSETS,
-        jobs=[
-            dg.define_asset_job("emp_refresh", selection=dg.AssetSelection.all()),
-            dg.define_asset_job("emp_snapshot", selection=[profile_snapshot]),
-        ],
-        resources={"warehouse": WarehouseResource.from_settings(settings)},
-        loggers={"progress": _progress_logger(on_step or (lambda *_: None))},
-        executor=dg.in_process_executor,
-    )
     run_config = {"loggers": {"progress": {}}}
     started = time.monotonic()
+    specs = spec_set(settings.specs).specs
     with refresh_lock(settings.database, settings.lock_wait_seconds):
         # Another process (not a refresh) may hold the DuckDB file: say so now, in our words,
         # rather than fail every step with DuckDB's lock error.
         with connect(settings.database, wait_seconds=settings.lock_wait_seconds):
             pass
-        # under the lock: one refresh at a time opens the shared Dagster instance (SQLite), and
-        # what counts as "before" is what the previous refresh left
+        # under the lock: what counts as "before" is what the previous refresh left
+        plan = plan_refresh(settings, list(countries), specs, force)
+        before = versions(settings, countries)
+        if plan.nothing_changed:
+            done = summary(settings, countries, [], before, time.monotonic() - started, countries)
+            return {**done, **plan_summary(plan), "new_releases": []}
+        defs = _definitions(settings, stale_selection(plan), on_step)
+        # one refresh at a time opens the shared Dagster instance (SQLite)
         instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-        before = {
-            c: {s["version"] for s in list_snapshots(settings.snapshots, c)} for c in countries
-        }
         started_at = datetime.now(UTC).replace(tzinfo=None)
         # every snapshot this refresh publishes, whatever the run, gets one version id
-        shared = {VERSION_TAG: refresh_version(datetime.now(UTC)), FORCE_TAG: str(force).lower()}
-        first, *rest = countries
-        everything = list(countries) == known
+        shared = {
+            VERSION_TAG: refresh_version(datetime.now(UTC)),
+            FORCE_TAG: str(force).lower(),
+            CONFIGURATION_TAG: plan.fingerprint.configuration_digest,
+        }
+        publish = plan.publish or list(countries[:1])  # the shared steps still run once
+        first, *rest = publish
+        everything = publish == known
         results = [
             defs.resolve_job_def("emp_refresh").execute_in_process(
                 run_config=run_config,
@@ -134,93 +164,30 @@ def run_refresh(
         picked_up = new_releases(settings, started_at)
         if instance is not None:
             instance.dispose()  # its SQLite files are free for the next refresh
-    done = summary(
-        settings, countries, results, before, time.monotonic() - started, _unchanged(results)
-    )
-    return {**done, "new_releases": picked_up}
+        unchanged = _unchanged(results) + [c for c in countries if c not in publish]
+        done = summary(settings, countries, results, before, time.monotonic() - started, unchanged)
+        _remember(settings, list(countries), specs, plan, done)
+    return {**done, **plan_summary(plan), "new_releases": picked_up}
 
 
-def new_releases(settings: Settings, since: datetime) -> list[dict]:
-    """The publishers' releases loaded for the first time since `since`."""
-    if not Path(settings.database).exists():
-        return []
-    with connect(settings.database, wait_seconds=settings.lock_wait_seconds) as con:
-        rows = con.execute(
-            "SELECT r.source_id, r.vintage, r.file_path FROM meta.releases r "
-            "JOIN meta.batches b USING (batch_id) WHERE b.loaded_at >= ? ORDER BY 1, 2",
-            [since],
-        ).fetchall()
-    return [{"series": s, "vintage": v or "", "file": f} for s, v, f in rows]
-
-
-def _failures(results) -> list[str]:
-    failures = []
-    for result in results:
-        for event in result.all_events:
-            if event.is_step_failure:
-                error = event.event_specific_data.error
-                while error.cause is not None:  # the user-code error, not Dagster's wrapper
-                    error = error.cause
-                failures.append(f"{event.step_key}: {error.message.strip()}")
-    return failures
-
-
-def summary(
-    settings: Settings,
-    countries,
-    results,
-    before: dict,
-    seconds: float,
-    unchanged: Sequence[str] = (),
-) -> dict:
-    """Countries, indicators computed, gaps, warnings and the snapshot versions written; a
-    country whose content did not change keeps its latest version (`unchanged`)."""
-    written, warnings = {}, []
-    for country in countries:
-        published = list_snapshots(settings.snapshots, country)
-        new = [s for s in published if s["version"] not in before.get(country, set())]
-        if not new and country in unchanged and published:
-            new = published[-1:]
-        if not new:
-            continue
-        snap = new[-1]
-        manifest = json.loads((Path(snap["path"]) / "manifest.json").read_text(encoding="utf-8"))
-        validation = manifest.get("validation", {})
-        by_indicator = manifest["row_counts"].get("by_indicator", {})
-        checks = validation.get("checks", [])
-        warned = [c["name"] for c in checks if not c["success"] and c["severity"] == "warn"]
-        failed = [c["name"] for c in checks if not c["success"] and c["severity"] == "error"]
-        warnings += [f"{country}: check {name} warned" for name in warned]
-        written[country] = {
-            "version": snap["version"],
-            "path": snap["path"],
-            "rows": snap["rows"],
-            "indicators": sum(1 for n in by_indicator.values() if n),
-            "gaps": [g["indicator_id"] for g in validation.get("gaps", [])],
-            "checks_warned": warned,
-            "checks_failed": failed,
-            "held_back": validation.get("held_back", []),
-            "unchanged": snap["version"] in before.get(country, set()),
-            "changes": manifest.get("changes", {}),
-        }
-    failures = _failures(results)
-    failures += [
-        f"{c}: check {name} failed" for c, s in written.items() for name in s["checks_failed"]
+def _remember(settings: Settings, countries: list[str], specs: dict, plan, done: dict) -> None:
+    """Record what a complete refresh of every profile read, for the next to compare; only
+    when nothing waits in the inbox and no input changed while it ran (census samples it
+    generated aside)."""
+    if countries != list(settings.countries):
+        return  # a refresh of some countries leaves the record of the last complete one
+    if not done["success"]:
+        forget_refresh(settings)
+        return
+    after = take_fingerprint(settings, specs, plan.fingerprint.files)
+    moved = [
+        g
+        for g in set(after.groups) | set(plan.fingerprint.groups)
+        if not g.startswith("census/") and after.groups.get(g) != plan.fingerprint.groups.get(g)
     ]
-    missing = [c for c in countries if c not in written]
-    failures += [
-        f"{c}: no snapshot written (nothing in the data for this country, or a step failed)"
-        for c in missing
-    ]
-    held = {(h["item"], h["reason"]): h for snap in written.values() for h in snap["held_back"]}
-    return {
-        "success": all(r.success for r in results) and not failures,
-        "held_back": list(held.values()),
-        "seconds": round(seconds, 1),
-        "database": str(settings.database),
-        "countries": list(countries),
-        "snapshots": written,
-        "unchanged": [c for c, snap in written.items() if snap["unchanged"]],
-        "warnings": warnings,
-        "failures": failures,
-    }
+    waiting = any(path.is_file() for _, path in files_in(Path(settings.inbox)))
+    waiting |= bool(release_files(Path(settings.inbox) / PUBLIC_FOLDER))
+    if moved or waiting:
+        forget_refresh(settings)
+        return
+    record_refresh(settings, after, {"snapshots": done["snapshots"]})

@@ -80,6 +80,26 @@ class WarehouseResource(ConfigurableResource):
         return Path(self.inbox_dir)
 
     @property
+    def settings(self) -> Settings:
+        """The settings these paths stand for (what the input fingerprints read)."""
+        return Settings(
+            home=Path(self.snapshots_dir).parent,
+            database=Path(self.database),
+            snapshots=Path(self.snapshots_dir),
+            public_data=Path(self.public_data_dir),
+            national_data=Path(self.national_data_dir),
+            national_statistics=Path(self.national_statistics_dir)
+            if self.national_statistics_dir
+            else None,
+            specs=Path(self.specs_dir),
+            baseline_requests=Path(self.baseline_requests_dir),
+            inbox=self.inbox,
+            census_persons=self.census_persons,
+            sdc_threshold=self.sdc_threshold,
+            sdc_allow_low=self.sdc_allow_low,
+        )
+
+    @property
     def census(self) -> Path:
         """Census Parquet (partitioned by country and round) and the sample sources."""
         return Path(self.snapshots_dir).parent / "census"

@@ -48,6 +48,10 @@ def registry_path() -> Path:
 
 
 PROVENANCE_FILE = Path(__file__).parent / "data" / "provenance.csv"
+#: the bundled synthetic ministry files (sources/samples.py writes them)
+NATIONAL_DATA_DIR = Path(__file__).parent / "data" / "national"
+#: registered baseline requests (YAML), EMP_BASELINE_REQUESTS
+BASELINE_REQUESTS_DIR = Path(__file__).parent / "baselines"
 
 
 def _located(relative: str) -> Path:

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from sources.i18n import N_
+from sources.yaml_files import read_yaml
 
 BUNDLED_DIR = Path(__file__).parent / "governance"
 #: The kinds of entry, and their statuses, in words (translated where shown).
@@ -71,7 +72,7 @@ def governance_entries(country: str) -> list[Entry]:
     if path is None:
         return []
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = read_yaml(path) or {}
     except (OSError, yaml.YAMLError) as err:
         raise GovernanceError(f"{path}: not readable as YAML: {err}") from None
     entries = []

@@ -21,10 +21,11 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from sources.data_home import NATIONAL_DATA_DIR as BUNDLED_NATIONAL_DATA
 from sources.projects import write_logframe
 from sources.publishers.files import default_observations, default_release
 
-NATIONAL_DATA_DIR = Path(__file__).parent / "data" / "national"
+NATIONAL_DATA_DIR = BUNDLED_NATIONAL_DATA
 YEAR = 2019
 SYNTHETIC_FR = "Données synthétiques générées par EMP pour les essais ; ne pas citer."
 SYNTHETIC_RO = "Date sintetice generate de EMP pentru testare; a nu se cita."

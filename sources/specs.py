@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sources.expectations import Rule
+from sources.yaml_files import read_yaml
 
 SPECS_DIR = Path(__file__).parent / "specs"
 
@@ -276,7 +277,7 @@ class SourceSpec(_Strict):
 def load_spec(path: Path) -> SourceSpec:
     """Read and check one spec file."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = read_yaml(path)
     except yaml.YAMLError as err:
         raise SpecError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(document, dict):
@@ -332,7 +333,7 @@ class SpecSet:
 def _raw_fields(path: Path) -> dict:
     """What can still be read of a spec that does not validate (id, file pattern)."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = read_yaml(path)
     except (yaml.YAMLError, OSError, UnicodeDecodeError):
         return {}
     return document if isinstance(document, dict) else {}

@@ -12,17 +12,24 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.assets import ALL_ASSETS, COUNTRIES, RAW_ASSETS
+from pipelines.assets import COUNTRIES, RAW_ASSETS
 from pipelines.definitions import QUARTERLY_CRON, defs, quarterly_refresh
+from pipelines.resources import WarehouseResource
+from warehouse.settings import Settings
 
 
-def test_definitions_load_with_schedule_sensor_and_partitions():
+def test_definitions_load_with_schedule_sensor_and_partitions(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMP_HOME", str(tmp_path))  # no refresh recorded: every country
     dg.Definitions.validate_loadable(defs)
     assert defs.resolve_schedule_def("quarterly_refresh").cron_schedule == QUARTERLY_CRON
     assert defs.resolve_sensor_def("inbox_sensor") is not None
     assert COUNTRIES.get_partition_keys() == ["GEO", "MAR", "MDA", "PHL"]
+    resource = WarehouseResource.from_settings(Settings.from_env())
     request = quarterly_refresh(
-        dg.build_schedule_context(scheduled_execution_time=datetime(2027, 4, 1, 6, tzinfo=UTC))
+        dg.build_schedule_context(
+            scheduled_execution_time=datetime(2027, 4, 1, 6, tzinfo=UTC),
+            resources={"warehouse": resource},
+        )
     )
     assert request.run_key == "quarterly-2027-04-01"
     assert request.tags["dagster/asset_partition_range_start"] == "GEO"
@@ -37,9 +44,11 @@ def test_every_source_has_a_freshness_policy_and_every_asset_a_description():
     for key in sources:
         policy = graph.get(key).freshness_policy
         assert policy is not None and policy.fail_window.to_timedelta().days >= 200, key
-    for asset in ALL_ASSETS:
-        for key in asset.keys:
-            assert asset.descriptions_by_key.get(key), key
+    for key in graph.get_all_asset_keys():  # the inputs observed, and every asset
+        assert graph.get(key).description, key
+    inputs = [key for key in graph.get_all_asset_keys() if key.path[0] == "inputs"]
+    assert len(inputs) == 4 and all(graph.get(k).is_observable for k in inputs)
+    assert all(graph.get(k).code_version for k in graph.materializable_asset_keys)
 
 
 def test_materializations_carry_row_counts_and_the_releases_read(built):

@@ -135,3 +135,68 @@ def test_emp_check_without_a_matching_spec(tmp_path: Path):
     assert done.returncode == 1 and "no source spec matches" in done.stdout
     assert emp_check(str(path), "--source", "mar_consular_registrations").returncode == 1
     assert emp_check(str(path), "--source", "nope").returncode == 2
+
+
+def _files_to_check(tmp_path: Path) -> list[Path]:
+    """The bundled ministry files and project reports, the statistics office's real files, and
+    a consular file with a negative count, an unknown country and a repeated row."""
+    from sources.data_home import national_statistics_dir
+
+    files = sorted(p for p in NATIONAL_DATA_DIR.rglob("*") if p.is_file())
+    files += sorted(p for p in national_statistics_dir().rglob("*.csv"))
+    broken = tmp_path / "MAR_MAE" / CONSULAR.name
+    broken.parent.mkdir()
+    lines = CONSULAR.read_bytes().decode("latin-1").splitlines()
+    lines[3] = lines[3].replace(";", ";-", 1) if ";" in lines[3] else lines[3]
+    lines += [lines[4], lines[5].replace("France", "Atlantide")]
+    broken.write_bytes("\n".join(lines).encode("latin-1"))
+    return [*files, broken]
+
+
+def test_emp_check_rules_give_what_great_expectations_gives(tmp_path):
+    """`emp check` runs the rules with pandas, loading runs them with Great Expectations: on every
+    rule kind, passing and failing, both give the same outcomes row for row."""
+    import pandas as pd
+
+    from sources.check import check_file
+    from sources.expectations import evaluate_frame, parse_rules, validate_frame
+    from sources.specs import spec_set
+
+    frame = pd.DataFrame(
+        {
+            "source_row": [2, 3, 4, 5, 6],
+            "series": ["A", "A", "A", "B", "B"],
+            "ref_area": pd.Series(["MAR", "MAR", "XXX", 5, None], dtype=object),
+            "counterpart_area": ["_T", "FRA", "ESP", "_T", "FRA"],
+            "time_period": [2019, 2019, 2019, 2019, 2020],
+            "sex": ["_T", "_T", "Q", "_T", "_T"],
+            "obs_value": [10.0, 4.0, 5.5, -1.0, float("nan")],
+        }
+    )
+    rules = parse_rules(
+        [
+            {"rule": "columns", "columns": ["series", "ref_area", "absent"]},
+            {"rule": "types", "types": {"obs_value": "float64", "ref_area": "str", "x": "str"}},
+            {"rule": "types", "types": {"time_period": "str", "counterpart_area": "str"}},
+            {"rule": "not_null", "columns": ["ref_area", "obs_value"]},
+            {"rule": "in_set", "column": "sex", "values": ["M", "F", "_T"]},
+            {"rule": "area_codes", "column": "counterpart_area", "extra_codes": ["_T"]},
+            {"rule": "between", "min": 0, "max": 8, "series": ["A"]},
+            {"rule": "whole_numbers"},
+            {"rule": "unique", "columns": ["series", "time_period"]},
+            {"rule": "unique", "columns": ["counterpart_area"]},
+            {"rule": "sums_to_total", "dimensions": ["counterpart_area"], "tolerance": 0.01},
+        ],
+        "test",
+    )
+    by_pandas = [o.as_dict() for o in evaluate_frame(frame, rules)]
+    assert by_pandas == [o.as_dict() for o in validate_frame(frame, rules)]
+    assert sum(not o["success"] for o in by_pandas) == 10  # every kind failed, as built
+
+    specs = spec_set(None).specs
+    failing = 0
+    for path in _files_to_check(tmp_path):
+        quick = check_file(path, specs).as_dict()
+        assert quick == check_file(path, specs, engine=validate_frame).as_dict(), path
+        failing += not quick["would_load"]
+    assert failing >= 1  # the broken consular file

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.errors import WarehouseBusyError
 from warehouse.schema import ensure_schema
 
-
-class WarehouseBusyError(RuntimeError):
-    """Another process holds the warehouse file."""
+__all__ = ["WarehouseBusyError", "connect", "refresh_lock"]
 
 
 @contextmanager

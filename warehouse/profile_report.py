@@ -92,7 +92,10 @@ def _profile_rows(folder: Path, synthetic: frozenset[str]) -> pd.DataFrame:
     reported = pd.read_parquet(folder / INDICATORS_FILE).assign(computed=None)
     frame = pd.concat([reported, computed_totals(reported)], ignore_index=True)
     frame["synthetic"] = frame["source_ids"].map(lambda ids: rests_on(ids, synthetic))
-    return frame
+    # plain Python strings: the report takes hundreds of small slices, each far cheaper on
+    # NumPy object arrays than on Arrow-backed strings
+    text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c].dtype)]
+    return frame.astype({c: object for c in text})
 
 
 def profile_languages(country: str) -> tuple[str, list[str]]:
@@ -899,3 +902,19 @@ def write_profile(
     sibling: str = SIBLING,
 ) -> Path:
     return write_atomically(output, render_profile(folder, language, previous, sibling))
+
+
+#: beside a country's reports: the snapshot, previous edition and configuration they show
+BUILT_FROM = ".built-from.json"
+
+
+def reports_built_from(folder: Path) -> dict | None:
+    """What the reports in `folder` were last built from, or None."""
+    try:
+        return json.loads((Path(folder) / BUILT_FROM).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def record_reports_built_from(folder: Path, built_from: dict) -> None:
+    write_atomically(Path(folder) / BUILT_FROM, json.dumps(built_from))

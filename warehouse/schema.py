@@ -6,10 +6,10 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from indicators.overlaps import OVERLAPS_DDL
 from sources.observations import OBSERVATION_COLUMNS
+from sources.yaml_files import read_yaml
 
 _OBS = ",\n    ".join(f"{name} {kind}" for name, kind in OBSERVATION_COLUMNS.items())
 
@@ -210,4 +210,4 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def column_descriptions() -> dict[str, str]:
     """Column name -> what it holds (warehouse/column_descriptions.yaml)."""
     path = Path(__file__).parent / "column_descriptions.yaml"
-    return dict(yaml.safe_load(path.read_text(encoding="utf-8"))["columns"])
+    return dict(read_yaml(path)["columns"])

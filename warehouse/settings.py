@@ -8,9 +8,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indicators.baselines import REQUESTS_DIR
-from sources.data_home import national_statistics_dir, public_data_dir
-from sources.samples import NATIONAL_DATA_DIR
+from sources.data_home import BASELINE_REQUESTS_DIR as REQUESTS_DIR
+from sources.data_home import NATIONAL_DATA_DIR, national_statistics_dir, public_data_dir
 from sources.specs import SPECS_DIR
 
 DEFAULT_COUNTRIES = ("GEO", "MAR", "MDA", "PHL")

@@ -14,7 +14,6 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from indicators.baselines import (
     BaselineRequest,
@@ -25,6 +24,7 @@ from indicators.baselines import (
     reconcile,
 )
 from indicators.translations import localised_catalogue, term
+from sources.yaml_files import read_yaml
 from warehouse.safe_output import neutralise_formulas
 from warehouse.snapshots import BASELINE_FILES, INDICATORS_FILE, MANIFEST_FILE, list_snapshots
 
@@ -169,7 +169,7 @@ def snapshot_identity(folder: Path) -> dict:
 
 @cache
 def _dictionary() -> dict[str, dict]:
-    return yaml.safe_load(DICTIONARY_PATH.read_text(encoding="utf-8"))["columns"]
+    return read_yaml(DICTIONARY_PATH)["columns"]
 
 
 def dictionary(columns: list[str]) -> list[dict]:

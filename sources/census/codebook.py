@@ -7,8 +7,9 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sources.yaml_files import read_yaml
 
 CODEBOOK_DIR = Path(__file__).parent / "codebooks"
 
@@ -109,7 +110,7 @@ class Codebook(BaseModel):
 
 def load_codebook(path: Path) -> Codebook:
     try:
-        return Codebook.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return Codebook.model_validate(read_yaml(path))
     except ValidationError as err:
         lines = [
             f"  {'.'.join(map(str, e['loc'])) or '(codebook)'}: {e['msg']}" for e in err.errors()

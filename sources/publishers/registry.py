@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from sources.observations import FileLayoutError, RawRead
 from sources.publishers.peek import peek
 from sources.readers import un_desa, unhcr, wdi, world_bank
+from sources.yaml_files import read_yaml
 
 SERIES_FILE = Path(__file__).with_name("series.yaml")
 #: Archived files are named `<UTC stamp>__<name as sent>`.
@@ -150,7 +150,7 @@ LAYOUTS: dict[str, Layout] = {
 @cache
 def all_series(path: Path = SERIES_FILE) -> tuple[Series, ...]:
     """The declared series, checked: known layouts, unique ids."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = read_yaml(Path(path)) or {}
     found, seen = [], set()
     for number, entry in enumerate(data.get("series", []), start=1):
         try:

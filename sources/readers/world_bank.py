@@ -81,32 +81,33 @@ def read_matrix(path: Path, sheet: str, year: str | None = None) -> RawRead:
         year = found.group(2) if found else None
     result = RawRead(frame=pd.DataFrame())
     records = []
-    for offset in range(label_row + 1, len(table)):
-        row = table.iloc[offset]
-        label = row.iloc[0]
+    labels = [None if pd.isna(c) else c for c in columns.tolist()]  # plain lists: ~50,000 cells
+    wanted = [(col, labels[col], str(labels[col]).strip()) for col in range(1, len(labels))]
+    wanted = [w for w in wanted if w[1] is not None]
+    for offset, row in enumerate(table.iloc[label_row + 1 :].to_numpy(object).tolist()):
+        label = row[0]
         if pd.isna(label):
             break  # a blank row ends the matrix; notes follow
-        source_row = offset + 1
-        for col in range(1, len(columns)):
-            if pd.isna(columns.iloc[col]):
-                continue
-            value, problem = parse_number(row.iloc[col])
+        source_row = label_row + offset + 2
+        row_label = str(label).strip()
+        for col, column_label, stripped in wanted:
+            value, problem = parse_number(row[col])
             if problem:
                 result.reject(
                     source_row,
                     {
                         "row_label": str(label),
-                        "column_label": str(columns.iloc[col]),
-                        "value": str(row.iloc[col]),
+                        "column_label": str(column_label),
+                        "value": str(row[col]),
                     },
-                    [f"column {columns.iloc[col]!r}: {problem}"],
+                    [f"column {column_label!r}: {problem}"],
                 )
                 continue
             records.append(
                 {
                     "source_row": source_row,
-                    "row_label": str(label).strip(),
-                    "column_label": str(columns.iloc[col]).strip(),
+                    "row_label": row_label,
+                    "column_label": stripped,
                     "value": value,
                     "year": year,
                 }

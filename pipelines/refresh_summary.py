@@ -1,0 +1,114 @@
+"""The closing summary of a refresh, read from what it published (no Dagster import: a
+refresh with nothing to do answers without starting the pipeline)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from warehouse.db import connect
+from warehouse.fingerprints import RefreshPlan
+from warehouse.settings import Settings
+from warehouse.snapshots import list_snapshots
+
+
+def plan_summary(plan: RefreshPlan) -> dict:
+    """What the refresh found changed and what it skipped, for the closing summary."""
+    return {
+        "changed_inputs": plan.changed if plan.previous is not None else [],
+        "skipped": plan.skipped,
+        "nothing_changed": plan.nothing_changed,
+    }
+
+
+def versions(settings: Settings, countries: Sequence[str]) -> dict[str, set[str]]:
+    """The snapshot versions each country has now."""
+    return {c: {s["version"] for s in list_snapshots(settings.snapshots, c)} for c in countries}
+
+
+def new_releases(settings: Settings, since: datetime) -> list[dict]:
+    """The publishers' releases loaded for the first time since `since`."""
+    if not Path(settings.database).exists():
+        return []
+    with connect(settings.database, wait_seconds=settings.lock_wait_seconds) as con:
+        rows = con.execute(
+            "SELECT r.source_id, r.vintage, r.file_path FROM meta.releases r "
+            "JOIN meta.batches b USING (batch_id) WHERE b.loaded_at >= ? ORDER BY 1, 2",
+            [since],
+        ).fetchall()
+    return [{"series": s, "vintage": v or "", "file": f} for s, v, f in rows]
+
+
+def _failures(results) -> list[str]:
+    failures = []
+    for result in results:
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.event_specific_data.error
+                while error.cause is not None:  # the user-code error, not Dagster's wrapper
+                    error = error.cause
+                failures.append(f"{event.step_key}: {error.message.strip()}")
+    return failures
+
+
+def summary(
+    settings: Settings,
+    countries,
+    results,
+    before: dict,
+    seconds: float,
+    unchanged: Sequence[str] = (),
+) -> dict:
+    """Countries, indicators computed, gaps, warnings and the snapshot versions written; a
+    country whose content did not change keeps its latest version (`unchanged`)."""
+    written, warnings = {}, []
+    for country in countries:
+        published = list_snapshots(settings.snapshots, country)
+        new = [s for s in published if s["version"] not in before.get(country, set())]
+        if not new and country in unchanged and published:
+            new = published[-1:]
+        if not new:
+            continue
+        snap = new[-1]
+        manifest = json.loads((Path(snap["path"]) / "manifest.json").read_text(encoding="utf-8"))
+        validation = manifest.get("validation", {})
+        by_indicator = manifest["row_counts"].get("by_indicator", {})
+        checks = validation.get("checks", [])
+        warned = [c["name"] for c in checks if not c["success"] and c["severity"] == "warn"]
+        failed = [c["name"] for c in checks if not c["success"] and c["severity"] == "error"]
+        warnings += [f"{country}: check {name} warned" for name in warned]
+        written[country] = {
+            "version": snap["version"],
+            "path": snap["path"],
+            "rows": snap["rows"],
+            "indicators": sum(1 for n in by_indicator.values() if n),
+            "gaps": [g["indicator_id"] for g in validation.get("gaps", [])],
+            "checks_warned": warned,
+            "checks_failed": failed,
+            "held_back": validation.get("held_back", []),
+            "unchanged": snap["version"] in before.get(country, set()),
+            "changes": manifest.get("changes", {}),
+        }
+    failures = _failures(results)
+    failures += [
+        f"{c}: check {name} failed" for c, s in written.items() for name in s["checks_failed"]
+    ]
+    missing = [c for c in countries if c not in written]
+    failures += [
+        f"{c}: no snapshot written (nothing in the data for this country, or a step failed)"
+        for c in missing
+    ]
+    held = {(h["item"], h["reason"]): h for snap in written.values() for h in snap["held_back"]}
+    return {
+        "success": all(r.success for r in results) and not failures,
+        "held_back": list(held.values()),
+        "seconds": round(seconds, 1),
+        "database": str(settings.database),
+        "countries": list(countries),
+        "snapshots": written,
+        "unchanged": [c for c, snap in written.items() if snap["unchanged"]],
+        "warnings": warnings,
+        "failures": failures,
+    }
