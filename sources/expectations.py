@@ -143,6 +143,19 @@ def _frame_for(rule: Rule, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def columns_read(rules: list[Rule] | tuple[Rule, ...]) -> set[str] | None:
+    """Every column a set of rules reads or reports a failure with; None when they need the
+    whole table (a column set, or totals keyed by every other column)."""
+    if any(rule.rule in ("columns", "sums_to_total") for rule in rules):
+        return None
+    named = {c for rule in rules for c in _rule_columns(rule) + list(rule.columns or [])}
+    named |= {rule.column or "obs_value" for rule in rules}
+    if any(rule.series for rule in rules):
+        named.add("series")
+    derived = {"fraction", "gap"}  # computed from obs_value
+    return (named - derived) | {"obs_value", *_CONTEXT}
+
+
 def _rule_columns(rule: Rule) -> list[str]:
     """The columns a rule's expectations read."""
     derived = {"whole_numbers": ["fraction"], "sums_to_total": ["gap"]}.get(rule.rule)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +55,15 @@ def _seconds(name: str, default: float) -> float:
             f"{name}={raw!r} is not a number of seconds (e.g. 120; default {default:g})"
         )
     return value
+
+
+def check_memory(raw: str) -> str:
+    """A memory size as DuckDB reads it: 512MB, 2GB, 1.5GiB."""
+    if raw and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", raw.strip()):
+        raise SettingsError(
+            f"EMP_DUCKDB_MEMORY={raw!r} is not a memory size (e.g. 512MB or 8GB; default 512MB)"
+        )
+    return raw.strip()
 
 
 def _flag(name: str) -> bool:
@@ -128,6 +138,7 @@ class Settings:
         """The settings in force; raises SettingsError naming the first wrong one."""
         home = _path("EMP_HOME", Path.cwd() / "var")
         allow_low = _flag("EMP_SDC_ALLOW_LOW")
+        check_memory(os.environ.get("EMP_DUCKDB_MEMORY", ""))
         return cls(
             home=home,
             database=_path("EMP_DUCKDB", home / "emp.duckdb"),
