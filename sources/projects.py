@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from sources.data_home import registry_path
 from sources.excel import read_sheet
@@ -214,6 +212,9 @@ def write_logframe(
 ) -> Path:
     """Write a report in the template; `rows` hold the template's columns as keys, plus
     `actual` (period -> value) and `areas` (list of codes). An empty `rows` is the blank form."""
+    from openpyxl import Workbook  # writing templates only: kept off `emp check`'s path
+    from openpyxl.styles import Font
+
     wb = Workbook()
     sheet = wb.active
     sheet.title = SHEET
