@@ -29,8 +29,8 @@ def _load_heavy_modules() -> None:
 
 
 def list_snapshots(*args, **kwargs) -> list[dict]:
-    """warehouse.snapshots.list_snapshots, imported (DuckDB, pyarrow) by the commands using it."""
-    from warehouse.snapshots import list_snapshots as listed
+    """The published snapshots (warehouse/snapshot_index.py)."""
+    from warehouse.snapshot_index import list_snapshots as listed
 
     return listed(*args, **kwargs)
 
@@ -68,10 +68,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if not args.force and _known_countries(countries, settings):
         # nothing changed since the last complete refresh: answer without starting the pipeline
         from pipelines.refresh_summary import plan_summary, summary, versions
-        from sources.specs import spec_set
         from warehouse.fingerprints import plan_refresh
 
-        plan = plan_refresh(settings, countries, spec_set(settings.specs).specs)
+        plan = plan_refresh(settings, countries)
         if plan.nothing_changed:
             before = versions(settings, countries)
             done = summary(settings, countries, [], before, time.monotonic() - started, countries)

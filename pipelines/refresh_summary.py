@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from warehouse.db import connect
 from warehouse.fingerprints import RefreshPlan
 from warehouse.settings import Settings
-from warehouse.snapshots import list_snapshots
+from warehouse.snapshot_index import list_snapshots
 
 
 def plan_summary(plan: RefreshPlan) -> dict:
@@ -32,6 +31,8 @@ def new_releases(settings: Settings, since: datetime) -> list[dict]:
     """The publishers' releases loaded for the first time since `since`."""
     if not Path(settings.database).exists():
         return []
+    from warehouse.db import connect
+
     with connect(settings.database, wait_seconds=settings.lock_wait_seconds) as con:
         rows = con.execute(
             "SELECT r.source_id, r.vintage, r.file_path FROM meta.releases r "

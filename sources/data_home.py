@@ -50,6 +50,10 @@ def registry_path() -> Path:
 PROVENANCE_FILE = Path(__file__).parent / "data" / "provenance.csv"
 #: the bundled synthetic ministry files (sources/samples.py writes them)
 NATIONAL_DATA_DIR = Path(__file__).parent / "data" / "national"
+#: census codebooks (one YAML per census: its country, round and variables)
+CODEBOOK_DIR = Path(__file__).parent / "census" / "codebooks"
+#: the bundled source specs (one YAML per ministry dataset), EMP_SPECS
+SPECS_DIR = Path(__file__).parent / "specs"
 #: registered baseline requests (YAML), EMP_BASELINE_REQUESTS
 BASELINE_REQUESTS_DIR = Path(__file__).parent / "baselines"
 

@@ -7,9 +7,12 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sources.atomic import write_atomically
-from sources.specs import SourceSpec
+
+if TYPE_CHECKING:
+    from sources.specs import SourceSpec
 
 #: inbox/PUBLIC/ takes publishers' releases (warehouse/releases.py), not ministry files.
 PUBLIC_FOLDER = "PUBLIC"

@@ -15,10 +15,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sources.data_home import SPECS_DIR as BUNDLED_SPECS_DIR
 from sources.expectations import Rule
 from sources.yaml_files import read_yaml
 
-SPECS_DIR = Path(__file__).parent / "specs"
+SPECS_DIR = BUNDLED_SPECS_DIR
 
 Dimension = Literal[
     "ref_area", "counterpart_area", "sex", "age", "migrant_status", "education", "breakdown"

@@ -29,7 +29,8 @@ from functools import cache
 from pathlib import Path
 
 from sources.atomic import write_atomically
-from sources.data_home import reference_data_dir
+from sources.data_home import CODEBOOK_DIR, reference_data_dir
+from sources.yaml_files import read_yaml
 
 INTERNATIONAL = "international"
 CODE = "code"
@@ -131,23 +132,47 @@ def _notes(path: Path) -> bool:
     return path.name.endswith((".report.json", ".reason.txt"))
 
 
-def _ministry_countries(specs: dict) -> dict[str, str]:
-    """Ministry folder -> the country its specs report for (`*` when several or many)."""
+def _ministry_countries(specs: dict | None, folder: Path) -> dict[str, str]:
+    """Ministry folder -> the country its specs report for (`*` when several or many). Without
+    `specs`, read from the spec files' `ministry` and `country` alone (no validation: a broken
+    spec is a change of the configuration anyway)."""
+    pairs = []
+    if specs is not None:
+        pairs = [(spec.ministry, spec.country) for spec in specs.values()]
+    else:
+        for path in sorted(Path(folder).glob("*/*.yaml")):
+            try:
+                document = read_yaml(path)
+            except Exception:  # noqa: BLE001 - unreadable: its dataset is held back anyway
+                continue
+            if isinstance(document, dict) and document.get("ministry"):
+                pairs.append((str(document["ministry"]), str(document.get("country") or "*")))
     by_ministry: dict[str, set[str]] = defaultdict(set)
-    for spec in specs.values():
-        by_ministry[spec.ministry].add(spec.country)
+    for ministry, country in pairs:
+        by_ministry[ministry].add(country)
     return {m: (c.pop() if len(c) == 1 else "*") for m, c in by_ministry.items()}
 
 
-def take_fingerprint(settings, specs: dict, known: dict[str, list] | None = None) -> Fingerprint:
+def _codebook_countries() -> dict[str, str]:
+    """Census codebook id -> its country, from the codebook files."""
+    found = {}
+    for path in sorted(CODEBOOK_DIR.glob("*.yaml")):
+        document = read_yaml(path)
+        if isinstance(document, dict) and document.get("id"):
+            found[str(document["id"])] = str(document.get("country") or "*")
+    return found
+
+
+def take_fingerprint(
+    settings, specs: dict | None = None, known: dict[str, list] | None = None
+) -> Fingerprint:
     """Digest every input of a refresh under `settings`, grouped by whom it concerns."""
-    from sources.census.codebook import codebooks
     from sources.inbox import PUBLIC_FOLDER
 
     hasher = _Hasher(known or {})
     contents: dict[str, list[str]] = defaultdict(list)
     home = Path(settings.inbox).parent
-    ministries = _ministry_countries(specs)
+    ministries = _ministry_countries(specs, Path(settings.specs))
 
     public = [Path(settings.public_data), home / "archive" / PUBLIC_FOLDER]
     public += [Path(settings.inbox) / PUBLIC_FOLDER, reference_data_dir()]
@@ -170,9 +195,9 @@ def take_fingerprint(settings, specs: dict, known: dict[str, list] | None = None
                 if path.is_file() and not _notes(path) and not path.name.endswith(".md"):
                     contents[national_group(country)].append(hasher.sha(path))
 
-    for codebook in codebooks().values():
-        for path in _visible_files(census_sources(settings) / codebook.id):
-            contents[census_group(codebook.country)].append(hasher.sha(path))
+    for codebook, country in _codebook_countries().items():
+        for path in _visible_files(census_sources(settings) / codebook):
+            contents[census_group(country)].append(hasher.sha(path))
 
     for path in _code_files():
         contents[CODE].append(f"{path.relative_to(PROJECT_ROOT)}:{hasher.sha(path)}")
@@ -255,7 +280,9 @@ class RefreshPlan:
         return self.previous is not None and not self.changed
 
 
-def plan_refresh(settings, countries: list[str], specs: dict, force: bool = False) -> RefreshPlan:
+def plan_refresh(
+    settings, countries: list[str], specs: dict | None = None, force: bool = False
+) -> RefreshPlan:
     """Compare the inputs with the last complete refresh. With `force`, or with no record of
     one, every country is published."""
     state = None if force else last_refresh(settings)

@@ -10,8 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sources.data_home import BASELINE_REQUESTS_DIR as REQUESTS_DIR
-from sources.data_home import NATIONAL_DATA_DIR, national_statistics_dir, public_data_dir
-from sources.specs import SPECS_DIR
+from sources.data_home import (
+    NATIONAL_DATA_DIR,
+    SPECS_DIR,
+    national_statistics_dir,
+    public_data_dir,
+)
 
 DEFAULT_COUNTRIES = ("GEO", "MAR", "MDA", "PHL")
 #: Below this many unweighted records a census cell is too small to publish safely; a lower

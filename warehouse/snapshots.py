@@ -29,8 +29,8 @@ from warehouse.baselines import country_tables
 from warehouse.exports import write_exports
 from warehouse.lineage import LINEAGE_FILE, VALUE_KEY_SQL, lineage_observations
 from warehouse.schema import INDICATOR_KEY
+from warehouse.snapshot_index import INDICATORS_FILE, MANIFEST_FILE, list_snapshots
 
-INDICATORS_FILE = "indicators.parquet"
 #: where two sources give one value key: both values, the difference, the tolerance
 OVERLAPS_FILE = "overlaps.parquet"
 EXPORTS_DIR = "exports"  # open-sdg/ and sdmx/, see warehouse/exports.py
@@ -42,7 +42,6 @@ BASELINE_FILES = {
     "pretrends": "baseline_pretrends.parquet",
     "requests": "baseline_requests.parquet",
 }
-MANIFEST_FILE = "manifest.json"
 
 
 class SnapshotExistsError(FileExistsError):
@@ -291,29 +290,3 @@ def publish_snapshot(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return final
-
-
-def list_snapshots(snapshots_dir: Path, country: str | None = None) -> list[dict[str, Any]]:
-    """Every published snapshot (oldest first per country), read from the manifests."""
-    root = Path(snapshots_dir)
-    found = []
-    if not root.is_dir():
-        return found
-    for country_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        if country and country_dir.name != country:
-            continue
-        for folder in sorted(p for p in country_dir.iterdir() if p.is_dir()):
-            manifest_path = folder / MANIFEST_FILE
-            if folder.name.startswith(".") or not manifest_path.exists():
-                continue
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            found.append(
-                {
-                    "country": manifest["profile"],
-                    "version": manifest["version"],
-                    "created_at": manifest["created_at"],
-                    "rows": manifest["row_counts"][INDICATORS_FILE],
-                    "path": str(folder),
-                }
-            )
-    return found

@@ -9,9 +9,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sources.data_home import CODEBOOK_DIR as BUNDLED_CODEBOOKS
 from sources.yaml_files import read_yaml
 
-CODEBOOK_DIR = Path(__file__).parent / "codebooks"
+CODEBOOK_DIR = BUNDLED_CODEBOOKS
 
 #: Canonical person variables and their DuckDB types.
 PERSON_VARIABLES = {
