@@ -229,13 +229,8 @@ def validate_frame(frame: pd.DataFrame, rules: list[Rule] | tuple[Rule, ...]) ->
     if not rules:
         return []
     gx, batch_definition = _batch_definition()
-    outcomes = []
-    for number, rule in enumerate(rules, start=1):
-        subset = _frame_for(rule, frame)
-        name = f"{number:02d}_{rule.rule}" + (f"_{rule.column}" if rule.column else "")
-        if subset.empty or (rule.rule != "columns" and ROW not in subset):
-            outcomes.append(CheckOutcome(name, rule.severity, True, _describe(rule)))
-            continue
+
+    def failures_of(rule: Rule, subset: pd.DataFrame, name: str) -> list[dict]:
         suite = gx.ExpectationSuite(name=name)
         for expectation in _expectations(gx, rule, subset):
             suite.add_expectation(expectation)
@@ -246,46 +241,21 @@ def validate_frame(frame: pd.DataFrame, rules: list[Rule] | tuple[Rule, ...]) ->
             suite,
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index},
         )
-        failures = []
-        for item in result.results:
-            if item.success:
-                continue
-            column = item.expectation_config.kwargs.get("column") or ",".join(
-                item.expectation_config.kwargs.get("column_list") or []
-            )
-            indexed = item.result.get("unexpected_index_list") or []
-            if not indexed:
-                failures.append(
-                    {"row": None, "column": column, "value": str(item.result.get("observed_value"))}
-                )
-            for entry in indexed:
-                row = entry.get(ROW)
-                if rule.rule == "sums_to_total":
-                    column = rule.column or "obs_value"
-                    shown = f"total {entry['total']:,.6g}, parts add up to {entry['parts']:,.6g}"
-                else:
-                    shown = _short(entry.get(column.split(",")[0]))
-                where = {c: str(entry[c]) for c in _CONTEXT if c in entry and c != column}
-                failures.append(
-                    {
-                        "row": None if row is None else int(row),
-                        "column": column,
-                        "value": shown,
-                        "where": where,
-                    }
-                )
-        outcomes.append(
-            CheckOutcome(
-                name, rule.severity, not failures, _describe(rule), len(failures), failures[:50]
-            )
-        )
-    return outcomes
+        return _gx_failures(rule, result)
+
+    return _run_rules(frame, rules, failures_of)
 
 
 def evaluate_frame(frame: pd.DataFrame, rules: list[Rule] | tuple[Rule, ...]) -> list[CheckOutcome]:
     """The same rules and the same outcomes as `validate_frame`, evaluated with pandas alone:
     for `emp check`, which answers a ministry in about a second (Great Expectations takes
     seconds to import). tests/test_validation.py holds the two to the same results."""
+    return _run_rules(frame, rules, lambda rule, subset, _name: _pandas_failures(rule, subset))
+
+
+def _run_rules(frame: pd.DataFrame, rules, failures_of) -> list[CheckOutcome]:
+    """Each rule on the rows and columns it reads; `failures_of(rule, subset, name)` finds the
+    failures (Great Expectations or pandas)."""
     outcomes = []
     for number, rule in enumerate(rules, start=1):
         subset = _frame_for(rule, frame)
@@ -293,13 +263,46 @@ def evaluate_frame(frame: pd.DataFrame, rules: list[Rule] | tuple[Rule, ...]) ->
         if subset.empty or (rule.rule != "columns" and ROW not in subset):
             outcomes.append(CheckOutcome(name, rule.severity, True, _describe(rule)))
             continue
-        failures = _pandas_failures(rule, subset)
+        failures = failures_of(rule, subset, name)
         outcomes.append(
             CheckOutcome(
                 name, rule.severity, not failures, _describe(rule), len(failures), failures[:50]
             )
         )
     return outcomes
+
+
+def _gx_failures(rule: Rule, result) -> list[dict]:
+    """A Great Expectations validation result as failures naming row, column and value."""
+    failures = []
+    for item in result.results:
+        if item.success:
+            continue
+        column = item.expectation_config.kwargs.get("column") or ",".join(
+            item.expectation_config.kwargs.get("column_list") or []
+        )
+        indexed = item.result.get("unexpected_index_list") or []
+        if not indexed:
+            failures.append(
+                {"row": None, "column": column, "value": str(item.result.get("observed_value"))}
+            )
+        for entry in indexed:
+            row = entry.get(ROW)
+            if rule.rule == "sums_to_total":
+                column = rule.column or "obs_value"
+                shown = f"total {entry['total']:,.6g}, parts add up to {entry['parts']:,.6g}"
+            else:
+                shown = _short(entry.get(column.split(",")[0]))
+            where = {c: str(entry[c]) for c in _CONTEXT if c in entry and c != column}
+            failures.append(
+                {
+                    "row": None if row is None else int(row),
+                    "column": column,
+                    "value": shown,
+                    "where": where,
+                }
+            )
+    return failures
 
 
 def _pandas_failures(rule: Rule, frame: pd.DataFrame) -> list[dict]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -16,6 +15,7 @@ from sources.expectations import CheckOutcome, verdict
 from sources.intake import StagedFile, staged_copy
 from sources.observations import FileLayoutError, RawRead
 from warehouse.db import transaction
+from warehouse.fingerprints import file_sha256  # noqa: F401 - where loaders look for it
 from warehouse.validation import store_outcomes
 
 
@@ -41,14 +41,6 @@ class BatchReport:
         data = asdict(self)
         data["failed_checks"] = [o for o in data.pop("outcomes") if not o["success"]]
         return data
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def batch_id_for(source_id: str, sha256: str, identity: str | None = None) -> str:

@@ -99,12 +99,13 @@ class _Hasher:
         if seen and seen[0] == stat.st_size and seen[1] == stat.st_mtime_ns:
             digest = seen[2]
         else:
-            digest = _file_sha256(path)
+            digest = file_sha256(path)
         self.files[key] = [stat.st_size, stat.st_mtime_ns, digest]
         return digest
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -233,7 +234,7 @@ def code_version() -> str:
     codebooks, templates, translations): every asset's code version."""
     digest = hashlib.sha256()
     for path in _code_files():
-        digest.update(f"{path.relative_to(PROJECT_ROOT)}:{_file_sha256(path)}\n".encode())
+        digest.update(f"{path.relative_to(PROJECT_ROOT)}:{file_sha256(path)}\n".encode())
     return digest.hexdigest()[:16]
 
 
