@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -24,89 +23,20 @@ from indicators.census_disclosure import (
     disclosure_summary,
     protect_cells,
 )
+from indicators.census_engines import CensusEngine, as_engine
+from indicators.census_queries import (
+    WEIGHT_UNITS,
+    CensusPartition,
+    areas_sql,
+    emigrants_sql,
+    measures_sql,
+    movers_sql,
+)
 from indicators.disclosure import NONE, PRIMARY, SECONDARY, SUPPRESSION_NAMES
 from sources.i18n import N_
 from sources.yaml_files import read_yaml
-from warehouse.census_profile import decoded as profile_parts
 
 DEFAULT_THRESHOLD = 10
-
-#: The cube's columns from the profile code stored at ingestion (warehouse.census_profile).
-CUBE_COLUMNS = {
-    "sex": "sex",
-    "age_group": "age_group",
-    "fb": "foreign_born",
-    "fc": "foreign_citizen",
-    "recent": "recent_immigrant",
-    "returnee": "returnee",
-    "lifetime": "lifetime_internal_migrant",
-    "activity": "activity_15",
-    "adult25": "aged_25_plus",
-    "tertiary": "tertiary_educated",
-    "head": "household_head",
-    "has_abroad": "household_member_abroad",
-}
-PROFILE = profile_parts()
-DECODED = ", ".join(f"{PROFILE[part]} AS {name}" for name, part in CUBE_COLUMNS.items())
-#: The single pass, one census partition at a time: persons by area and profile code. 5-year
-#: movers by region of origin come from a second, much smaller pass (a few percent of rows).
-CUBE_PART = """
-    SELECT '{country}' AS country, {census_round} AS census_round, h.region, c.province,
-           c.profile, c.n, c.w
-    FROM (
-        SELECT province, profile, count(*) AS n, sum(weight) AS w
-        FROM read_parquet('{files}')
-        GROUP BY province, profile
-    ) c
-    LEFT JOIN read_parquet('{areas}') h ON h.province = c.province
-"""
-#: Without a province -> region file (a census loaded before it existed): group by both.
-CUBE_PART_WITH_REGION = """
-    SELECT '{country}' AS country, {census_round} AS census_round, region, province, profile,
-           count(*) AS n, sum(weight) AS w
-    FROM read_parquet('{files}')
-    GROUP BY region, province, profile
-"""
-MOVERS_PART = """
-    SELECT '{country}' AS country, {census_round} AS census_round, origin_region, profile,
-           count(*) AS n, sum(weight) AS w
-    FROM read_parquet('{files}')
-    WHERE origin_region IS NOT NULL
-    GROUP BY origin_region, profile
-"""
-
-
-def _per_partition(con: duckdb.DuckDBPyConnection, part: str) -> str:
-    partitions = con.execute(
-        "SELECT country, census_round, files, areas FROM census.person_partitions ORDER BY ALL"
-    ).fetchall()
-    if not partitions:
-        raise LookupError("no census loaded: census.person_partitions is empty")
-    return " UNION ALL ".join(
-        (CUBE_PART_WITH_REGION if part == CUBE_PART and areas is None else part).format(
-            country=c,
-            census_round=r,
-            files=f.replace("'", "''"),
-            areas=(areas or "").replace("'", "''"),
-        )
-        for c, r, f, areas in partitions
-    )
-
-
-def census_cube(con: duckdb.DuckDBPyConnection) -> None:
-    """The pass over census.persons, kept in DuckDB as temp tables `census_cube` and
-    `census_movers`."""
-    cells = _per_partition(con, CUBE_PART)
-    movers = _per_partition(con, MOVERS_PART)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE census_cube AS "
-        f"SELECT country, census_round, region, province, "
-        f"{PROFILE['inter_regional_mover_5y']} AS inmover, {DECODED}, n, w FROM ({cells})"
-    ).fetchall()
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE census_movers AS "
-        f"SELECT country, census_round, origin_region, {DECODED}, n, w FROM ({movers})"
-    ).fetchall()
 
 
 #: Which cube rows each measure counts, in SQL over the cube's columns.
@@ -204,17 +134,28 @@ def _needed_measures() -> list[tuple[str, str]]:
     return sorted(needed)
 
 
-def _area_tree(con: duckdb.DuckDBPyConnection, cells: pd.DataFrame) -> pd.DataFrame:
+def _area_tree(
+    engine: CensusEngine, partitions: list[CensusPartition], sums: pd.DataFrame
+) -> pd.DataFrame:
     """Every area of each census with its level and parent (province -> region -> country),
-    from the province -> region file where there is one, else from the persons' own codes."""
-    pairs = [cells[["country", "census_round", "region", "province"]].drop_duplicates()]
-    for country, census_round, areas in con.execute(
-        "SELECT country, census_round, areas FROM census.person_partitions WHERE areas IS NOT NULL"
-    ).fetchall():
-        listed = con.execute(f"SELECT province, region FROM read_parquet('{_quoted(areas)}')").df()
-        pairs.append(listed.assign(country=country, census_round=census_round))
+    from the province -> region lists where there are, else from the persons' own codes."""
+    provinces = sums[(sums["area_level"] == "province") & sums["ref_area"].notna()]
+    pairs = [
+        provinces[["country", "census_round", "ref_area", "parent_region"]].set_axis(
+            ["country", "census_round", "province", "region"], axis=1
+        )
+    ]
+    regions = sums[(sums["area_level"] == "region") & sums["ref_area"].notna()]
+    pairs.append(
+        regions[["country", "census_round", "ref_area"]]
+        .rename(columns={"ref_area": "region"})
+        .assign(province=None)
+    )
+    listed = areas_sql(partitions)
+    if listed:
+        pairs.append(engine.frame(listed))
     pairs = pd.concat(pairs, ignore_index=True).drop_duplicates()
-    census_ids = pairs[["country", "census_round"]].drop_duplicates()
+    census_ids = sums[["country", "census_round"]].drop_duplicates()
     nation = census_ids.assign(ref_area=census_ids["country"], area_level="country", parent=None)
     regions = pairs.dropna(subset=["region"])[["country", "census_round", "region"]]
     regions = regions.drop_duplicates().rename(columns={"region": "ref_area"})
@@ -227,32 +168,17 @@ def _area_tree(con: duckdb.DuckDBPyConnection, cells: pd.DataFrame) -> pd.DataFr
     return pd.concat([nation, regions, provinces], ignore_index=True)
 
 
-def _quoted(path: str) -> str:
-    return path.replace("'", "''")
-
-
-def _by_area(cells: pd.DataFrame, columns: list[str], tree: pd.DataFrame) -> pd.DataFrame:
-    """Sums of `columns` for every area of `tree` and every sex and age group, totals
-    included, zeros where nobody is counted: every published key gets its row."""
-    parts = []
-    for level, column in (("country", "country"), ("region", "region"), ("province", "province")):
-        if level != "country" and column not in cells:
-            continue
-        for by_sex in (False, True):
-            for by_age in (False, True):
-                keys = ["country", "census_round"] + ([column] if level != "country" else [])
-                keys += (["sex"] if by_sex else []) + (["age_group"] if by_age else [])
-                part = cells.groupby(keys, dropna=True, sort=False)[columns].sum().reset_index()
-                part = part.rename(columns={"age_group": "age"})
-                part["ref_area"] = part["country" if level == "country" else column]
-                part["sex"] = part["sex"] if by_sex else TOTAL
-                part["age"] = part["age"] if by_age else TOTAL
-                parts.append(part[[*KEYS, *columns]])
-    sums = pd.concat(parts, ignore_index=True)
+def _complete(sums: pd.DataFrame, columns: list[str], tree: pd.DataFrame) -> pd.DataFrame:
+    """The engine's roll-ups on every area of `tree` and every sex and age group, totals
+    included, zeros where nobody is counted: every published key gets its row. Groups of an
+    unknown area, sex or age (null keys) count in the totals only."""
+    keys = [*KEYS, "area_level"]
+    known = sums.dropna(subset=["ref_area", "sex", "age"])
+    known = known.groupby(keys, sort=False)[columns].sum().reset_index()
     grid = tree.merge(pd.DataFrame({"sex": SEXES}), how="cross").merge(
         pd.DataFrame({"age": AGES}), how="cross"
     )
-    full = grid.merge(sums, on=KEYS, how="left")
+    full = grid.merge(known, on=keys, how="left")
     full[columns] = full[columns].fillna(0)
     return full
 
@@ -264,7 +190,7 @@ def _long(wide: pd.DataFrame, pairs: list[tuple[str, str]]) -> pd.DataFrame:
         base.assign(
             measure=measure,
             migrant_status=status,
-            w=wide[f"{measure}|{status}|w"].to_numpy(dtype=float),
+            w=wide[f"{measure}|{status}|w"].to_numpy(dtype=float) / WEIGHT_UNITS,
             n=wide[f"{measure}|{status}|n"].to_numpy(dtype=float),
         )
         for measure, status in pairs
@@ -272,68 +198,70 @@ def _long(wide: pd.DataFrame, pairs: list[tuple[str, str]]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def measure_cells(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def measure_cells(source, partitions: list[CensusPartition] | None = None) -> pd.DataFrame:
     """Every count the census series rest on (persons or households, weighted `w`, records
     `n`), for every area, sex, age group and migrant status, zeros included; plus 5-year
-    out-movers by region of origin and emigrants by destination and year of departure."""
-    census_cube(con)
+    out-movers by region of origin and emigrants by destination and year of departure.
+
+    `source` is a census engine or a DuckDB connection (the warehouse's censuses); the passes
+    over the persons run on it, the rest here."""
+    engine = as_engine(source)
+    partitions = partitions if partitions is not None else engine.partitions()
+    if not partitions:
+        raise LookupError("no census loaded: census.person_partitions is empty")
+    views = {v: f for i, p in enumerate(partitions) for v, f in p.views(i).items()}
+    for view, files in views.items():
+        engine.register(view, files)
+    try:
+        return _measure_cells(engine, partitions)
+    finally:
+        for view in views:
+            engine.drop(view)
+
+
+def _measure_cells(engine: CensusEngine, partitions: list[CensusPartition]) -> pd.DataFrame:
     pairs = _needed_measures()
+    counted = sorted(set(pairs) | {("all", TOTAL)})  # all persons: the emigrants' mean weight
     sums = {
-        f"{name}|{status}|{total}": (  # CASE: about 4 times faster than FILTER here
+        f"{name}|{status}|{total}": (  # CASE: about 4 times faster than FILTER in DuckDB
             f"sum(CASE WHEN {MASKS[name]} AND {STATUS_SQL[status]} THEN {total} ELSE 0 END)"
         )
-        for name, status in pairs
+        for name, status in counted
         for total in ("w", "n")
     }
-    cells = con.execute(
-        "SELECT country, census_round, region, province, sex, age_group, "
-        + ", ".join(f'{sql} AS "{name}"' for name, sql in sums.items())
-        + " FROM census_cube GROUP BY ALL"
-    ).df()
-    tree = _area_tree(con, cells)
-    frames = [_long(_by_area(cells, list(sums), tree), pairs)]
-    movers = con.execute(
-        "SELECT country, census_round, origin_region AS region, sex, age_group, "
-        'sum(w) AS "outmover|_T|w", sum(n) AS "outmover|_T|n" FROM census_movers GROUP BY ALL'
-    ).df()
+    rolled = engine.frame(measures_sql(partitions, sums))
+    tree = _area_tree(engine, partitions, rolled)
+    wide = _complete(rolled, list(sums), tree)
+    frames = [_long(wide, pairs)]
+    movers = engine.frame(movers_sql(partitions))
     regions = tree[tree["area_level"] == "region"]
-    moved = _by_area(movers.drop(columns=[]), ["outmover|_T|w", "outmover|_T|n"], regions)
+    moved = _complete(movers, ["outmover|_T|w", "outmover|_T|n"], regions)
     frames.append(_long(moved, [("outmover", TOTAL)]))
-    frames.append(_emigrant_cells(con))
-    for table in ("census_cube", "census_movers"):
-        con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
+    national = wide[(wide["area_level"] == "country") & (wide["sex"] == TOTAL)]
+    national = national[national["age"] == TOTAL]
+    mean_weight = national[["country", "census_round"]].assign(
+        mean_weight=national[f"all|{TOTAL}|w"] / WEIGHT_UNITS / national[f"all|{TOTAL}|n"]
+    )
+    frames.append(_emigrant_cells(engine, partitions, mean_weight))
     frame = pd.concat(frames, ignore_index=True)
     for column in ("counterpart_area", "breakdown"):
         frame[column] = frame[column].fillna(TOTAL) if column in frame else TOTAL
     return frame.reset_index(drop=True)
 
 
-def _emigrant_cells(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _emigrant_cells(
+    engine: CensusEngine, partitions: list[CensusPartition], mean_weight: pd.DataFrame
+) -> pd.DataFrame:
     """Members of households living abroad, by destination, sex and year of departure, weighted
     by the mean person weight of the census (a household's weight in a full count)."""
-    mean_weight = con.execute(
-        "SELECT country, census_round, sum(w) / sum(n) AS mean_weight FROM census_cube GROUP BY ALL"
-    ).df()
-    members = con.execute(
-        """
-        SELECT country, census_round, country AS ref_area,
-               CASE WHEN grouping(destination) = 0 THEN destination ELSE '_T' END
-                   AS counterpart_area,
-               CASE WHEN grouping(sex) = 0 THEN coalesce(sex, 'unknown') ELSE '_T' END AS sex,
-               CASE WHEN grouping(departure_year) = 0
-                    THEN 'DEPARTED_' || coalesce(departure_year::VARCHAR, 'UNKNOWN')
-                    ELSE '_T' END AS breakdown,
-               count(*) AS n
-        FROM census.members_abroad
-        GROUP BY GROUPING SETS ((country, census_round), (country, census_round, destination),
-                                (country, census_round, destination, sex),
-                                (country, census_round, sex),
-                                (country, census_round, departure_year))
-        """
-    ).df()
+    empty = pd.DataFrame(columns=[*CELL_KEY, "area_level", "parent", "w", "n"])
+    sql = emigrants_sql(partitions)
+    if sql is None:
+        return empty
+    members = engine.frame(sql)
     members = members[members["sex"].isin(SEXES)]  # sex not stated: in the totals only
     if members.empty:
-        return pd.DataFrame(columns=[*CELL_KEY, "area_level", "parent", "w", "n"])
+        return empty
     # every destination by both sexes, zeros included
     by_sex = members[members["breakdown"] == TOTAL]
     grid = by_sex[["country", "census_round", "ref_area", "counterpart_area"]].drop_duplicates()
@@ -420,15 +348,20 @@ MISSING_REASONS = {
 
 
 def census_indicators(
-    con: duckdb.DuckDBPyConnection, threshold: int = DEFAULT_THRESHOLD, secondary: bool = True
+    source,
+    threshold: int = DEFAULT_THRESHOLD,
+    secondary: bool = True,
+    partitions: list[CensusPartition] | None = None,
 ) -> pd.DataFrame:
     """All census indicator cells, long, every key with a row: a value (OBS_STATUS A), a
     cell that cannot exist (M, with its reason) or a confidential cell (CONF_STATUS C, primary
     or secondary suppression). `frame.attrs["disclosure"]` sums up what suppression cost.
-    `secondary=False` applies primary suppression alone (to measure what it leaves open)."""
+    `secondary=False` applies primary suppression alone (to measure what it leaves open).
+    `source`: a census engine, or a DuckDB connection for the warehouse's censuses;
+    `partitions`: the censuses to compute (default: every one the engine has)."""
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
         raise ValueError(f"disclosure threshold {threshold!r}: a positive whole number is needed")
-    cells = measure_cells(con)
+    cells = measure_cells(source, partitions)
     cells = pd.concat(
         [
             protect_cells(part, threshold, secondary)

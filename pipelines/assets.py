@@ -14,6 +14,8 @@ from dagster import AssetExecutionContext
 
 from indicators.catalogue import catalogue, load_catalogue
 from indicators.census import census_indicators
+from indicators.census_checks import CHECK_DESCRIPTIONS as CENSUS_CELL_CHECKS
+from indicators.census_checks import census_cell_checks
 from indicators.checks import data_gaps, indicator_outcomes, summary
 from indicators.compute import compute_indicators
 from indicators.reconciliation import RECONCILIATIONS, reconciliations
@@ -379,23 +381,53 @@ def census_microdata(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
+CENSUS_INDICATORS = dg.AssetKey(["core", "census_indicators"])
+
+
 @dg.asset(
     code_version=CODE_VERSION,
     automation_condition=WHEN_STALE,
-    key=["core", "census_indicators"],
+    key=CENSUS_INDICATORS,
     group_name="core",
-    kinds={"duckdb"},
+    kinds={"duckdb", "spark"},
     deps=[CONFIGURATION_FILES, census_microdata],
+    check_specs=[
+        dg.AssetCheckSpec(name, asset=CENSUS_INDICATORS, description=text)
+        for name, text in CENSUS_CELL_CHECKS.items()
+    ],
     description="Census indicators (aggregates only) for the nation, regions and provinces, by "
     "sex and age group, from one pass over the persons. Every key has a row. Cells on 1 to "
     "EMP_SDC_THRESHOLD-1 unweighted records are suppressed (primary), then the cells that would "
     "give them away by subtraction (secondary), until a linear audit finds none derivable; "
-    "cells outside a series' universe are published empty with OBS_STATUS M.",
+    "cells outside a series' universe are published empty with OBS_STATUS M. Computed by DuckDB, "
+    "or with EMP_CENSUS_ENGINE=spark by a Spark job launched through Dagster Pipes, which "
+    "reports its row counts and checks back here; both give the same cells.",
 )
-def core_census_indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    disclosure = warehouse.disclosure  # refuses an unsafe threshold before any work
+def core_census_indicators(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    threshold = warehouse.disclosure["threshold"]  # refuses an unsafe threshold before any work
+    if warehouse.census_engine == "spark":
+        from pipelines.census_spark import run_spark_census
+
+        cells, reported = run_spark_census(
+            context, warehouse.census / "parquet", warehouse.spark_master, threshold
+        )
+        metadata, checks = dict(reported.metadata or {}), list(reported.check_results or [])
+    else:
+        with warehouse.connect() as con:
+            cells = census_indicators(con, threshold)
+        lost = cells.attrs["disclosure"]["secondary_share_of_persons"]
+        metadata = {"engine": "duckdb", "information_lost_share_of_persons": round(lost, 4)}
+        checks = [
+            dg.AssetCheckResult(
+                check_name=check.name,
+                passed=check.passed,
+                metadata={"failing_cells": check.failing},
+            )
+            for check in census_cell_checks(cells, threshold)
+        ]
     with warehouse.connect() as con:
-        cells = census_indicators(con, disclosure["threshold"])
         batches = dict(
             con.execute(
                 "SELECT upper(replace(source_id, 'census_', '')), batch_id FROM meta.batches "
@@ -406,16 +438,15 @@ def core_census_indicators(warehouse: WarehouseResource) -> dg.MaterializeResult
         rows = store_census_indicators(con, cells, batches)
     return dg.MaterializeResult(
         metadata={
+            **metadata,
             "dagster/row_count": rows,
             "suppressed": int(cells["suppressed"].sum()),
             "suppressed_primary": int((cells["suppression"] == "primary").sum()),
             "suppressed_secondary": int((cells["suppression"] == "secondary").sum()),
             "cannot_exist": int((cells["obs_status"] == "M").sum()),
-            "information_lost_share_of_persons": round(
-                cells.attrs["disclosure"]["secondary_share_of_persons"], 4
-            ),
-            "threshold": warehouse.sdc_threshold,
-        }
+            "threshold": threshold,
+        },
+        check_results=checks,
     )
 
 

@@ -31,6 +31,8 @@ class WarehouseResource(ConfigurableResource):
     sdc_threshold: int = 10  # smallest publishable census cell (EMP_SDC_THRESHOLD)
     sdc_allow_low: bool = False  # a threshold below 3 on purpose (EMP_SDC_ALLOW_LOW)
     settle_seconds: float = 2.0  # an inbox file must be this old and still (EMP_INBOX_SETTLE)
+    census_engine: str = "duckdb"  # or spark: census indicators as a Spark job (EMP_CENSUS_ENGINE)
+    spark_master: str = "local[2]"  # where spark-submit sends that job (EMP_SPARK_MASTER)
     lock_wait_seconds: float = 120.0
 
     @classmethod
@@ -49,6 +51,8 @@ class WarehouseResource(ConfigurableResource):
             sdc_allow_low=settings.sdc_allow_low,
             settle_seconds=settings.settle_seconds,
             lock_wait_seconds=settings.lock_wait_seconds,
+            census_engine=settings.census_engine,
+            spark_master=settings.spark_master,
         )
 
     @property
@@ -97,6 +101,8 @@ class WarehouseResource(ConfigurableResource):
             census_persons=self.census_persons,
             sdc_threshold=self.sdc_threshold,
             sdc_allow_low=self.sdc_allow_low,
+            census_engine=self.census_engine,
+            spark_master=self.spark_master,
         )
 
     @property

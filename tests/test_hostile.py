@@ -180,6 +180,7 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
         ("EMP_SDC_THRESHOLD", "2", "set EMP_SDC_ALLOW_LOW=1"),
         ("EMP_LOCK_WAIT", "soon", "EMP_LOCK_WAIT='soon' is not a number of seconds"),
         ("EMP_COUNTRIES", "XXX", "XXX is not an ISO 3166-1 alpha-3 country code"),
+        ("EMP_CENSUS_ENGINE", "hadoop", "the census engine is one of duckdb, spark"),
     ],
 )
 def test_settings_are_checked_on_start(tmp_path, name, value, words):

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from indicators.census_queries import CensusPartition
 from sources.atomic import atomic_path, temporary_name
 from sources.census.codebook import (
     ABROAD_VARIABLES,
@@ -293,7 +294,7 @@ def _write_area_hierarchy(
 def expose_census(con: duckdb.DuckDBPyConnection, census_dir: Path) -> None:
     """Views census.persons and census.members_abroad over the partitioned Parquet, and the
     table census.person_partitions (country, census_round, files, areas: the province ->
-    region file)."""
+    region file, members_abroad)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS census")
     for table in ("persons", "members_abroad"):
         files = census_dir / table
@@ -308,25 +309,50 @@ def expose_census(con: duckdb.DuckDBPyConnection, census_dir: Path) -> None:
             )
     # Each census's own files, for passes that read one partition at a time (faster than
     # deriving country and round from the folder names on every row).
-    partitions = sorted((census_dir / "persons").glob("country=*/census_round=*"))
     con.execute(
-        "CREATE OR REPLACE TABLE census.person_partitions "
-        "(country VARCHAR, census_round INTEGER, files VARCHAR, areas VARCHAR)"
+        "CREATE OR REPLACE TABLE census.person_partitions (country VARCHAR, "
+        "census_round INTEGER, files VARCHAR, areas VARCHAR, members_abroad VARCHAR)"
     )
-    for folder in partitions:
-        if any(folder.glob("*.parquet")):
-            areas_folder = census_dir / "areas" / folder.parent.name / folder.name
-            con.execute(
-                "INSERT INTO census.person_partitions VALUES (?, ?, ?, ?)",
-                [
-                    folder.parent.name.split("=", 1)[1],
-                    int(folder.name.split("=", 1)[1]),
-                    str(folder / "*.parquet"),
-                    str(areas_folder / "*.parquet")
-                    if any(areas_folder.glob("*.parquet"))
-                    else None,
-                ],
+    for partition in census_partitions(census_dir):
+        con.execute(
+            "INSERT INTO census.person_partitions VALUES (?, ?, ?, ?, ?)",
+            [
+                partition.country,
+                partition.census_round,
+                partition.persons,
+                partition.areas,
+                partition.members_abroad,
+            ],
+        )
+
+
+def census_partitions(
+    census_dir: Path, wanted: set[tuple[str, int]] | None = None
+) -> list[CensusPartition]:
+    """Each census under `census_dir` (or those of `wanted`, as (country, round)) with the files
+    of its persons, its province -> region list and its members abroad."""
+    def files(table: str, folder: Path) -> str | None:
+        where = census_dir / table / folder.parent.name / folder.name
+        return str(where / "*.parquet") if any(where.glob("*.parquet")) else None
+
+    found = []
+    for folder in sorted((census_dir / "persons").glob("country=*/census_round=*")):
+        country = folder.parent.name.split("=", 1)[1]
+        census_round = int(folder.name.split("=", 1)[1])
+        if (wanted is not None and (country, census_round) not in wanted) or not any(
+            folder.glob("*.parquet")
+        ):
+            continue
+        found.append(
+            CensusPartition(
+                country,
+                census_round,
+                str(folder / "*.parquet"),
+                files("areas", folder),
+                files("members_abroad", folder),
             )
+        )
+    return found
 
 
 #: Row-level rules on the person table, in SQL: they scan Parquet, never pandas.

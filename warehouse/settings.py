@@ -70,6 +70,20 @@ def check_memory(raw: str) -> str:
     return raw.strip()
 
 
+CENSUS_ENGINES = ("duckdb", "spark")
+
+
+def check_census_engine(raw: str) -> str:
+    """duckdb (embedded, the default) or spark (a Spark job launched through Dagster Pipes)."""
+    engine = (raw or "duckdb").strip().lower()
+    if engine not in CENSUS_ENGINES:
+        raise SettingsError(
+            f"EMP_CENSUS_ENGINE={raw!r}: the census engine is one of {', '.join(CENSUS_ENGINES)} "
+            "(default duckdb)"
+        )
+    return engine
+
+
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in TRUE_WORDS
 
@@ -126,6 +140,8 @@ class Settings:
     sdc_allow_low: bool = False
     lock_wait_seconds: float = 0.0
     settle_seconds: float = 2.0
+    census_engine: str = "duckdb"
+    spark_master: str = "local[2]"
 
     @property
     def archive(self) -> Path:
@@ -159,4 +175,6 @@ class Settings:
             census_persons=_integer("EMP_CENSUS_PERSONS", 20_000, 100),
             sdc_threshold=check_sdc_threshold(_integer("EMP_SDC_THRESHOLD", 10), allow_low),
             sdc_allow_low=allow_low,
+            census_engine=check_census_engine(os.environ.get("EMP_CENSUS_ENGINE", "")),
+            spark_master=os.environ.get("EMP_SPARK_MASTER", "").strip() or "local[2]",
         )

@@ -1,0 +1,74 @@
+"""The census indicators on Spark: the asset launches indicators/census_spark_job.py through
+Dagster Pipes and reads back the cells the job wrote.
+
+Locally the client is `PipesSubprocessClient` running `spark-submit --master EMP_SPARK_MASTER`.
+On a cluster, only the client changes (README, "Census indicators on Spark"): the job reports
+through Pipes in the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from indicators import census_spark_job
+from indicators.census_queries import CensusPartition
+from warehouse.census import census_partitions
+
+JOB = Path(census_spark_job.__file__)
+
+
+def spark_submit() -> str:
+    """spark-submit beside this Python (pyspark's own), else on the PATH."""
+    beside = Path(sys.executable).parent / "spark-submit"
+    found = str(beside) if beside.exists() else shutil.which("spark-submit")
+    if not found:
+        raise RuntimeError(
+            "EMP_CENSUS_ENGINE=spark needs spark-submit: install pyspark (pip install pyspark) "
+            "or put Spark's bin folder on the PATH"
+        )
+    return found
+
+
+def spark_command(master: str) -> list[str]:
+    return [spark_submit(), "--master", master, "--driver-memory", "2g", str(JOB)]
+
+
+def run_spark_census(
+    context: dg.AssetExecutionContext,
+    census_dir: Path,
+    master: str,
+    threshold: int,
+    partitions: list[CensusPartition] | None = None,
+) -> tuple[pd.DataFrame, dg.MaterializeResult]:
+    """Run the Spark job over `partitions` (default: every census under `census_dir`); returns
+    the indicator cells and what the job reported (metadata and check results)."""
+    partitions = partitions if partitions is not None else census_partitions(census_dir)
+    if not partitions:
+        raise LookupError(f"no census loaded under {census_dir}")
+    output = census_dir.parent / "spark" / f"cells-{context.run_id}.parquet"
+    env = {
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+        "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1"),
+    }
+    try:
+        invocation = dg.PipesSubprocessClient(env=env).run(
+            context=context,
+            command=spark_command(master),
+            extras={
+                "partitions": [vars(p) for p in partitions],
+                "output": str(output),
+                "threshold": threshold,
+            },
+        )
+        reported = invocation.get_materialize_result()
+        cells = pd.read_parquet(output)
+    finally:
+        output.unlink(missing_ok=True)
+    return cells, reported
