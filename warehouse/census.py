@@ -331,6 +331,7 @@ def census_partitions(
 ) -> list[CensusPartition]:
     """Each census under `census_dir` (or those of `wanted`, as (country, round)) with the files
     of its persons, its province -> region list and its members abroad."""
+
     def files(table: str, folder: Path) -> str | None:
         where = census_dir / table / folder.parent.name / folder.name
         return str(where / "*.parquet") if any(where.glob("*.parquet")) else None
