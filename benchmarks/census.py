@@ -1,6 +1,7 @@
 """Census benchmark: generate N synthetic persons, ingest them, compute every census indicator.
 
     python benchmarks/census.py --persons 34000000
+    python benchmarks/census.py --persons 10000000 --engines duckdb,spark
 
 Prints wall time, peak memory, ingestion rows per second, and the ratio of the indicator step to
 one hand-written DuckDB aggregation pass over the same Parquet, timed in the same run (each the
@@ -25,11 +26,13 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from indicators.census import census_indicators, measure_cells  # noqa: E402
+from indicators.census_checks import cell_differences  # noqa: E402
 from indicators.census_disclosure import cell_relations, protect_cells  # noqa: E402
+from indicators.census_engines import ENGINES, SparkEngine, spark_session  # noqa: E402
 from indicators.disclosure import derivable, differencing_attack  # noqa: E402
 from sources.census.codebook import codebooks  # noqa: E402
 from sources.census.generator import generate_census  # noqa: E402
-from warehouse.census import ingest_census  # noqa: E402
+from warehouse.census import census_partitions, ingest_census  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -42,7 +45,13 @@ def main() -> None:
     parser.add_argument("--codebook", default="mar_2014")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=3, help="timings of each step (best kept)")
+    parser.add_argument("--engines", default="duckdb", help="duckdb, or duckdb,spark")
+    parser.add_argument("--spark-master", default="local[*]")
+    parser.add_argument("--spark-memory", default="4g", help="Spark driver memory (local mode)")
     args = parser.parse_args()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if "duckdb" not in engines or set(engines) - set(ENGINES):
+        parser.error(f"--engines: duckdb and optionally spark (got {args.engines!r})")
     codebook = codebooks()[args.codebook]
     work = args.workdir or Path(tempfile.mkdtemp(prefix="emp-census-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -79,6 +88,7 @@ def main() -> None:
         cells = census_indicators(con)
         indicator_times.append(time.perf_counter() - t)
     single_pass_s, indicator_s = min(single_times), min(indicator_times)
+    args.duckdb_times = indicator_times
     print(
         f"one aggregation pass over the Parquet: {single_pass_s:.2f} s "
         f"(runs: {', '.join(f'{x:.2f}' for x in single_times)})"
@@ -141,7 +151,60 @@ def main() -> None:
         f"peak memory {result['peak_rss_mb']:,.0f} MB; indicator step / single pass = "
         f"{result['ratio']}"
     )
+    if "spark" in engines:
+        result.update(on_spark(cells, work / "census", args))
+        print(
+            f"Spark {result['spark_version']} ({args.spark_master}): session "
+            f"{result['spark_session_s']:.1f} s, indicator step {result['spark_s']:.2f} s "
+            f"(runs: {result['spark_runs']}), {result['spark_over_duckdb']}x DuckDB's "
+            f"{result['duckdb_s']:.2f} s; JVM peak {result['spark_peak_rss_mb']:,.0f} MB; "
+            f"same cells: {result['engines_equal']}"
+            + ("" if result["engines_equal"] else f" ({'; '.join(result['differences'])})")
+        )
     print(json.dumps(result))
+
+
+def _jvm_peak_mb(spark) -> float:
+    """Peak resident memory of the Spark driver JVM (local mode: all of Spark), from /proc."""
+    try:
+        pid = spark.sparkContext._gateway.proc.pid
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (AttributeError, OSError):
+        pass
+    return float("nan")
+
+
+def on_spark(duckdb_cells, census_dir: Path, args) -> dict:
+    """The indicator step on Spark over the same Parquet, compared with DuckDB's cells."""
+    t = time.perf_counter()
+    spark = spark_session(args.spark_master, memory=args.spark_memory)
+    session_s = time.perf_counter() - t
+    engine = SparkEngine(spark, census_partitions(census_dir))
+    times = []
+    try:
+        for _ in range(max(1, min(args.repeat, 2))):  # the first run also warms the JVM
+            t = time.perf_counter()
+            cells = census_indicators(engine)
+            times.append(time.perf_counter() - t)
+        peak = _jvm_peak_mb(spark)
+        version = spark.version
+    finally:
+        spark.stop()
+    differences = cell_differences(duckdb_cells, cells)
+    duckdb_s = min(args.duckdb_times)
+    return {
+        "duckdb_s": round(duckdb_s, 2),
+        "spark_s": round(min(times), 2),
+        "spark_runs": ", ".join(f"{x:.2f}" for x in times),
+        "spark_session_s": round(session_s, 2),
+        "spark_over_duckdb": round(min(times) / duckdb_s, 1),
+        "spark_peak_rss_mb": round(peak, 1),
+        "spark_version": version,
+        "engines_equal": not differences,
+        "differences": differences,
+    }
 
 
 if __name__ == "__main__":
