@@ -16,7 +16,7 @@ from indicators.catalogue import catalogue, load_catalogue
 from indicators.census import census_indicators
 from indicators.census_checks import CHECK_DESCRIPTIONS as CENSUS_CELL_CHECKS
 from indicators.census_checks import census_cell_checks
-from indicators.checks import data_gaps, indicator_outcomes, summary
+from indicators.checks import indicator_outcomes
 from indicators.compute import compute_indicators
 from indicators.reconciliation import RECONCILIATIONS, reconciliations
 from pipelines.inputs import (
@@ -27,11 +27,10 @@ from pipelines.inputs import (
     build_inputs,
 )
 from pipelines.resources import WarehouseResource
-from sources.atomic import copy_atomically, sweep_leftovers
+from sources.atomic import sweep_leftovers
 from sources.census.codebook import codebooks
 from sources.census.generator import generate_census
 from sources.expectations import CheckOutcome, verdict
-from sources.synthetic import synthetic_sources
 from warehouse.baselines import build_baselines, requests_in_warehouse
 from warehouse.batches import BatchReport
 from warehouse.census import (
@@ -43,22 +42,16 @@ from warehouse.census import (
 from warehouse.core import rebuild_core, refresh_areas
 from warehouse.core_checks import RULES as CORE_SQL_RULES
 from warehouse.core_checks import core_outcomes
+from warehouse.country_profiles import build_country_report, publish_country
 from warehouse.fingerprints import code_version
-from warehouse.held_back import held_back, record_held_back
+from warehouse.held_back import record_held_back
 from warehouse.ingest import ingest_folder
-from warehouse.profile_report import (
-    SIBLING,
-    profile_languages,
-    record_reports_built_from,
-    reports_built_from,
-    write_profile,
-)
 from warehouse.projects import rebuild_projects, refresh_admin_areas
 from warehouse.releases import take_in_releases
 from warehouse.report import validation_report, write_report
 from warehouse.schema import INDICATOR_COLUMNS, column_descriptions
 from warehouse.settings import Settings
-from warehouse.snapshots import list_snapshots, publish_snapshot, refresh_version
+from warehouse.snapshots import refresh_version
 from warehouse.validation import store_outcomes
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -567,40 +560,28 @@ def profile_snapshot(
     # one refresh, one version: every country this run publishes shares the refresh's id
     version = tags.get(VERSION_TAG) or refresh_version(datetime.now(UTC))
     force = tags.get(FORCE_TAG) == "true"
-    with warehouse.connect() as con:
+    with warehouse.connect(read_only=True) as con:  # reads only: other readers may run beside
         for country in context.partition_keys:
-            if not con.execute(
-                "SELECT count(*) FROM marts.indicators WHERE ref_area = ?", [country]
-            ).fetchone()[0]:
-                context.log.warning(f"{country}: no indicator has a value; no snapshot written")
-                continue
-            outcomes = indicator_outcomes(con, country)
-            validation = {
-                **summary(outcomes),
-                "passed": verdict(outcomes) != "failed",
-                "checks": [o.as_dict() for o in outcomes],
-                "gaps": data_gaps(con, country, warehouse.specs),
-                "held_back": held_back(con, country),
-            }
-            path = publish_snapshot(
+            outcome = publish_country(
                 con,
                 country,
                 Path(warehouse.snapshots_dir),
-                validation,
-                disclosure=warehouse.disclosure,
-                synthetic=synthetic_sources(warehouse.specs),
-                version=version,
-                skip_unchanged=not force,
+                warehouse.specs,
+                warehouse.disclosure,
+                version,
+                force,
             )
-            if not path.name.startswith(version):
+            if outcome.status == "no_data":
+                context.log.warning(f"{country}: no indicator has a value; no snapshot written")
+            elif outcome.status == "unchanged":
                 unchanged.append(country)
-                context.log.info(f"{country}: content unchanged since {path.name}; no new version")
-                continue
-            published[country] = str(path)
-            rows += con.execute(
-                "SELECT count(*) FROM marts.indicators WHERE ref_area = ?", [country]
-            ).fetchone()[0]
-            context.log.info(f"{country}: published {path}")
+                context.log.info(
+                    f"{country}: content unchanged since {Path(outcome.path).name}; no new version"
+                )
+            else:
+                published[country] = outcome.path
+                rows += outcome.rows
+                context.log.info(f"{country}: published {outcome.path}")
     columns = [*INDICATOR_COLUMNS.items(), ("value_key", "VARCHAR"), ("synthetic", "BOOLEAN")]
     return dg.MaterializeResult(
         metadata={
@@ -634,43 +615,15 @@ def profile_report(
     written, kept = {}, []
     configuration = context.run.tags.get(CONFIGURATION_TAG)
     for country in context.partition_keys:
-        found = list_snapshots(Path(warehouse.snapshots_dir), country)
-        if not found:
-            raise FileNotFoundError(f"{country}: no snapshot to build the profile report from")
-        snap = found[-1]
-        previous = Path(found[-2]["path"]) if len(found) > 1 else None
-        folder = warehouse.reports / "profile" / country
-        sweep_leftovers(folder, recursive=False)
-        default, languages = profile_languages(country)
-        built_from = {
-            "snapshot": snap["version"],
-            "previous": previous.name if previous else None,
-            "configuration": configuration,
-            "languages": languages,
-        }
-        present = [folder / SIBLING.format(version=snap["version"], lang=x) for x in languages]
-        present += [folder / "latest.html", *(folder / f"latest.{x}.html" for x in languages)]
-        if (
-            configuration
-            and reports_built_from(folder) == built_from
-            and all(p.is_file() for p in present)
-        ):
+        report = build_country_report(
+            country, Path(warehouse.snapshots_dir), warehouse.reports, configuration
+        )
+        if report.status == "unchanged":
             kept.append(country)
-            context.log.info(f"{country}: profile report already built from {snap['version']}")
-            continue
-        for language in languages:
-            path = write_profile(
-                Path(snap["path"]),
-                folder / SIBLING.format(version=snap["version"], lang=language),
-                language,
-                previous,
-            )
-            copy_atomically(path, folder / f"latest.{language}.html")
-            if language == default:
-                copy_atomically(path, folder / "latest.html")
-                written[country] = str(path)
-        record_reports_built_from(folder, built_from)
-        context.log.info(f"{country}: profile report in {', '.join(languages)}: {folder}")
+            context.log.info(f"{country}: profile report already built from its snapshot")
+        else:
+            written[country] = report.path
+            context.log.info(f"{country}: profile report in {', '.join(report.languages)}")
     return dg.MaterializeResult(metadata={"reports": written, "unchanged": kept})
 
 

@@ -7,6 +7,7 @@ import json
 import dagster as dg
 
 from pipelines.assets import ALL_ASSETS, COUNTRIES
+from pipelines.country_jobs import publish_countries
 from pipelines.inputs import stale_selection
 from pipelines.resources import WarehouseResource
 from pipelines.sensors import inbox_job, inbox_sensor
@@ -123,7 +124,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     return dg.Definitions(
         assets=ALL_ASSETS,
-        jobs=[refresh_job, inbox_job],
+        jobs=[refresh_job, inbox_job, publish_countries],
         sensors=[inbox_sensor, releases_sensor, record_scheduled_refresh, automation_sensor],
         schedules=[quarterly_refresh],
         resources={"warehouse": WarehouseResource.from_settings(settings)},
@@ -132,3 +133,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
 
 
 defs = build_definitions()
+
+
+def publish_countries_job() -> dg.JobDefinition:
+    """The per-country publishing job with its resources, for `dg.reconstructable` (the
+    multiprocess executor rebuilds it in each step's process)."""
+    return defs.get_job_def("publish_countries")

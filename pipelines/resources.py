@@ -124,6 +124,10 @@ class WarehouseResource(ConfigurableResource):
         return self.inbox.parent / "rejected"
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connect(Path(self.database), wait_seconds=self.lock_wait_seconds) as con:
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The warehouse, waiting up to lock_wait_seconds for a writer; `read_only` lets
+        several processes read at once (per-country publishing)."""
+        with connect(
+            Path(self.database), wait_seconds=self.lock_wait_seconds, read_only=read_only
+        ) as con:
             yield con

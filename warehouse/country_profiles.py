@@ -1,0 +1,126 @@
+"""One country's share of a refresh: its snapshot from the warehouse and its profile report from
+that snapshot. Neither writes to the warehouse: the snapshot reads it (a read-only connection
+will do, so several countries can be published by several processes at once) and the report
+reads only snapshot files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from indicators.checks import data_gaps, indicator_outcomes, summary
+from sources.atomic import copy_atomically, sweep_leftovers
+from sources.expectations import verdict
+from sources.specs import SourceSpec
+from sources.synthetic import synthetic_sources
+from warehouse.held_back import held_back
+from warehouse.profile_report import (
+    SIBLING,
+    profile_languages,
+    record_reports_built_from,
+    reports_built_from,
+    write_profile,
+)
+from warehouse.snapshot_index import list_snapshots
+from warehouse.snapshots import publish_snapshot
+
+
+@dataclass(frozen=True)
+class CountrySnapshot:
+    country: str
+    status: str  # published, unchanged or no_data
+    path: str | None = None
+    rows: int = 0
+
+
+def publish_country(
+    con: duckdb.DuckDBPyConnection,
+    country: str,
+    snapshots_dir: Path,
+    specs: dict[str, SourceSpec],
+    disclosure: dict,
+    version: str,
+    force: bool = False,
+) -> CountrySnapshot:
+    """Check the country's indicators and publish its snapshot as `version` (or note that its
+    content is unchanged since the latest one, unless `force`)."""
+    rows = con.execute(
+        "SELECT count(*) FROM marts.indicators WHERE ref_area = ?", [country]
+    ).fetchone()[0]
+    if not rows:
+        return CountrySnapshot(country, "no_data")
+    outcomes = indicator_outcomes(con, country)
+    validation = {
+        **summary(outcomes),
+        "passed": verdict(outcomes) != "failed",
+        "checks": [o.as_dict() for o in outcomes],
+        "gaps": data_gaps(con, country, specs),
+        "held_back": held_back(con, country),
+    }
+    path = publish_snapshot(
+        con,
+        country,
+        snapshots_dir,
+        validation,
+        disclosure=disclosure,
+        synthetic=synthetic_sources(specs),
+        version=version,
+        skip_unchanged=not force,
+    )
+    if not path.name.startswith(version):
+        return CountrySnapshot(country, "unchanged", str(path))
+    return CountrySnapshot(country, "published", str(path), rows)
+
+
+@dataclass(frozen=True)
+class CountryReport:
+    country: str
+    status: str  # written or unchanged
+    path: str | None
+    languages: list[str]
+
+
+def build_country_report(
+    country: str, snapshots_dir: Path, reports_dir: Path, configuration: str | None
+) -> CountryReport:
+    """The country's profile report, in each of its languages, from its latest snapshot; kept
+    as it is when already built from the same snapshot, previous edition and configuration."""
+    found = list_snapshots(snapshots_dir, country)
+    if not found:
+        raise FileNotFoundError(f"{country}: no snapshot to build the profile report from")
+    snap = found[-1]
+    previous = Path(found[-2]["path"]) if len(found) > 1 else None
+    folder = reports_dir / "profile" / country
+    sweep_leftovers(folder, recursive=False)
+    default, languages = profile_languages(country)
+    built_from = {
+        "snapshot": snap["version"],
+        "previous": previous.name if previous else None,
+        "configuration": configuration,
+        "languages": languages,
+    }
+    present = [folder / SIBLING.format(version=snap["version"], lang=x) for x in languages]
+    present += [folder / "latest.html", *(folder / f"latest.{x}.html" for x in languages)]
+    if (
+        configuration
+        and reports_built_from(folder) == built_from
+        and all(p.is_file() for p in present)
+    ):
+        return CountryReport(country, "unchanged", None, languages)
+    written = None
+    for language in languages:
+        path = write_profile(
+            Path(snap["path"]),
+            folder / SIBLING.format(version=snap["version"], lang=language),
+            language,
+            previous,
+        )
+        copy_atomically(path, folder / f"latest.{language}.html")
+        if language == default:
+            copy_atomically(path, folder / "latest.html")
+            written = str(path)
+    record_reports_built_from(folder, built_from)
+    return CountryReport(country, "written", written, languages)
