@@ -7,7 +7,6 @@ materialisations of the `snapshots/profile` and `reports/profile` partitions.
         -j publish_countries --tags '{"emp/countries": "GEO,MAR"}'
 """
 
-
 from datetime import UTC, datetime
 from pathlib import Path
 
