@@ -4,6 +4,7 @@ compared (an alternative series or an older edition kept beside them is not a ch
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +20,16 @@ KEY = list(INDICATOR_KEY)
 
 
 def _values(folder: Path) -> pd.DataFrame:
-    path = folder / INDICATORS_FILE
+    """A snapshot's preferred values, keyed, with the editions they rest on and their status."""
+    path = Path(folder) / INDICATORS_FILE
+    stat = path.stat()
+    return _read_values(path, stat.st_size, stat.st_mtime_ns).copy()
+
+
+@lru_cache(maxsize=8)
+def _read_values(path: Path, size: int, mtime_ns: int) -> pd.DataFrame:
+    """Read once per file (snapshots are immutable; size and time guard against reuse of a
+    path): the profile report compares the same two snapshots in each of its languages."""
     present = set(pq.read_schema(path).names)
     extra = [c for c in ("source_vintages", "preferred", *FLAGS) if c in present]
     frame = pd.read_parquet(path, columns=[*KEY, "obs_value", "unit_measure", *extra])

@@ -98,6 +98,13 @@ def _profile_rows(folder: Path, synthetic: frozenset[str]) -> pd.DataFrame:
     return frame.astype({c: object for c in text})
 
 
+@lru_cache(maxsize=4)
+def _shared_slices(folder: Path, synthetic: frozenset[str]) -> dict:
+    """Slices of a snapshot's rows that do not depend on the language, shared by the reports
+    of every language (filled as they are first asked for)."""
+    return {}
+
+
 def profile_languages(country: str) -> tuple[str, list[str]]:
     """The country's default report language and the languages its report is offered in
     (sources/reference/profile_languages.csv); English for a country not listed."""
@@ -246,12 +253,14 @@ class ProfileBuilder:
     # --- rows ------------------------------------------------------------------------------
 
     def rows(self, indicator_id: str) -> pd.DataFrame:
-        if not hasattr(self, "_by_indicator"):  # split once: every section reads by indicator
-            self._by_indicator = {k: g for k, g in self.frame.groupby("indicator_id", sort=False)}
-        return self._by_indicator.get(indicator_id, self.frame.iloc[0:0])
+        shared = _shared_slices(self.folder, frozenset(self.synthetic_sources))
+        if "by_indicator" not in shared:  # split once for every language: sections read by it
+            shared["by_indicator"] = dict(list(self.frame.groupby("indicator_id", sort=False)))
+        return shared["by_indicator"].get(indicator_id, self.frame.iloc[0:0])
 
     def totals(self, indicator_id: str) -> pd.DataFrame:
-        cache = self.__dict__.setdefault("_totals", {})
+        cache = _shared_slices(self.folder, frozenset(self.synthetic_sources))
+        cache = cache.setdefault("totals", {})
         if indicator_id not in cache:
             cache[indicator_id] = totals(self.rows(indicator_id))
         return cache[indicator_id]
