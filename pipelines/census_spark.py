@@ -36,6 +36,11 @@ def spark_submit() -> str:
 
 
 def spark_command(master: str) -> list[str]:
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise RuntimeError(
+            "EMP_CENSUS_ENGINE=spark needs Java 17 or later: no `java` on the PATH and "
+            "JAVA_HOME is not set (or leave EMP_CENSUS_ENGINE unset to use DuckDB)"
+        )
     return [spark_submit(), "--master", master, "--driver-memory", "2g", str(JOB)]
 
 
