@@ -954,8 +954,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     _load_heavy_modules()
-    from sources.observations import FileLayoutError
-    from sources.specs import SpecError
+    from sources.errors import FileLayoutError, SpecError
     from warehouse.settings import SettingsError
 
     where = f"emp {args.command}"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from sources.errors import FileLayoutError as FileLayoutError  # where readers import it from
 from sources.geography import country_codes
 from sources.limits import cell_number, checked_number
 
@@ -78,26 +79,6 @@ class RawRead:
 
     def reject(self, source_row: int, record: dict[str, Any], reasons: list[str]) -> None:
         self.rejected.append({"source_row": source_row, "raw_record": record, "reasons": reasons})
-
-
-class FileLayoutError(ValueError):
-    """The file does not have the layout its publisher releases (header moved, sheet missing...)."""
-
-    def __init__(self, path: Any, message: str, row: int | None = None, column: str | None = None):
-        where = ", ".join(
-            part
-            for part in (
-                f"row {row}" if row is not None else "",
-                f"column {column!r}" if column is not None else "",
-            )
-            if part
-        )
-        super().__init__(f"{path}: {where + ': ' if where else ''}{message}")
-        self.path, self.row, self.column, self.detail = path, row, column, message
-
-    def at(self, path: Any) -> FileLayoutError:
-        """The same error, naming `path` (the file as sent, not its staged copy)."""
-        return FileLayoutError(path, self.detail, self.row, self.column)
 
 
 def parse_number(value: Any) -> tuple[float | None, str | None]:

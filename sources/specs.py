@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sources.data_home import SPECS_DIR as BUNDLED_SPECS_DIR
+from sources.errors import SpecError
 from sources.expectations import Rule
 from sources.yaml_files import read_yaml
 
@@ -25,10 +26,6 @@ Dimension = Literal[
     "ref_area", "counterpart_area", "sex", "age", "migrant_status", "education", "breakdown"
 ]
 SEX_CODES = {"M", "F", "_T"}
-
-
-class SpecError(ValueError):
-    """A spec file is malformed; the message lists every problem with its place."""
 
 
 class _Strict(BaseModel):
