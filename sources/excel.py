@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl.utils import column_index_from_string
 
 from sources.limits import limits
 from sources.observations import FileLayoutError
@@ -81,6 +80,8 @@ def _check_zip(path: Path) -> None:
                     if entry.file_size > STREAM_COUNT_FROM:
                         _count_rows(path, book, entry, sheet, limit.rows)
                     continue
+                from openpyxl.utils import column_index_from_string
+
                 columns, rows = column_index_from_string(found[1].decode()), int(found[2])
                 if rows > limit.rows:
                     raise FileLayoutError(
@@ -171,3 +172,10 @@ def has_formulas(path: Path) -> bool:
                         return True
                     tail = chunk[-16:]
     return False
+
+
+def column_letter(index: int) -> str:
+    """A column's spreadsheet letter from its 0-based position: 0 -> A, 26 -> AA."""
+    from openpyxl.utils import get_column_letter  # openpyxl only where a letter is written
+
+    return get_column_letter(index + 1)

@@ -11,12 +11,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pandas as pd
-from openpyxl.cell.cell import ERROR_CODES
-from openpyxl.utils import get_column_letter
 
-from sources.excel import check_workbook, has_formulas, read_sheet
+from sources.excel import check_workbook, column_letter, has_formulas, read_sheet
 from sources.geography import country_names, normalise_label
 from sources.i18n import N_
 from sources.limits import cell_number, checked_number, limits
@@ -96,7 +93,7 @@ def _refuse_duplicate_labels(path: Path, labels: list[str], header_row: int) -> 
 
 def _letter(index: int) -> str:
     """A column's spreadsheet letter: 0 -> A, 26 -> AA."""
-    return get_column_letter(index + 1)
+    return column_letter(index)
 
 
 def _is_blank(value: Any) -> bool:
@@ -231,6 +228,9 @@ def _read_excel(spec: SourceSpec, path: Path) -> Table:
 def _formulas(spec: SourceSpec, path: Path, labels: list[str], first: int) -> dict:
     """Cells holding a formula: its value is whatever the sender's spreadsheet last computed,
     if it saved one at all. Such rows are refused with the formula named."""
+    import openpyxl
+    from openpyxl.cell.cell import ERROR_CODES
+
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     sheet = book.worksheets[spec.sheet] if isinstance(spec.sheet, int) else book[spec.sheet]
     problems: dict[int, list[str]] = {}

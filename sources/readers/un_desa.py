@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
-from sources.excel import read_sheet
+from sources.excel import column_letter, read_sheet
 from sources.geography import code_from_m49
 from sources.observations import FileLayoutError, RawRead, observations, parse_number
 from sources.publishers.peek import Peek, cell_text
@@ -254,7 +253,7 @@ def _read_table(
         measure = measure_of(title, layout.sheet_title)
         if measure is None:
             result.notes.append(
-                f"sheet {sheet!r} column {get_column_letter(col + 1)}: the measure "
+                f"sheet {sheet!r} column {column_letter(col)}: the measure "
                 f"{(title or layout.sheet_title)!r} is not one EMP reads; skipped"
             )
             continue
@@ -304,7 +303,7 @@ def _read_table(
                         "value": str(row[col]),
                         "code": str(row[layout.code]),
                     },
-                    [f"sheet {sheet!r} column {get_column_letter(col + 1)}: {problem}"],
+                    [f"sheet {sheet!r} column {column_letter(col)}: {problem}"],
                 )
                 continue
             records.append(
