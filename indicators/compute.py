@@ -147,22 +147,27 @@ def compute_indicators(
                 SELECT list(batch_id) AS ids, list(source_id || ': ' || coalesce(vintage, '?')
                        || ' (sha256 ' || left(sha256, 12) || ')') AS labels
                 FROM meta.batches
+            ),
+            ranked AS (
+                SELECT s.* EXCLUDE (edition_alternative),
+                       -- sources compete; the series of one source are distinct measures
+                       dense_rank() OVER (
+                           PARTITION BY {partition.replace("indicator_id", "s.indicator_id")}
+                           ORDER BY coalesce(r.source_rank, 99), s.edition_alternative,
+                                    s.source_ids[1]
+                       ) = 1 AS preferred
+                FROM (SELECT * EXCLUDE (edition_alternative),
+                             coalesce(edition_alternative, false) AS edition_alternative
+                      FROM staged_indicators) s
+                LEFT JOIN source_ranks r
+                    ON r.indicator_id = s.indicator_id AND r.source_id = s.source_ids[1]
             )
-            SELECT s.* EXCLUDE (edition_alternative),
-                   list_sort(list_transform(s.batch_ids,
-                       lambda b: v.labels[list_position(v.ids, b)])) AS source_vintages,
-                   -- sources compete; the series of one source are distinct measures
-                   dense_rank() OVER (
-                       PARTITION BY {partition.replace("indicator_id", "s.indicator_id")}
-                       ORDER BY coalesce(r.source_rank, 99), s.edition_alternative,
-                                s.source_ids[1]
-                   ) = 1 AS preferred
-            FROM (SELECT * EXCLUDE (edition_alternative),
-                         coalesce(edition_alternative, false) AS edition_alternative
-                  FROM staged_indicators) s
-            CROSS JOIN vintages v
-            LEFT JOIN source_ranks r
-                ON r.indicator_id = s.indicator_id AND r.source_id = s.source_ids[1]
+            -- the editions each value rests on, looked up after the ranking: carried through
+            -- the window, the lists of every batch made that step several times slower
+            SELECT ranked.*,
+                   list_sort(list_transform(ranked.batch_ids,
+                       lambda b: v.labels[list_position(v.ids, b)])) AS source_vintages
+            FROM ranked CROSS JOIN vintages v
             """
         )
         flag_series_breaks(con)
