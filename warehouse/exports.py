@@ -275,7 +275,8 @@ def write_open_sdg(
                 indicator, country, manifest, years, sources, synthetic, language
             )
             meta.write_text(
-                yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
+                # libyaml's emitter: the same text as yaml.safe_dump, several times faster
+                yaml.dump(document, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True),
                 encoding="utf-8",
             )
             written.append(meta)

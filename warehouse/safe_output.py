@@ -30,9 +30,14 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     numbers are left alone."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype.kind in "biufcM":
+        values = out[column]
+        if values.dtype.kind in "biufcM":
             continue
-        out[column] = out[column].map(
-            lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_LEADS) else v
-        )
+        try:
+            leads = values.str.startswith(FORMULA_LEADS, na=False).astype(bool)
+        except AttributeError:  # not a text column (lists, dates): cell by cell
+            leads = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_LEADS))
+            leads = leads.astype(bool)
+        if leads.any():
+            out[column] = values.where(~leads, "'" + values[leads].astype(str))
     return out
