@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
+from functools import lru_cache
 from itertools import product
 from pathlib import Path
 from typing import Literal
@@ -334,8 +335,10 @@ def all_requests(registered: list[BaselineRequest], derived: list[BaselineReques
 _PERIOD = re.compile(r"^(?P<y>\d{4})(?:-(?:Q(?P<q>[1-4])|S(?P<s>[12])|(?P<m>\d{2})))?$")
 
 
+@lru_cache(maxsize=4096)
 def period_end(period: str) -> date | None:
-    """The last day a period covers: 2019 -> 2019-12-31, 2019-Q2 -> 2019-06-30."""
+    """The last day a period covers: 2019 -> 2019-12-31, 2019-Q2 -> 2019-06-30 (remembered:
+    a baseline run asks for the same few hundred periods hundreds of thousands of times)."""
     match = _PERIOD.match(str(period))
     if not match:
         return None

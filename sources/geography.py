@@ -215,10 +215,18 @@ def area_valid_on(code: str, on: date) -> str:
     return code
 
 
+@cache
+def _admin_records() -> dict[str, list[dict]]:
+    """Each code's areas (a reused code has several, with their validity dates)."""
+    found: dict[str, list[dict]] = {}
+    for rec in admin_areas().to_dict(orient="records"):
+        found.setdefault(rec["code"], []).append(rec)
+    return found
+
+
 def admin_area_on(code: str, on: date) -> dict | None:
     """The area a code meant on a date (None if the code was not valid then)."""
-    table = admin_areas()
-    for rec in table[table["code"] == code].to_dict(orient="records"):
+    for rec in _admin_records().get(code, []):
         starts, ends = rec["valid_from"], rec["valid_to"]
         if (starts is None or starts <= on) and (ends is None or on <= ends):
             return rec
