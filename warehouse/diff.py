@@ -26,7 +26,7 @@ def _values(folder: Path) -> pd.DataFrame:
     return _read_values(path, stat.st_size, stat.st_mtime_ns).copy()
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=2)  # a report's snapshot and the one before it
 def _read_values(path: Path, size: int, mtime_ns: int) -> pd.DataFrame:
     """Read once per file (snapshots are immutable; size and time guard against reuse of a
     path): the profile report compares the same two snapshots in each of its languages."""

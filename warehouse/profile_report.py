@@ -98,7 +98,7 @@ def _profile_rows(folder: Path, synthetic: frozenset[str]) -> pd.DataFrame:
     return frame.astype({c: object for c in text})
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=1)  # the languages of one country's report follow each other
 def _shared_slices(folder: Path, synthetic: frozenset[str]) -> dict:
     """Slices of a snapshot's rows that do not depend on the language, shared by the reports
     of every language (filled as they are first asked for)."""
