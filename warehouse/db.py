@@ -22,7 +22,7 @@ __all__ = ["WarehouseBusyError", "connect", "refresh_lock"]
 #: What DuckDB may hold in memory before it spills to disk (beside the warehouse file): a
 #: refresh of the bundled profiles stays under 1 GB; a census of tens of millions of persons
 #: runs faster with more (EMP_DUCKDB_MEMORY=8GB).
-DEFAULT_MEMORY_LIMIT = "512MB"
+DEFAULT_MEMORY_LIMIT = "400MB"
 
 
 def duckdb_config() -> dict:

@@ -65,7 +65,7 @@ def check_memory(raw: str) -> str:
     """A memory size as DuckDB reads it: 512MB, 2GB, 1.5GiB."""
     if raw and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", raw.strip()):
         raise SettingsError(
-            f"EMP_DUCKDB_MEMORY={raw!r} is not a memory size (e.g. 512MB or 8GB; default 512MB)"
+            f"EMP_DUCKDB_MEMORY={raw!r} is not a memory size (e.g. 400MB or 8GB; default 400MB)"
         )
     return raw.strip()
 
