@@ -65,6 +65,12 @@ class DuckDBEngine:
         self.con.execute(f"DROP VIEW IF EXISTS {view}").fetchall()
 
 
+def parquet_folder(files: str) -> str:
+    """A partition's folder for Spark, from its `<folder>/*.parquet` pattern: Spark reads a
+    folder whole and skips the hidden staging files beside the data."""
+    return files.removesuffix("/*.parquet")
+
+
 @cache
 def spark_sql(sql: str) -> str:
     """The DuckDB text of a census pass in Spark SQL."""
@@ -86,8 +92,11 @@ class SparkEngine:
         return self._partitions
 
     def register(self, view: str, files: str) -> None:
-        folder = files.removesuffix("/*.parquet")  # a folder: Spark skips hidden staging files
-        self.spark.read.parquet(folder).createOrReplaceTempView(view)
+        self.spark.read.parquet(parquet_folder(files)).createOrReplaceTempView(view)
+
+    def rows(self, files: str) -> int:
+        """How many rows a partition's files hold."""
+        return self.spark.read.parquet(parquet_folder(files)).count()
 
     def frame(self, sql: str) -> pd.DataFrame:
         return self.spark.sql(spark_sql(sql)).toPandas()

@@ -32,7 +32,7 @@ def main() -> None:
         spark = spark_session()
         try:
             engine = SparkEngine(spark, partitions)
-            persons = sum(spark.read.parquet(p.persons).count() for p in partitions)
+            persons = sum(engine.rows(p.persons) for p in partitions)
             pipes.log.info(
                 f"Spark {spark.version}: {len(partitions)} census(es), {persons:,} persons"
             )

@@ -41,7 +41,12 @@ def spark_command(master: str) -> list[str]:
             "EMP_CENSUS_ENGINE=spark needs Java 17 or later: no `java` on the PATH and "
             "JAVA_HOME is not set (or leave EMP_CENSUS_ENGINE unset to use DuckDB)"
         )
-    return [spark_submit(), "--master", master, "--driver-memory", "2g", str(JOB)]
+    return [
+        spark_submit(),
+        *("--master", master, "--driver-memory", "2g"),
+        *("--conf", "spark.log.level=WARN"),  # Spark's own INFO lines are not for the user
+        str(JOB),
+    ]
 
 
 def run_spark_census(
