@@ -28,11 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from indicators.census import census_indicators, measure_cells  # noqa: E402
 from indicators.census_checks import cell_differences  # noqa: E402
 from indicators.census_disclosure import cell_relations, protect_cells  # noqa: E402
-from indicators.census_engines import ENGINES, SparkEngine, spark_session  # noqa: E402
+from indicators.census_engines import SparkEngine, spark_session  # noqa: E402
 from indicators.disclosure import derivable, differencing_attack  # noqa: E402
 from sources.census.codebook import codebooks  # noqa: E402
 from sources.census.generator import generate_census  # noqa: E402
 from warehouse.census import census_partitions, ingest_census  # noqa: E402
+from warehouse.settings import CENSUS_ENGINES  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -50,7 +51,7 @@ def main() -> None:
     parser.add_argument("--spark-memory", default="4g", help="Spark driver memory (local mode)")
     args = parser.parse_args()
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    if "duckdb" not in engines or set(engines) - set(ENGINES):
+    if "duckdb" not in engines or set(engines) - set(CENSUS_ENGINES):
         parser.error(f"--engines: duckdb and optionally spark (got {args.engines!r})")
     codebook = codebooks()[args.codebook]
     work = args.workdir or Path(tempfile.mkdtemp(prefix="emp-census-"))

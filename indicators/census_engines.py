@@ -14,8 +14,6 @@ import pandas as pd
 
 from indicators.census_queries import CensusPartition
 
-ENGINES = ("duckdb", "spark")
-
 
 class CensusEngine(Protocol):
     name: str
@@ -35,17 +33,14 @@ def _quoted(text: str) -> str:
 
 class DuckDBEngine:
     """The warehouse's own connection; its partitions are those census.person_partitions
-    lists, unless given."""
+    lists."""
 
     name = "duckdb"
 
-    def __init__(self, con, partitions: list[CensusPartition] | None = None) -> None:
+    def __init__(self, con) -> None:
         self.con = con
-        self._partitions = partitions
 
     def partitions(self) -> list[CensusPartition]:
-        if self._partitions is not None:
-            return self._partitions
         rows = self.con.execute(
             "SELECT country, census_round, files, areas, members_abroad "
             "FROM census.person_partitions ORDER BY country, census_round"
