@@ -69,34 +69,27 @@ def _by_country(countries, groups: dict[str, str], group_of) -> dg.DataVersionsB
 
 
 def build_inputs(countries: dg.PartitionsDefinition) -> list:
-    @dg.multi_observable_source_asset(
-        specs=[
-            dg.AssetSpec(
-                INTERNATIONAL_FILES,
-                group_name="inputs",
-                automation_condition=OBSERVE_EVERY,
-                description="Publishers' releases (public folder, inbox/PUBLIC, archive/PUBLIC) "
-                "and reference data: data version = SHA-256 of their contents",
-            ),
-            dg.AssetSpec(
-                CONFIGURATION_FILES,
-                group_name="inputs",
-                automation_condition=OBSERVE_EVERY,
-                description="Specs, baseline requests and governance entries kept apart, and "
-                "the settings that change what is published (EMP_SDC_THRESHOLD, ...)",
-            ),
-        ],
-        name="shared_inputs",
+    # One observable source per input group: a plan that selects only the configuration (or
+    # only the publishers' files) must be able to take one without the other.
+    @dg.observable_source_asset(
+        key=INTERNATIONAL_FILES,
+        group_name="inputs",
+        automation_condition=OBSERVE_EVERY,
+        description="Publishers' releases (public folder, inbox/PUBLIC, archive/PUBLIC) "
+        "and reference data: data version = SHA-256 of their contents",
     )
-    def shared_inputs(warehouse: WarehouseResource):
-        found = _fingerprint(warehouse)
-        for group, key in (
-            (INTERNATIONAL, INTERNATIONAL_FILES),
-            (CONFIGURATION, CONFIGURATION_FILES),
-        ):
-            yield dg.ObserveResult(
-                asset_key=key, data_version=dg.DataVersion(found.groups.get(group, "none"))
-            )
+    def international_files(warehouse: WarehouseResource) -> dg.DataVersion:
+        return dg.DataVersion(_fingerprint(warehouse).groups.get(INTERNATIONAL, "none"))
+
+    @dg.observable_source_asset(
+        key=CONFIGURATION_FILES,
+        group_name="inputs",
+        automation_condition=OBSERVE_EVERY,
+        description="Specs, baseline requests and governance entries kept apart, and "
+        "the settings that change what is published (EMP_SDC_THRESHOLD, ...)",
+    )
+    def configuration(warehouse: WarehouseResource) -> dg.DataVersion:
+        return dg.DataVersion(_fingerprint(warehouse).groups.get(CONFIGURATION, "none"))
 
     @dg.observable_source_asset(
         key=NATIONAL_FILES,
@@ -121,4 +114,4 @@ def build_inputs(countries: dg.PartitionsDefinition) -> list:
         groups = _fingerprint(warehouse).groups
         return _by_country(countries.get_partition_keys(), groups, census_group)
 
-    return [shared_inputs, national_files, census_files]
+    return [international_files, configuration, national_files, census_files]
