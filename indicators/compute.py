@@ -112,6 +112,60 @@ def _older_editions(con: duckdb.DuckDBPyConnection, indicators: tuple[Indicator,
     con.execute("DROP VIEW IF EXISTS edition_observations")
 
 
+def hold_back_conflicts(
+    con: duckdb.DuckDBPyConnection, specs: dict[str, SourceSpec]
+) -> list[tuple[str, str, str, str]]:
+    """Two sources giving one indicator the same series for the same key (two specs declaring
+    one series code, a spec reusing a publisher's code) cannot both be right: the rows of the
+    sources involved are taken out of that indicator, the publishers' kept where a ministry
+    spec collides with them. Returns (source id, country, item, reason) for meta.held_back."""
+    key = ", ".join(INDICATOR_KEY)
+    clashes = con.execute(
+        f"""
+        SELECT indicator_id, series, list(DISTINCT source_ids[1] ORDER BY source_ids[1]),
+               count(*), any_value(ref_area), any_value(time_period),
+               list(source_rows[1] ORDER BY source_ids[1])[:4]
+        FROM staged_indicators WHERE NOT edition_alternative
+        GROUP BY {key} HAVING count(*) > 1
+        """
+    ).fetchall()
+    found: dict[tuple[str, str], dict] = {}
+    for indicator_id, series, sources, _, area, period, examples in clashes:
+        national = [s for s in sources if s in specs]
+        held = national or sources
+        for source in held:
+            entry = found.setdefault(
+                (indicator_id, source),
+                {"series": series, "with": set(), "keys": 0, "example": (area, period, examples)},
+            )
+            entry["with"] |= set(sources) - {source}
+            entry["keys"] += 1
+    records = []
+    for (indicator_id, source), entry in sorted(found.items()):
+        con.execute(
+            "DELETE FROM staged_indicators WHERE indicator_id = ? AND source_ids[1] = ?",
+            [indicator_id, source],
+        )
+        area, period, examples = entry["example"]
+        others = ", ".join(sorted(entry["with"])) or source
+        where = f"{area} {period}" + (f", rows {', '.join(map(str, examples))}" if examples else "")
+        reason = (
+            f"{source} gives series {entry['series']} of {indicator_id} for the same keys as "
+            f"{others} ({entry['keys']} key(s), e.g. {where}); its values of {indicator_id} are "
+            "held back: give each dataset a series code of its own"
+        )
+        country = specs[source].country if source in specs else None
+        records.append((source, country, source, reason))
+    return records
+
+
+def record_conflicts(con: duckdb.DuckDBPyConnection, records: list[tuple]) -> None:
+    """What the conflicts held back, under the origin `indicators` in meta.held_back."""
+    from warehouse.held_back import replace_held_back
+
+    replace_held_back(con, "indicators", records)
+
+
 def compute_indicators(
     con: duckdb.DuckDBPyConnection,
     indicators: Iterable[Indicator] | None = None,
@@ -137,6 +191,7 @@ def compute_indicators(
             for sql, params in indicator_queries(indicator, specs):
                 con.execute(f"INSERT INTO staged_indicators BY NAME SELECT * FROM ({sql})", params)
         _older_editions(con, indicators)
+        record_conflicts(con, hold_back_conflicts(con, specs))
         con.execute("UPDATE staged_indicators SET breakdown = '_T' WHERE breakdown IS NULL")
         con.execute("DELETE FROM marts.indicators")
         con.register("source_ranks", ranks)

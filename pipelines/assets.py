@@ -45,7 +45,7 @@ from warehouse.core_checks import core_outcomes
 from warehouse.country_profiles import build_country_report, publish_country
 from warehouse.fingerprints import code_version
 from warehouse.held_back import record_held_back
-from warehouse.ingest import ingest_folder
+from warehouse.ingest import ingest_folder, reread_archived
 from warehouse.projects import rebuild_projects, refresh_admin_areas
 from warehouse.releases import take_in_releases
 from warehouse.report import validation_report, write_report
@@ -271,6 +271,7 @@ def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
             settle_seconds=warehouse.settle_seconds,
             held_specs=found,
         )
+        outcomes += reread_archived(con, warehouse.archive, specs)
         record_held_back(con, found, outcomes)
     table = [o.as_dict() for o in outcomes]
     return dg.MaterializeResult(

@@ -14,6 +14,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sources.geography import admin_codes, known_codes
+from sources.observations import OBSERVATION_KEY
 from sources.yaml_files import read_yaml
 
 EXPECTATIONS_DIR = Path(__file__).parent / "expectations"
@@ -72,6 +73,20 @@ def parse_rules(document: list[dict] | None, where: str) -> list[Rule]:
     except ValidationError as err:
         lines = [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()]
         raise ValueError(f"{where}: expectations\n" + "\n".join(lines)) from None
+
+
+#: Every input read into observations holds one value per key, whatever its spec declares:
+#: a file that repeats a key (ten values for one year) is held back before it reaches core.
+OBSERVATION_KEY_RULE = Rule(
+    rule="unique",
+    columns=list(OBSERVATION_KEY),
+    description="one value per series, area, counterpart, period and breakdown",
+)
+
+
+def with_key_rule(rules: list[Rule] | tuple[Rule, ...]) -> list[Rule]:
+    """`rules` and the observation key rule, unless they already hold it."""
+    return [*rules] if OBSERVATION_KEY_RULE in rules else [*rules, OBSERVATION_KEY_RULE]
 
 
 @cache

@@ -212,14 +212,19 @@ class SourceSpec(_Strict):
 
     @property
     def rules(self) -> list[Rule]:
-        """The expectations, with the declared area codes accepted by `area_codes` rules."""
+        """The expectations, with the declared area codes accepted by `area_codes` rules, and
+        one value per observation key (for every spec, the `open_sdg` shorthand included)."""
+        from sources.expectations import with_key_rule
+
         extra = sorted(self.areas)
-        return [
-            r.model_copy(update={"extra_codes": [*r.extra_codes, *extra]})
-            if r.rule == "area_codes" and extra
-            else r
-            for r in self.expectations
-        ]
+        return with_key_rule(
+            [
+                r.model_copy(update={"extra_codes": [*r.extra_codes, *extra]})
+                if r.rule == "area_codes" and extra
+                else r
+                for r in self.expectations
+            ]
+        )
 
     @field_validator("encoding")
     @classmethod

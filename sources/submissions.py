@@ -679,6 +679,7 @@ def harmonise_submission(spec: SourceSpec):
     by_series = {m.series: m for m in spec.measures.values()}
 
     def harmonise(raw: pd.DataFrame) -> pd.DataFrame:
+        raw = raw[raw["series"].isin(list(by_series))]  # a series the spec no longer declares
         measure = raw["series"].map(by_series)
         frame = raw[["series", "time_period", *DIMENSIONS, "source_row"]].copy()
         frame["obs_value"] = raw["value"]

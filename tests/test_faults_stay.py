@@ -67,11 +67,11 @@ def test_faults_hold_back_only_their_own_dataset(tmp_path):
         "waits for its spec" in h["reason"] and "immatriculations_consulaires" in h["item"]
         for h in morocco.values()
     )
-    moldova = manifests["MDA"]["validation"]["held_back"]
+    moldova = [h for h in manifests["MDA"]["validation"]["held_back"] if h["country"] != "*"]
     assert [h["source_id"] for h in moldova] == ["mda_border_emigration_return"]
     assert "emigrare_revenire_2015.csv" in moldova[0]["item"]
     assert all(h["country"] in ("MDA", "*") for h in moldova)  # Morocco's faults stay there
-    assert manifests["GEO"]["validation"]["held_back"] == []
+    assert [h for h in manifests["GEO"]["validation"]["held_back"] if h["country"] != "*"] == []
     page = render_profile(published["MAR"], "en")
     assert "Sources held back from this edition" in page and "LAB_DEPLOYD" in page
     assert manifests["MAR"]["disclosure_control"]["threshold"] == 10

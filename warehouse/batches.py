@@ -182,13 +182,35 @@ def current_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def batches_of(con: duckdb.DuckDBPyConnection, source_id: str) -> list[str]:
-    """Every batch of a source that passed validation, oldest first."""
+def batches_of(
+    con: duckdb.DuckDBPyConnection, source_id: str, spec_version: int | None = None
+) -> list[str]:
+    """Every batch of a source that passed validation, oldest first; with `spec_version`, only
+    those read under that version of the source's spec."""
+    version = "" if spec_version is None else "AND coalesce(spec_version, 1) = ? "
     return [
         row[0]
         for row in con.execute(
             "SELECT batch_id FROM meta.batches WHERE source_id = ? "
-            "AND coalesce(validation, '') <> 'failed' ORDER BY loaded_at, batch_id",
-            [source_id],
+            f"AND coalesce(validation, '') <> 'failed' {version}ORDER BY loaded_at, batch_id",
+            [source_id] + ([] if spec_version is None else [spec_version]),
         ).fetchall()
     ]
+
+
+def older_version_batches(
+    con: duckdb.DuckDBPyConnection, source_id: str, spec_version: int
+) -> list[tuple[str, str, int]]:
+    """(batch id, file name, version) of the batches read under another version of the spec
+    whose bytes were not read again under this one."""
+    return con.execute(
+        """
+        SELECT batch_id, file_name, coalesce(spec_version, 1) FROM meta.batches b
+        WHERE source_id = $source AND coalesce(spec_version, 1) <> $version
+          AND coalesce(validation, '') <> 'failed'
+          AND NOT EXISTS (SELECT 1 FROM meta.batches n WHERE n.source_id = b.source_id
+                          AND n.sha256 = b.sha256 AND coalesce(n.spec_version, 1) = $version)
+        ORDER BY loaded_at, batch_id
+        """,
+        {"source": source_id, "version": spec_version},
+    ).fetchall()

@@ -15,7 +15,8 @@ from sources.specs import SpecSet
 EVERY_PROFILE = "*"
 
 
-def _replace(con: duckdb.DuckDBPyConnection, origin: str, rows: Iterable[tuple]) -> None:
+def replace_held_back(con: duckdb.DuckDBPyConnection, origin: str, rows: Iterable[tuple]) -> None:
+    """What step `origin` holds back this time: (source id, country, item, reason) rows."""
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute("DELETE FROM meta.held_back WHERE origin = ?", [origin]).fetchall()
     for source_id, country, item, reason in rows:
@@ -38,14 +39,14 @@ def record_held_back(con: duckdb.DuckDBPyConnection, specs: SpecSet, outcomes: l
             country = countries.get(outcome.spec_id or "", EVERY_PROFILE)
             reason = outcome.message or outcome.status
             rows.append((outcome.spec_id, country, f"{outcome.ministry}/{outcome.file}", reason))
-    _replace(con, "national", rows)
+    replace_held_back(con, "national", rows)
 
 
 def record_public(con: duckdb.DuckDBPyConnection, rows: Iterable[tuple]) -> None:
     """The publishers' side: (source_id or None, item, reason) for every release or file not
     used this refresh; they concern every profile."""
     con.execute("DELETE FROM meta.held_back WHERE origin LIKE 'public:%'").fetchall()
-    _replace(
+    replace_held_back(
         con, "public", [(source, EVERY_PROFILE, item, reason) for source, item, reason in rows]
     )
 

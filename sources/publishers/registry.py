@@ -60,10 +60,11 @@ class Series:
         return LAYOUTS[self.layout].harmonise(self, raw)
 
     def expectations(self) -> tuple:
-        """Its own expectation suite, else its layout's (sources/expectations/)."""
-        from sources.expectations import suite_file
+        """Its own expectation suite, else its layout's (sources/expectations/), and one
+        value per observation key."""
+        from sources.expectations import suite_file, with_key_rule
 
-        return suite_file(self.id) or suite_file(self.layout)
+        return tuple(with_key_rule(suite_file(self.id) or suite_file(self.layout)))
 
 
 @dataclass(frozen=True)
