@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,6 +53,67 @@ def files_in(folder: Path) -> list[tuple[str, Path]]:
     return found
 
 
+#: what the names of an Office lock file and a hidden file start with
+LOCK_PREFIX = "~$"
+
+
+#: why each kind of inbox entry that is not a file to read is not read
+ENTRY_REASONS = {
+    "hidden": "{name} is a hidden file or an Office lock file: left where it is, not read "
+    "(remove it, or rename it without the leading '.' or '~$' to have it read)",
+    "folder": "{name} is a folder: put the files themselves in inbox/<MINISTRY>/",
+    "special": "{name} is not a regular file (a pipe, socket or device): refused, not opened",
+}
+
+
+def odd_files_under(folder: Path) -> list[tuple[Path, str]]:
+    """(entry, kind) for the hidden entries and the special files anywhere under `folder`
+    (inbox/PUBLIC/ is read with its sub-folders), which `release_files` passes over."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if any(part.startswith((".", LOCK_PREFIX, "_")) for part in parts[:-1]):
+            continue  # inside a hidden folder: the folder itself is listed
+        if path.name.startswith((".", LOCK_PREFIX, "_")):
+            found.append((path, "hidden"))
+        elif not (path.is_symlink() or path.is_file() or path.is_dir()):
+            found.append((path, "special"))
+    return found
+
+
+def other_entries(folder: Path) -> list[tuple[str, Path, str]]:
+    """(ministry, entry, kind) for everything in `folder/` and `folder/<ministry>/` that
+    `files_in` does not list: hidden entries and Office lock files (`hidden`), folders inside a
+    ministry folder (`folder`), and FIFOs, sockets and devices (`special`), so that each gets a
+    fate instead of being passed over."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for top in sorted(folder.iterdir()):
+        if top.name == PUBLIC_FOLDER:
+            continue
+        if top.name.startswith((".", "_", LOCK_PREFIX)):
+            found.append(("", top, "hidden"))
+            continue
+        if top.is_symlink() or top.is_file():
+            continue
+        if not top.is_dir():
+            found.append(("", top, "special"))
+            continue
+        for path in sorted(top.iterdir()):
+            if path.name.startswith((".", LOCK_PREFIX)):
+                found.append((top.name, path, "hidden"))
+            elif path.is_symlink() or path.is_file():
+                continue
+            elif path.is_dir():
+                found.append((top.name, path, "folder"))
+            else:
+                found.append((top.name, path, "special"))
+    return found
+
+
 def match_spec(ministry: str, path: Path, specs: dict[str, SourceSpec]) -> Match:
     """Find the spec of `ministry` whose file pattern the file name matches."""
     own = [s for s in specs.values() if s.ministry == ministry]
@@ -85,11 +148,15 @@ def move_aside(
     target_dir = root / ministry
     target_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = target_dir / f"{stamp}__{name}"
+    target = target_dir / fitting_name(f"{stamp}__", name)
     n = 1
     while target.exists() or target.is_symlink():
         n += 1
-        target = target_dir / f"{stamp}-{n}__{name}"
+        target = target_dir / fitting_name(f"{stamp}-{n}__", name)
+    if isinstance(note, dict) and target.name != f"{stamp}__{name}":
+        note = {**note, "original_name": name}
+    elif target.name.split("__", 1)[-1] != name:
+        note = f"{note}\n(original name: {name})"
     if isinstance(note, str):
         write_atomically(Path(f"{target}.reason.txt"), note + "\n")
     else:
@@ -99,5 +166,29 @@ def move_aside(
                 {**note, "moved_to": str(target)}, indent=2, ensure_ascii=False, default=str
             ),
         )
-    shutil.move(str(path), target)
+    if path.is_symlink() or path.is_file() or path.is_dir():
+        shutil.move(str(path), target)
+    else:  # a FIFO or a device is renamed, never opened (copying one would block)
+        os.rename(path, target)
     return target
+
+
+#: longest file name most file systems take, in bytes, and what EMP adds to a name beside it:
+#: its note (`.report.json`), written through a temporary `.<name>.tmp-<pid>-<hex>`
+NAME_MAX = 255
+NOTE_SUFFIX = len(".report.json") + 32
+
+
+def fitting_name(prefix: str, name: str) -> str:
+    """`prefix + name`, shortened (the extension and a digest of the whole name kept) so that
+    it and the note beside it fit in a file name."""
+    whole = prefix + name
+    room = NAME_MAX - NOTE_SUFFIX
+    if len(whole.encode("utf-8")) <= room:
+        return whole
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    suffix = Path(name).suffix
+    suffix = suffix if len(suffix.encode("utf-8")) <= 16 else ""
+    keep = room - len(prefix.encode("utf-8")) - len(suffix.encode("utf-8")) - len(digest) - 1
+    stem = name.encode("utf-8", "surrogateescape")[:keep].decode("utf-8", "ignore")
+    return f"{prefix}{stem}~{digest}{suffix}"

@@ -16,9 +16,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sources.limits import limits
+
+#: a modification time this far ahead of the clock is a wrong clock, not a file being written
+FUTURE_SLACK_SECONDS = 5.0
 
 
 class FileNotReadyError(RuntimeError):
@@ -38,6 +42,7 @@ class StagedFile:
     sha256: str
     size: int
     fingerprint: tuple[int, int, int, int]  # device, inode, size, mtime (ns) when read
+    notes: tuple[str, ...] = ()  # what was odd about the file but did not stop it
 
     def original_unchanged(self) -> bool:
         """Whether the file where it was dropped is still the one that was read."""
@@ -105,7 +110,14 @@ def _copy(path: Path, target: Path, settle_seconds: float) -> StagedFile:
         if not stat.S_ISREG(before.st_mode):
             raise RefusedPathError(f"{path} is not a regular file; refused")
         age = time.time() - before.st_mtime
-        if age < settle_seconds:
+        notes: tuple[str, ...] = ()
+        if age < -FUTURE_SLACK_SECONDS:  # a clock set wrong where it was written: not waited for
+            when = datetime.fromtimestamp(before.st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            notes = (
+                f"{path.name}: its modification time ({when}) lies in the future; it was "
+                "taken as settled",
+            )
+        elif age < settle_seconds:
             time.sleep(settle_seconds - age)
             settled = os.fstat(source.fileno())
             if _fingerprint(settled) != _fingerprint(before):
@@ -142,4 +154,4 @@ def _copy(path: Path, target: Path, settle_seconds: float) -> StagedFile:
         raise FileNotReadyError(
             f"{path}: replaced by another file while it was read; left for the next refresh"
         )
-    return StagedFile(path, target, digest.hexdigest(), size, _fingerprint(before))
+    return StagedFile(path, target, digest.hexdigest(), size, _fingerprint(before), notes)

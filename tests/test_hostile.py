@@ -332,3 +332,64 @@ def test_another_process_holding_the_warehouse_gets_our_message_at_once(tmp_path
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_every_inbox_entry_gets_a_fate(tmp_path):
+    """Names of any legal length, future modification times, sub-folders, hidden files, folders
+    and FIFOs: each is loaded, left waiting with a reason or moved to rejected/ with a reason;
+    none is passed over, none stops another."""
+    from sources.inbox import NAME_MAX
+    from sources.specs import bundled_specs
+    from warehouse.db import connect
+    from warehouse.ingest import ingest_folder
+    from warehouse.releases import take_in_releases
+
+    inbox = tmp_path / "inbox"
+    border = inbox / "MDA_IGPF"
+    border.mkdir(parents=True)
+    stem = "emigrare_revenire_"
+    long_name = stem + "x" * (NAME_MAX - len(stem) - len(".csv")) + ".csv"
+    assert len(long_name.encode()) == NAME_MAX
+    data = (NATIONAL_DATA_DIR / "MDA_IGPF" / "emigrare_revenire_2019.csv").read_bytes()
+    (border / long_name).write_bytes(data)
+    future = border / "emigrare_revenire_2018.csv"
+    future.write_bytes(data.replace(b"2019,", b"2018,"))
+    os.utime(future, (4_000_000_000, 4_000_000_000))  # the year 2096
+    (border / "older").mkdir()
+    (border / "older" / "emigrare_revenire_2017.csv").write_bytes(data)
+    (border / ".~lock.emigrare_revenire_2019.csv#").write_text("x", encoding="utf-8")
+    os.mkfifo(border / "emigrare_revenire_2016.csv")
+    os.mkfifo(inbox / "stray")
+    (inbox / "PUBLIC").mkdir()
+    os.mkfifo(inbox / "PUBLIC" / "population.csv")
+    (inbox / "PUBLIC" / ".partial.csv").write_text("x", encoding="utf-8")
+    settled = time.time() - 3600
+    for path in [*inbox.rglob("*"), inbox]:
+        if path != future:
+            os.utime(path, (settled, settled), follow_symlinks=False)
+    started = time.monotonic()
+    with connect(tmp_path / "emp.duckdb") as con:
+        outcomes = ingest_folder(
+            con, inbox, bundled_specs(), tmp_path / "archive", tmp_path / "rejected", 60.0
+        )
+        releases = take_in_releases(con, tmp_path / "no-public", inbox, 60.0)
+        notes = con.execute(
+            "SELECT notes FROM meta.batches WHERE file_name = 'emigrare_revenire_2018.csv'"
+        ).fetchone()[0]
+    assert time.monotonic() - started < 60  # the future time is not waited for
+    fate = {o.file: (o.status, o.message or "") for o in outcomes}
+    assert fate[long_name][0] == "loaded"
+    assert fate["emigrare_revenire_2018.csv"][0] == "loaded"
+    assert any("in the future" in n for n in notes)
+    assert fate["older"][0] == "rejected" and "is a folder" in fate["older"][1]
+    assert fate[".~lock.emigrare_revenire_2019.csv#"][0] == "waiting"
+    assert fate["emigrare_revenire_2016.csv"][0] == "rejected"
+    assert "not a regular file" in fate["emigrare_revenire_2016.csv"][1]
+    assert fate["stray"][0] == "rejected"
+    public = {Path(o.file).name: o.status for o in releases}
+    assert public == {"population.csv": "rejected", ".partial.csv": "waiting"}
+    left = sorted(p.name for p in border.iterdir())
+    assert left == [".~lock.emigrare_revenire_2019.csv#"]
+    archived = [p.name for p in (tmp_path / "archive" / "MDA_IGPF").iterdir()]
+    assert all(len(name.encode()) <= NAME_MAX for name in archived)
+    assert any(name.endswith(".report.json") for name in archived) and len(archived) == 4

@@ -150,7 +150,7 @@ def load_batch(
                 table,
                 spec_version,
                 status,
-                list(result.notes),
+                [*staged.notes, *result.notes],
             ],
         )
         store_outcomes(con, "batch", outcomes, source_id, batch_id)
@@ -167,7 +167,7 @@ def load_batch(
         vintage,
         status,
         tuple(outcomes),
-        tuple(result.notes),
+        (*staged.notes, *result.notes),
     )
 
 

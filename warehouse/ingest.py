@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from sources.expectations import suite_file, validate_frame
-from sources.inbox import files_in, match_spec, move_aside
+from sources.inbox import ENTRY_REASONS, files_in, match_spec, move_aside, other_entries
 from sources.intake import (
     FileNotReadyError,
     RefusedPathError,
@@ -320,10 +320,29 @@ def ingest_folder(
     known = {s.ministry for s in specs.values()}
     if held_specs is not None:
         known |= {h.ministry for h in held_specs.held_back}
-    return [
+    outcomes = [
         ingest_file(
             con, ministry, path, specs, archive, rejected, folder, settle_seconds, held_specs
         )
         for ministry, path in files_in(folder)
         if not only_specs or ministry in known
     ]
+    if archive is not None:  # the inbox: what is not a file to read gets a fate too
+        outcomes += [fate_of_entry(m, p, kind, rejected) for m, p, kind in other_entries(folder)]
+    return outcomes
+
+
+def fate_of_entry(ministry: str, path: Path, kind: str, rejected: Path | None) -> FileOutcome:
+    """An inbox entry that is not a file to read: a hidden file waits with its reason (an
+    editor may still hold it); a folder or a special file is moved to rejected/."""
+    reason = ENTRY_REASONS[kind].format(name=path.name)
+    if kind == "hidden" or rejected is None:
+        return FileOutcome(ministry or "_unsorted", path.name, "waiting", None, reason)
+    try:
+        moved = move_aside(path, rejected, ministry or "_unsorted", reason)
+    except OSError as err:
+        why = f"{reason}; it could not be moved to rejected/ ({err.strerror})"
+        return FileOutcome(ministry or "_unsorted", path.name, "waiting", None, why)
+    return FileOutcome(
+        ministry or "_unsorted", path.name, "rejected", None, reason, moved_to=str(moved)
+    )

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from sources.expectations import validate_frame
-from sources.inbox import PUBLIC_FOLDER, move_aside
+from sources.inbox import ENTRY_REASONS, PUBLIC_FOLDER, move_aside, odd_files_under
 from sources.intake import (
     FileNotReadyError,
     RefusedPathError,
@@ -210,6 +210,18 @@ def _take_in_inbox(
                 ]
         except FileNotReadyError as err:
             outcomes.append(ReleaseOutcome(str(path), "waiting", message=str(err)))
+    for path, kind in odd_files_under(inbox):  # none is passed over without a word
+        reason = ENTRY_REASONS[kind].format(name=path.name)
+        if kind == "special":
+            try:
+                moved = move_aside(path, rejected, PUBLIC_FOLDER, reason)
+                outcomes.append(
+                    ReleaseOutcome(str(path), "rejected", message=reason, moved_to=str(moved))
+                )
+                continue
+            except OSError as err:
+                reason = f"{reason}; it could not be moved to rejected/ ({err.strerror})"
+        outcomes.append(ReleaseOutcome(str(path), "waiting", message=reason))
     return outcomes
 
 
