@@ -6,7 +6,6 @@ spec is checked against the model below; every mistake is reported with its plac
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sources.data_home import SPECS_DIR as BUNDLED_SPECS_DIR
 from sources.errors import SpecError
 from sources.expectations import Rule
+from sources.patterns import spec_pattern
 from sources.yaml_files import read_yaml
 
 SPECS_DIR = BUNDLED_SPECS_DIR
@@ -103,10 +103,9 @@ class PeriodSpec(_Strict):
         if len(places) != 1:
             raise ValueError("give exactly one of from_filename, column, columns")
         regex = self.pattern if self.column else places[0]
-        try:
-            groups = set(re.compile(regex).groupindex)
-        except re.error as err:
-            raise ValueError(f"bad regular expression {regex!r}: {err}") from err
+        for text in {regex, *places} - {self.column}:
+            spec_pattern(text)  # PatternError (a ValueError) names what cannot be used
+        groups = set(spec_pattern(regex).groupindex)
         needed = {"year"} | ({"quarter"} if self.frequency == "quarter" else set())
         needed |= {"month"} if self.frequency == "month" else set()
         if not needed <= groups:

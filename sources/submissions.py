@@ -18,6 +18,7 @@ from sources.geography import country_names, normalise_label
 from sources.i18n import N_
 from sources.limits import cell_number, checked_number, limits
 from sources.observations import TOTAL, FileLayoutError, RawRead, observations
+from sources.patterns import spec_pattern
 from sources.specs import ColumnSpec, SourceSpec
 
 DIMENSIONS = (
@@ -297,7 +298,7 @@ def row_period_of(spec: SourceSpec, cell: Any) -> tuple[str | None, str | None]:
     if isinstance(cell, float) and cell.is_integer():
         cell = int(cell)
     text = str(cell).strip()
-    found = re.fullmatch(spec.period.pattern, text)
+    found = spec_pattern(spec.period.pattern).fullmatch(text)
     if found is None:
         if re.fullmatch(r"\d{5}(\.0+)?", text) and 29_221 <= float(text) <= 73_050:
             day = EXCEL_EPOCH + timedelta(days=int(float(text)))
@@ -314,7 +315,7 @@ def row_period_of(spec: SourceSpec, cell: Any) -> tuple[str | None, str | None]:
 
 
 def _period_from(spec: SourceSpec, regex: str, text: str) -> str | None:
-    found = re.search(regex, text)
+    found = spec_pattern(regex).search(text)
     if not found:
         return None
     groups = found.groupdict()
@@ -438,9 +439,9 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
     if spec.period.columns:
         period_columns = {}
         for c in table.columns:
-            if re.fullmatch(spec.period.columns, str(c).strip()):
+            if spec_pattern(spec.period.columns).fullmatch(str(c).strip()):
                 period_columns[c] = _period_from(spec, spec.period.columns, str(c).strip())
-            elif re.search(spec.period.columns, str(c)):
+            elif spec_pattern(spec.period.columns).search(str(c)):
                 raise FileLayoutError(
                     path,
                     f"the header {_short(c)!r} holds a period but is not one whole "

@@ -393,3 +393,60 @@ def test_every_inbox_entry_gets_a_fate(tmp_path):
     archived = [p.name for p in (tmp_path / "archive" / "MDA_IGPF").iterdir()]
     assert all(len(name.encode()) <= NAME_MAX for name in archived)
     assert any(name.endswith(".report.json") for name in archived) and len(archived) == 4
+
+
+#: spec files that cannot be used, each with words its one-line reason must hold
+BROKEN_SPEC_FILES = {
+    "not_utf8": (b"id: x\ndataset: \xe9t\xe9\n", "not UTF-8"),
+    "not_yaml": (b"id: x\n  : - [\n", "not valid YAML"),
+    "too_deep": (b"id: x\nx: " + b"[" * 50_000 + b"]" * 50_000 + b"\n", "nested"),
+    "look_ahead": (
+        b"id: x\nperiod: {frequency: year, from_filename: '(?=a)(?P<year>\\d{4})'}\n",
+        "look-arounds",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_SPEC_FILES))
+def test_a_spec_that_cannot_be_used_is_held_back_alone(tmp_path, case):
+    """Undecodable, unparsable, nested too deep or with a pattern RE2 refuses: that spec is
+    held back with one line; checking an unrelated file works as before."""
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS_DIR, specs)
+    content, words = BROKEN_SPEC_FILES[case]
+    (specs / "MAR_OC" / "broken.yaml").write_bytes(content)
+    env = {"EMP_HOME": str(tmp_path / "home"), "EMP_SPECS": str(specs)}
+    unrelated = NATIONAL_DATA_DIR / "MDA_IGPF" / "emigrare_revenire_2019.csv"
+    done = _run(["check", str(unrelated)], env)
+    assert done.returncode == 0 and "would load" in done.stdout, done.stderr
+    listed = _run(["check", "--specs"], env)
+    assert listed.returncode == 1 and "Traceback" not in listed.stderr + listed.stdout
+    reason = [line for line in listed.stdout.splitlines() if "broken.yaml" in line]
+    assert reason and words in reason[0], listed.stdout
+
+
+BORDER_NAME = "emigrare_revenire_2019.csv"
+
+
+def test_a_pattern_that_would_backtrack_matches_in_linear_time(tmp_path):
+    """`(?P<year>(\\d+)+)` backtracks exponentially in Python's engine on a crafted name; specs'
+    patterns are matched by RE2, so checking such a name takes no longer than any other."""
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS_DIR, specs)
+    spec = specs / "MDA_IGPF" / "border_emigration_return.yaml"
+    text = spec.read_text(encoding="utf-8").replace(
+        "period:\n  frequency: year\n  column: Anul\n",
+        "period:\n  frequency: year\n  from_filename: '_(?P<year>(\\d+)+)_x'\n",
+    )
+    spec.write_text(text, encoding="utf-8")
+    folder = tmp_path / "MDA_IGPF"
+    folder.mkdir()
+    crafted = folder / ("emigrare_revenire_" + "1" * 64 + ".csv")
+    crafted.write_bytes(
+        (NATIONAL_DATA_DIR / "MDA_IGPF" / "emigrare_revenire_2019.csv").read_bytes()
+    )
+    started = time.monotonic()
+    done = _run(["check", str(crafted)], {"EMP_HOME": str(tmp_path), "EMP_SPECS": str(specs)})
+    assert time.monotonic() - started < 60
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "period" in done.stdout
