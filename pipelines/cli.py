@@ -15,6 +15,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from sources.i18n import N_, _, localise
+from warehouse.snapshot_check import (
+    PublishedOutputError,
+    TamperedSnapshotError,
+    previous_edition,
+    refuse_published_output,
+)
 
 if TYPE_CHECKING:
     from warehouse.settings import Settings
@@ -475,7 +481,10 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         with_names,
     )
 
-    snapshots_dir = Path(args.snapshots) if args.snapshots else Settings.from_env().snapshots
+    settings = Settings.from_env()
+    snapshots_dir = Path(args.snapshots) if args.snapshots else settings.snapshots
+    if args.output:
+        refuse_published_output(args.output, _published_folders(settings, snapshots_dir))
     try:
         request = load_request(Path(args.request)) if args.request else None
         project = request.id if request else args.project
@@ -588,6 +597,11 @@ def _compare_baselines(args, snapshots_dir: Path, project: str, request) -> int:
     return 0
 
 
+def _published_folders(settings: Settings, snapshots_dir: Path) -> list[Path]:
+    """Where EMP publishes: no command writes a file of its own there."""
+    return [snapshots_dir, settings.snapshots, Path(settings.snapshots).parent / "reports"]
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """The country's profile as one HTML file, from a published snapshot, in its default
     language or the one asked for (or, with --all-languages, one file per language)."""
@@ -612,7 +626,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     snap = found[-1]
     earlier = [s for s in everything if s["version"] < snap["version"]]
-    previous = Path(earlier[-1]["path"]) if earlier else None
+    previous = previous_edition(earlier)
     default, offered = profile_languages(country)
     asked = args.report_lang
     if asked and not normalise_language(asked):
@@ -627,6 +641,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             output = Path(sibling.format(lang=language))
             if args.output:
                 output = Path(args.output).parent / output
+        refuse_published_output(output, _published_folders(settings, snapshots_dir))
         write_profile(Path(snap["path"]), output, language, previous, sibling)
         console.print(
             _(
@@ -974,6 +989,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WarehouseBusyError as err:
         print(f"{where}: {one_line(err)}", file=sys.stderr)
         return 3
+    except (TamperedSnapshotError, PublishedOutputError) as err:
+        print(f"{where}: {one_line(err)}", file=sys.stderr)
+        return 2
     except (SpecError, FileLayoutError, OSError) as err:
         print(f"{where}: {one_line(err)}", file=sys.stderr)
         return 1

@@ -80,6 +80,9 @@ def summary(
         warned = [c["name"] for c in checks if not c["success"] and c["severity"] == "warn"]
         failed = [c["name"] for c in checks if not c["success"] and c["severity"] == "error"]
         warnings += [f"{country}: check {name} warned" for name in warned]
+        refused = (manifest.get("changes") or {}).get("refused_edition")
+        if refused and snap["version"] not in before.get(country, set()):
+            warnings.append(f"{country}: {refused}; replaced by {snap['version']}")
         written[country] = {
             "version": snap["version"],
             "path": snap["path"],

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from warehouse.diff import diff_snapshots
+from warehouse.snapshot_check import reseal
 from warehouse.snapshots import list_snapshots
 
 
@@ -40,6 +41,7 @@ def edited_copy(built, tmp_path: Path) -> tuple[Path, Path]:
     added = frame[removed].assign(time_period="2024")
     frame = pd.concat([frame[~removed], added, added.assign(time_period="2025")])
     frame.to_parquet(new / "indicators.parquet")
+    reseal(new)
     return old, new
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from warehouse.snapshot_check import reseal
 from warehouse.snapshots import list_snapshots
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,6 +209,7 @@ def test_a_later_snapshot_lists_the_baseline_values_it_would_change(built, tmp_p
     before = float(values.loc[revised, "obs_value"].iloc[0])
     values.loc[revised, "obs_value"] = before + 100
     values.to_parquet(new / "indicators.parquet", index=False)
+    reseal(new)
     request = ROOT / "sources" / "baselines" / f"{CASE}.yaml"
     done = emp(
         "baseline",

@@ -5,6 +5,7 @@ malformed file, which must end in one line and a non-zero exit, never a tracebac
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -450,3 +451,67 @@ def test_a_pattern_that_would_backtrack_matches_in_linear_time(tmp_path):
     assert time.monotonic() - started < 60
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "period" in done.stdout
+
+
+def _published_copy(built, tmp_path: Path) -> tuple[Path, Path]:
+    """A writable copy of the session's snapshots, and Moldova's latest edition in it."""
+    snapshots = tmp_path / "snapshots"
+    shutil.copytree(built.snapshots, snapshots)
+    for path in snapshots.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return snapshots, sorted((snapshots / "MDA").iterdir())[-1]
+
+
+def _every_reader(snapshots: Path, capsys) -> list[tuple[int, str]]:
+    folder = ["--snapshots", str(snapshots)]
+    said = []
+    for args in (
+        ["explain", "EMI_RATE.EMI_RATE.MDA._T.2017", *folder],
+        ["report", "--country", "MDA", "--output", str(snapshots.parent / "p.html"), *folder],
+        ["baseline", "--project", "Moldova-29", *folder],
+    ):
+        code = main(args)
+        captured = capsys.readouterr()
+        said.append((code, " ".join((captured.err + captured.out).split())))
+    return said
+
+
+def test_a_value_changed_in_a_published_edition_is_refused_by_every_reader(built, tmp_path, capsys):
+    snapshots, edition = _published_copy(built, tmp_path)
+    table = pd.read_parquet(edition / "indicators.parquet")
+    table.loc[table.index[0], "obs_value"] = table.loc[table.index[0], "obs_value"] * 10
+    table.to_parquet(edition / "indicators.parquet")
+    for code, words in _every_reader(snapshots, capsys):
+        assert code == 2 and "indicators.parquet does not match the SHA-256" in words, words
+        assert "Traceback" not in words
+
+
+def test_a_forged_manifest_is_refused(built, tmp_path, capsys):
+    """Inputs marked real while values rest on synthetic sources, with the checksums left as
+    they were: refused; fake checksums: refused too."""
+    snapshots, edition = _published_copy(built, tmp_path)
+    manifest_path = edition / "manifest.json"
+    original = manifest_path.read_text(encoding="utf-8")
+    manifest = json.loads(original)
+    assert manifest["synthetic_sources"]  # Moldova's bundled ministry samples
+    manifest["synthetic_sources"] = []
+    for found in manifest["inputs"]:
+        found["synthetic"] = False
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    for code, words in _every_reader(snapshots, capsys):
+        assert code == 2 and "synthetic" in words, words
+    manifest = json.loads(original)
+    manifest["files"][0]["sha256"] = "0" * 64
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    code, words = _every_reader(snapshots, capsys)[0]
+    assert code == 2 and "does not match the SHA-256" in words
+
+
+def test_outputs_inside_the_published_folders_are_refused(built, tmp_path, capsys):
+    snapshots, edition = _published_copy(built, tmp_path)
+    target = edition / "indicators.parquet"
+    before = target.read_bytes()
+    args = ["baseline", "--project", "Moldova-29", "--format", "parquet", "--output", str(target)]
+    assert main([*args, "--snapshots", str(snapshots)]) == 2
+    assert "where EMP publishes" in capsys.readouterr().err
+    assert target.read_bytes() == before

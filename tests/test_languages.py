@@ -19,6 +19,7 @@ import pytest
 from sources.i18n import format_number, localise
 from tests.test_report import rendered_dom
 from warehouse.profile_report import render_profile, write_profile
+from warehouse.snapshot_check import reseal
 from warehouse.snapshots import list_snapshots
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,6 +277,7 @@ def test_the_summary_says_what_changed_since_the_previous_edition(built, tmp_pat
     )
     table.loc[stock, "obs_value"] = 90_000.0
     table.to_parquet(previous / "indicators.parquet", index=False)
+    reseal(previous)
     page = render_profile(source, "en", previous)
     summary = page[page.index('id="summary"') : page.index('id="key-data"')]
     assert "revised; was 90,000" in summary or "changed" in summary

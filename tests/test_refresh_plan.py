@@ -122,10 +122,17 @@ def test_the_plan_skips_what_nothing_touched(layout: Settings, tmp_path: Path):
     for country in COUNTRIES:
         folder = tmp_path / "snapshots" / country / "v1"
         folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text('{"files": []}', encoding="utf-8")
         published[country] = {"path": str(folder)}
     record_refresh(layout, first.fingerprint, {"snapshots": published})
     assert plan_refresh(layout, COUNTRIES, specs()).nothing_changed
     assert plan_refresh(layout, COUNTRIES, specs(), force=True).publish == COUNTRIES
+    # a published edition edited afterwards is not what the last refresh published: redo it
+    manifest = tmp_path / "snapshots" / "MDA" / "v1" / "manifest.json"
+    manifest.write_text('{"files": [], "forged": true}', encoding="utf-8")
+    assert plan_refresh(layout, COUNTRIES, specs()).publish == COUNTRIES
+    manifest.write_text('{"files": []}', encoding="utf-8")
+    assert plan_refresh(layout, COUNTRIES, specs()).nothing_changed
 
     drop = Path(layout.inbox) / "MAR_MAE"
     drop.mkdir()
@@ -182,6 +189,7 @@ def test_the_schedule_runs_only_what_a_change_makes_stale(layout: Settings, tmp_
     for country in COUNTRIES:
         folder = tmp_path / "snapshots" / country / "v1"
         folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text('{"files": []}', encoding="utf-8")
         published[country] = {"path": str(folder)}
     record_refresh(layout, take_fingerprint(layout, specs()), {"snapshots": published})
     assert isinstance(tick(), dg.SkipReason)

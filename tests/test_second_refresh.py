@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sources.data_home import BASELINE_REQUESTS_DIR, public_data_dir
@@ -106,6 +107,16 @@ def test_each_kind_of_change_between_two_refreshes(tmp_path):
     said = _refresh(home, env)
     moldova = [h for h in said["held_back"] if h["country"] == "MDA"]
     assert moldova == [], moldova
+    # a published edition edited by hand: the next refresh does not trust it, and replaces it
+    edition = sorted((home / "snapshots" / "GEO").iterdir())[-1]
+    table = edition / "indicators.parquet"
+    table.chmod(0o644)
+    frame = pd.read_parquet(table)
+    frame["obs_value"] = frame["obs_value"] * 10
+    frame.to_parquet(table)
+    said = _refresh(home, env)
+    assert said["snapshots"]["GEO"]["version"] != edition.name
+    assert any(w.startswith("GEO:") and "refused" in w for w in said["warnings"])
 
     clean = tmp_path / "clean"
     (clean / "inbox" / "MDA_IGPF").mkdir(parents=True)

@@ -24,6 +24,7 @@ from warehouse.profile_report import (
     reports_built_from,
     write_profile,
 )
+from warehouse.snapshot_check import previous_edition
 from warehouse.snapshot_index import list_snapshots
 from warehouse.snapshots import publish_snapshot
 
@@ -92,7 +93,7 @@ def build_country_report(
     if not found:
         raise FileNotFoundError(f"{country}: no snapshot to build the profile report from")
     snap = found[-1]
-    previous = Path(found[-2]["path"]) if len(found) > 1 else None
+    previous = previous_edition(found[:-1])
     folder = reports_dir / "profile" / country
     sweep_leftovers(folder, recursive=False)
     default, languages = profile_languages(country)

@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 
 from indicators.flags import status_label
 from warehouse.schema import INDICATOR_KEY
-from warehouse.snapshots import INDICATORS_FILE
+from warehouse.snapshot_check import read_manifest
+from warehouse.snapshots import INDICATORS_FILE, MANIFEST_FILE
 
 DEFAULT_TOLERANCE_PCT = 0.1
 FLAGS = ("obs_status", "conf_status", "suppression")
@@ -21,6 +22,8 @@ KEY = list(INDICATOR_KEY)
 
 def _values(folder: Path) -> pd.DataFrame:
     """A snapshot's preferred values, keyed, with the editions they rest on and their status."""
+    if (Path(folder) / MANIFEST_FILE).exists():  # published (not one being written)
+        read_manifest(folder)  # refuses a tampered edition
     path = Path(folder) / INDICATORS_FILE
     stat = path.stat()
     return _read_values(path, stat.st_size, stat.st_mtime_ns).copy()

@@ -257,6 +257,17 @@ def last_refresh(settings) -> dict | None:
 
 def record_refresh(settings, fingerprint: Fingerprint, outcome: dict) -> None:
     """Keep what this refresh read and what it published, for the next one to compare."""
+    from warehouse.snapshot_check import manifest_sha256
+    from warehouse.snapshot_index import MANIFEST_FILE
+
+    snapshots = {
+        country: {**snap, "manifest_sha256": manifest_sha256(snap["path"])}
+        if Path(snap["path"], MANIFEST_FILE).is_file()
+        else snap
+        for country, snap in (outcome.get("snapshots") or {}).items()
+        if snap.get("path")
+    }
+    outcome = {**outcome, "snapshots": snapshots}
     state = {"groups": fingerprint.groups, "files": fingerprint.files, "outcome": outcome}
     write_atomically(state_path(settings), json.dumps(state, ensure_ascii=False))
 
@@ -300,6 +311,12 @@ def plan_refresh(
 
 
 def _published_still_there(state: dict, countries: list[str]) -> bool:
-    """The last refresh covered these countries and its snapshots are still in place."""
+    """The last refresh covered these countries and its snapshots are still in place, as it
+    published them (the manifest it recorded, every file as that manifest lists it)."""
+    from warehouse.snapshot_check import intact
+
     snapshots = (state.get("outcome") or {}).get("snapshots") or {}
-    return all(c in snapshots and Path(snapshots[c]["path"]).is_dir() for c in countries)
+    return all(
+        c in snapshots and intact(snapshots[c]["path"], snapshots[c].get("manifest_sha256"))
+        for c in countries
+    )

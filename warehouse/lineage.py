@@ -8,7 +8,6 @@ snapshot folder.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
@@ -132,6 +131,9 @@ def explain(snapshot: Path, key: str) -> list[str]:
     the indicator and how it is computed, the observations it used, and for each the file, its
     SHA-256, the sheet and the row."""
     wanted = parse_key(key)
+    from warehouse.snapshot_check import read_manifest
+
+    manifest = read_manifest(snapshot)  # refuses a tampered edition
     values = pd.read_parquet(Path(snapshot) / "indicators.parquet")
     match = values
     for dimension, code in wanted.items():
@@ -140,7 +142,6 @@ def explain(snapshot: Path, key: str) -> list[str]:
         raise LookupError(f"no value with key {key} in snapshot {snapshot}")
     lineage_path = Path(snapshot) / LINEAGE_FILE
     lineage = pd.read_parquet(lineage_path) if lineage_path.exists() else pd.DataFrame()
-    manifest = json.loads((Path(snapshot) / "manifest.json").read_text(encoding="utf-8"))
     inputs = {i["batch_id"]: i for i in manifest.get("inputs", [])}
     indicator = {i.id: i for i in catalogue()}.get(wanted["indicator_id"])
     lines = [

@@ -43,7 +43,8 @@ from sources.source_names import source_label
 from sources.specs import spec_set
 from sources.synthetic import synthetic_sources
 from warehouse.profile_data import TOTALS, computed_totals, totals, yearly
-from warehouse.snapshots import INDICATORS_FILE, MANIFEST_FILE, OVERLAPS_FILE, rests_on
+from warehouse.snapshot_check import read_manifest
+from warehouse.snapshots import INDICATORS_FILE, OVERLAPS_FILE, rests_on
 
 TEMPLATES = Path(__file__).parent / "templates"
 PARTS = {
@@ -150,7 +151,7 @@ class ProfileBuilder:
         self, folder: Path, language: str | None = None, previous: Path | None = None
     ) -> None:
         self.folder = Path(folder)
-        self.manifest = json.loads((self.folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        self.manifest = read_manifest(self.folder)  # refuses a tampered edition
         self.country = self.manifest["profile"]
         default, offered = profile_languages(self.country)
         self.language = language or default
@@ -712,6 +713,7 @@ class ProfileBuilder:
         if self.previous is not None and (self.previous / INDICATORS_FILE).exists():
             from warehouse.diff import _values, diff_snapshots
 
+            read_manifest(self.previous)
             result = diff_snapshots(self.previous, self.folder)
             counts = result["counts"]
             previous_version = result["old"]

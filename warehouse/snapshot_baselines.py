@@ -26,6 +26,7 @@ from indicators.baselines import (
 from indicators.translations import localised_catalogue, term
 from sources.yaml_files import read_yaml
 from warehouse.safe_output import neutralise_formulas
+from warehouse.snapshot_check import read_manifest
 from warehouse.snapshots import BASELINE_FILES, INDICATORS_FILE, MANIFEST_FILE, list_snapshots
 
 TABLES = {
@@ -84,13 +85,15 @@ def choose_snapshot(
             raise BaselineNotFoundError(f"no snapshot published on or before {as_of}")
     knowing = [s for s in published if _knows(Path(s["path"]), project)]
     if not knowing:
-        if country:  # an ad-hoc request: the country's latest snapshot answers
-            return max(published, key=lambda s: (s["created_at"], s["version"]))
-        raise BaselineNotFoundError(
-            f"no baseline for {project!r} in the snapshots chosen "
-            f"({len(published)} looked at); register a request or pass --request FILE"
-        )
-    return max(knowing, key=lambda s: (s["created_at"], s["version"]))
+        if not country:
+            raise BaselineNotFoundError(
+                f"no baseline for {project!r} in the snapshots chosen "
+                f"({len(published)} looked at); register a request or pass --request FILE"
+            )
+        knowing = published  # an ad-hoc request: the country's latest snapshot answers
+    chosen = max(knowing, key=lambda s: (s["created_at"], s["version"]))
+    read_manifest(chosen["path"])  # a tampered edition is refused, never answered from
+    return chosen
 
 
 def _knows(folder: Path, project: str) -> bool:

@@ -105,11 +105,19 @@ def _canonical(value: object) -> object:
     return value
 
 
-def latest_manifest(country_dir: Path) -> dict | None:
+def latest_manifest(country_dir: Path) -> tuple[dict | None, str | None]:
+    """The manifest of the latest edition that verifies, and why a later one was refused (a
+    tampered edition is never taken as what the country last published)."""
+    from warehouse.snapshot_check import TamperedSnapshotError, read_manifest
+
     found = list_snapshots(country_dir.parent, country_dir.name) if country_dir.exists() else []
-    if not found:
-        return None
-    return json.loads((Path(found[-1]["path"]) / MANIFEST_FILE).read_text(encoding="utf-8"))
+    refused = None
+    for snap in reversed(found):
+        try:
+            return read_manifest(snap["path"]), refused
+        except TamperedSnapshotError as err:
+            refused = refused or str(err)
+    return None, refused
 
 
 def new_version(country_dir: Path, now: datetime, version: str | None = None) -> str:
@@ -181,7 +189,7 @@ def publish_snapshot(
     sweep_leftovers(country_dir, recursive=False)  # what a killed publication left
     version = new_version(country_dir, now, version)
     final = country_dir / version
-    previous = latest_manifest(country_dir)
+    previous, refused = latest_manifest(country_dir)
     staging = temporary_name(final)
     staging.mkdir()
     try:
@@ -242,7 +250,12 @@ def publish_snapshot(
         )
         files += [str(p.relative_to(staging)) for p in exported]
         digest = content_digest(published)
-        if skip_unchanged and previous and previous.get("content_sha256") == digest:
+        if (
+            skip_unchanged
+            and previous
+            and not refused  # a tampered latest edition is replaced, whatever its digest says
+            and previous.get("content_sha256") == digest
+        ):
             shutil.rmtree(staging, ignore_errors=True)
             return country_dir / previous["version"]
         manifest = {
@@ -275,7 +288,10 @@ def publish_snapshot(
             "disclosure_control": disclosure,
             "content": "aggregate indicators and baselines only; no microdata or personal data",
             "content_sha256": digest,
-            "changes": changes_since(previous, country_dir, staging),
+            "changes": {
+                **changes_since(previous, country_dir, staging),
+                **({"refused_edition": refused} if refused else {}),
+            },
         }
         (staging / MANIFEST_FILE).write_text(
             json.dumps(manifest, indent=2, default=str), encoding="utf-8"
