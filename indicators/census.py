@@ -22,6 +22,7 @@ from indicators.census_disclosure import (
     MEASURE_SUMS,
     disclosure_summary,
     protect_cells,
+    suppressed_cells,
 )
 from indicators.census_engines import CensusEngine, as_engine
 from indicators.census_queries import (
@@ -352,19 +353,23 @@ def census_indicators(
     threshold: int = DEFAULT_THRESHOLD,
     secondary: bool = True,
     partitions: list[CensusPartition] | None = None,
+    carried: pd.DataFrame | None = None,
+    confidential: list[pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """All census indicator cells, long, every key with a row: a value (OBS_STATUS A), a
     cell that cannot exist (M, with its reason) or a confidential cell (CONF_STATUS C, primary
     or secondary suppression). `frame.attrs["disclosure"]` sums up what suppression cost.
     `secondary=False` applies primary suppression alone (to measure what it leaves open).
     `source`: a census engine, or a DuckDB connection for the warehouse's censuses;
-    `partitions`: the censuses to compute (default: every one the engine has)."""
+    `partitions`: the censuses to compute (default: every one the engine has); `carried`: the
+    cells earlier editions published as confidential, kept confidential (CELL_KEY rows);
+    `confidential`, a list this edition's suppressed cells are added to, to carry forward."""
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
         raise ValueError(f"disclosure threshold {threshold!r}: a positive whole number is needed")
     cells = measure_cells(source, partitions)
     cells = pd.concat(
         [
-            protect_cells(part, threshold, secondary)
+            protect_cells(part, threshold, secondary, carried)
             for _, part in cells.groupby(["country", "census_round"])
         ],
         ignore_index=True,
@@ -393,6 +398,8 @@ def census_indicators(
         frame.loc[frame["suppressed"], column] = pd.NA
     frame.loc[frame["suppressed"], "weight_sum"] = np.nan
     frame.attrs["disclosure"] = disclosure_summary(cells)
+    if confidential is not None:
+        confidential.append(suppressed_cells(cells))
     return frame[
         [
             "series",

@@ -69,9 +69,19 @@ def cell_relations(cells: pd.DataFrame) -> Relations:
     )
 
 
-def protect_cells(cells: pd.DataFrame, threshold: int, secondary: bool = True) -> pd.DataFrame:
+def protect_cells(
+    cells: pd.DataFrame,
+    threshold: int,
+    secondary: bool = True,
+    carried: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The measure cells with `suppression` (0 none, 1 primary, 2 secondary) after primary
     suppression at `threshold` records and secondary suppression over every relation.
+
+    `carried` (CELL_KEY rows) are the cells an earlier edition published as confidential: they
+    stay suppressed (as secondary, where not primary now) and are protected with the others,
+    so that no combination of this edition with an earlier one gives them away, whatever the
+    threshold or the data became.
 
     Measures that add up (active = employed + unemployed) are protected each on its own, then
     all take the union of their patterns: the union of safe patterns over one table structure
@@ -81,12 +91,14 @@ def protect_cells(cells: pd.DataFrame, threshold: int, secondary: bool = True) -
     # cells breaks ties by position, and a refresh must give the same pattern every time
     cells = cells.sort_values(CELL_KEY, kind="stable").reset_index(drop=True)
     first = primary(cells["n"].to_numpy(), threshold)
+    earlier = _carried_mask(cells, carried)
     if not secondary:  # primary suppression alone: what an attack would break (benchmarks)
         return cells.assign(suppression=np.where(first, PRIMARY, NONE).astype(np.int8))
     # weighted sums differ in their last bits with the order DuckDB adds them up in; rounded,
     # equal cells stay equal and the choice among them stays the same from run to run
     cost = np.round(cells["w"].to_numpy(dtype=float), 3)
-    status = protect(cell_relations(cells), first, cost)
+    status = protect(cell_relations(cells), first | earlier, cost)
+    status[earlier & ~first] = SECONDARY  # hidden to keep an earlier edition's cells hidden
     cells = cells.assign(suppression=status)
     others = [k for k in CELL_KEY if k != "measure"]
     for total, parts in MEASURE_SUMS.items():
@@ -96,6 +108,20 @@ def protect_cells(cells: pd.DataFrame, threshold: int, secondary: bool = True) -
         raised.loc[group] &= hidden > NONE
         cells.loc[raised, "suppression"] = SECONDARY
     return cells
+
+
+def _carried_mask(cells: pd.DataFrame, carried: pd.DataFrame | None) -> np.ndarray:
+    """Which of `cells` an earlier edition published as confidential."""
+    if carried is None or carried.empty:
+        return np.zeros(len(cells), dtype=bool)
+    keys = carried[CELL_KEY].astype(str).drop_duplicates().assign(_earlier=True)
+    found = cells[CELL_KEY].astype(str).merge(keys, on=CELL_KEY, how="left")
+    return found["_earlier"].fillna(False).to_numpy(dtype=bool)
+
+
+def suppressed_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """The CELL_KEY of every suppressed measure cell: what the next edition must keep hidden."""
+    return cells.loc[cells["suppression"] > NONE, CELL_KEY].astype(str).reset_index(drop=True)
 
 
 def disclosure_summary(cells: pd.DataFrame) -> dict:

@@ -5,7 +5,9 @@ a cluster's Pipes client).
 
 Extras: `partitions` (country, census_round and the files of each census asked for), `output`
 (the Parquet file the indicator cells are written to), `threshold` and `secondary` (disclosure
-control). The job runs the same census passes and disclosure control as the embedded DuckDB
+control), `carried` (a Parquet file of the counts earlier editions kept confidential) and
+`confidential` (where the counts this run keeps confidential are written). The job runs the
+same census passes and disclosure control as the embedded DuckDB
 engine (indicators/census.py), reads only the partitions it is given, and reports back to the
 asset the row counts and the result of each census indicator check.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pandas as pd
 from dagster_pipes import open_dagster_pipes
 
 from indicators.census import census_indicators
@@ -36,14 +39,23 @@ def main() -> None:
             pipes.log.info(
                 f"Spark {spark.version}: {len(partitions)} census(es), {persons:,} persons"
             )
+            carried = pd.read_parquet(extras["carried"]) if extras.get("carried") else None
+            confidential: list[pd.DataFrame] = []
             cells = census_indicators(
-                engine, threshold, bool(extras.get("secondary", True)), partitions
+                engine,
+                threshold,
+                bool(extras.get("secondary", True)),
+                partitions,
+                carried=carried,
+                confidential=confidential,
             )
         finally:
             spark.stop()
         output = Path(extras["output"])
         output.parent.mkdir(parents=True, exist_ok=True)
         cells.to_parquet(output, index=False)
+        if extras.get("confidential"):
+            confidential[0].to_parquet(extras["confidential"], index=False)
         for check in census_cell_checks(cells, threshold):
             pipes.report_asset_check(
                 check_name=check.name,

@@ -36,7 +36,9 @@ from warehouse.batches import BatchReport
 from warehouse.census import (
     CENSUS_SQL_RULES,
     census_sql_outcomes,
+    confidential_cells,
     load_census,
+    remember_confidential,
     store_census_indicators,
 )
 from warehouse.core import rebuild_core, refresh_areas
@@ -401,16 +403,20 @@ def core_census_indicators(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     threshold = warehouse.disclosure["threshold"]  # refuses an unsafe threshold before any work
+    with warehouse.connect() as con:
+        carried = confidential_cells(con)  # what earlier editions kept confidential
     if warehouse.census_engine == "spark":
         from pipelines.census_spark import run_spark_census
 
-        cells, reported = run_spark_census(
-            context, warehouse.census / "parquet", warehouse.spark_master, threshold
+        cells, reported, confidential = run_spark_census(
+            context, warehouse.census / "parquet", warehouse.spark_master, threshold, carried
         )
         metadata, checks = dict(reported.metadata or {}), list(reported.check_results or [])
     else:
+        found: list = []
         with warehouse.connect() as con:
-            cells = census_indicators(con, threshold)
+            cells = census_indicators(con, threshold, carried=carried, confidential=found)
+        confidential = found[0]
         lost = cells.attrs["disclosure"]["secondary_share_of_persons"]
         metadata = {"engine": "duckdb", "information_lost_share_of_persons": round(lost, 4)}
         checks = [
@@ -430,6 +436,7 @@ def core_census_indicators(
             ).fetchall()
         )
         rows = store_census_indicators(con, cells, batches)
+        newly_confidential = remember_confidential(con, confidential, threshold)
     return dg.MaterializeResult(
         metadata={
             **metadata,
@@ -439,6 +446,8 @@ def core_census_indicators(
             "suppressed_secondary": int((cells["suppression"] == "secondary").sum()),
             "cannot_exist": int((cells["obs_status"] == "M").sum()),
             "threshold": threshold,
+            "kept_confidential_from_earlier_editions": len(carried),
+            "newly_confidential": newly_confidential,
         },
         check_results=checks,
     )

@@ -17,6 +17,7 @@ import dagster as dg
 import pandas as pd
 
 from indicators import census_spark_job
+from indicators.census_disclosure import CELL_KEY
 from indicators.census_queries import CensusPartition
 from warehouse.census import census_partitions
 
@@ -54,14 +55,23 @@ def run_spark_census(
     census_dir: Path,
     master: str,
     threshold: int,
+    carried: pd.DataFrame | None = None,
     partitions: list[CensusPartition] | None = None,
-) -> tuple[pd.DataFrame, dg.MaterializeResult]:
-    """Run the Spark job over `partitions` (default: every census under `census_dir`); returns
-    the indicator cells and what the job reported (metadata and check results)."""
+) -> tuple[pd.DataFrame, dg.MaterializeResult, pd.DataFrame]:
+    """Run the Spark job over `partitions` (default: every census under `census_dir`), keeping
+    `carried` (counts earlier editions kept confidential) confidential; returns the indicator
+    cells, what the job reported (metadata and check results) and the counts it kept
+    confidential."""
     partitions = partitions if partitions is not None else census_partitions(census_dir)
     if not partitions:
         raise LookupError(f"no census loaded under {census_dir}")
     output = census_dir.parent / "spark" / f"cells-{context.run_id}.parquet"
+    earlier = output.with_name(f"carried-{context.run_id}.parquet")
+    confidential_path = output.with_name(f"confidential-{context.run_id}.parquet")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    (carried if carried is not None else pd.DataFrame(columns=CELL_KEY)).astype(str).to_parquet(
+        earlier, index=False
+    )
     env = {
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
@@ -75,10 +85,14 @@ def run_spark_census(
                 "partitions": [vars(p) for p in partitions],
                 "output": str(output),
                 "threshold": threshold,
+                "carried": str(earlier),
+                "confidential": str(confidential_path),
             },
         )
         reported = invocation.get_materialize_result()
         cells = pd.read_parquet(output)
+        confidential = pd.read_parquet(confidential_path)
     finally:
-        output.unlink(missing_ok=True)
-    return cells, reported
+        for path in (output, earlier, confidential_path):
+            path.unlink(missing_ok=True)
+    return cells, reported, confidential

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -148,11 +149,15 @@ def _read_csv(spec: SourceSpec, path: Path) -> Table:
     if not text.strip():
         raise FileLayoutError(path, "the file is empty")
     csv.field_size_limit(limit.line_chars)
-    lines = []
+    lines, starts = [], []
     # newline="": CRLF, LF and a lone CR all end a line (files edited on several systems)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=spec.delimiter)
     try:
         for fields in reader:
+            start = (starts[-1][1] if starts else 0) + 1
+            starts.append((start, reader.line_num))
+            if reader.line_num > start:
+                _refuse_unbalanced_quote(spec, path, fields, start, reader.line_num, text)
             lines.append(fields)
             if len(lines) > limit.rows + spec.skip_rows + spec.header_rows:
                 raise FileLayoutError(
@@ -193,17 +198,39 @@ def _read_csv(spec: SourceSpec, path: Path) -> Table:
                 f"spec says {spec.delimiter!r}",
                 row=head_at + 1,
             )
-    first = head_at + spec.header_rows + 1
-    records, problems = [], {}
-    for offset, fields in enumerate(lines[head_at + spec.header_rows :]):
+    records, problems, numbers = [], {}, []
+    body = head_at + spec.header_rows
+    for fields, (line, _) in zip(lines[body:], starts[body:], strict=True):
         if fields and len(fields) != len(labels) and any(f.strip() for f in fields):
-            problems[first + offset] = [
+            problems[line] = [
                 f"the row has {len(fields)} fields, the header {len(labels)} (a truncated "
                 "or shifted row?)"
             ]
         records.append((fields + [""] * len(labels))[: len(labels)])
+        numbers.append(line)  # the line the record starts on, whatever line breaks it holds
     frame = pd.DataFrame(records, columns=labels, dtype=object)
-    return Table(frame, list(range(first, first + len(frame))), problems)
+    return Table(frame, numbers, problems)
+
+
+def _refuse_unbalanced_quote(
+    spec: SourceSpec, path: Path, fields: list[str], start: int, end: int, text: str
+) -> None:
+    """A quoted field that runs over several lines and swallows what looks like whole rows
+    (text with the delimiter after a line break), or runs to the end of the file, is an
+    unbalanced quote: the file is refused at the line where the field opened."""
+    for cell in fields:
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        swallowed = cell.split("\n", 1)[-1]
+        at_end = end >= text.count("\n") + (0 if text.endswith("\n") else 1)
+        if spec.delimiter in swallowed or at_end:
+            raise FileLayoutError(
+                path,
+                f"a quoted field opened on this line runs to line {end}: an unbalanced "
+                "quote (a '\"' that is never closed) joins those lines into one row; close "
+                "the quote or remove it",
+                row=start,
+            )
 
 
 def text_line_of(path: Path, offset: int) -> int:
@@ -426,7 +453,18 @@ def period_in_name(spec: SourceSpec, path: Path) -> str | None:
 
 
 def read_submission(spec: SourceSpec, path: Path) -> RawRead:
-    """Read a file by its spec into long cells; rows that cannot be read are rejected whole."""
+    """Read a file by its spec into long cells; rows that cannot be read are rejected whole.
+    What a library warns about while reading reaches the batch notes in EMP's words."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _read_submission(spec, path)
+    for warning in caught:
+        text = " ".join(str(warning.message).split())[:300] or warning.category.__name__
+        result.notes.append(N_("while reading the file: {text}").format(text=text))
+    return result
+
+
+def _read_submission(spec: SourceSpec, path: Path) -> RawRead:
     read = read_table(spec, path)
     table, rows = read.frame, read.rows
     file_period = None
@@ -479,6 +517,7 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
     result = RawRead(frame=pd.DataFrame())
     dropped: dict[tuple[str, str, str], list[int]] = {}
     unselected: list[int] = []
+    empty: list[int] = []
     cells = []
     for position, record in enumerate(table.to_dict(orient="records")):
         source_row = rows[position]
@@ -540,6 +579,8 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
                 continue
             selected = True
             value, problem = parse_value(spec, record[column])
+            if not problem and value is not None and _is_count(spec.measures[measure]):
+                problem = count_problem(record[column], value)
             if problem:
                 reasons.append(
                     N_("column {name!r}: {problem}").format(name=column, problem=problem)
@@ -558,6 +599,9 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
                 values.append((measure, column_period or row_period, value))
         if not selected:
             unselected.append(source_row)
+            continue
+        if not values and not reasons:
+            empty.append(source_row)  # every value blank or a missing-value mark
             continue
         if reasons:
             result.reject(source_row, _jsonable(record), reasons)
@@ -586,6 +630,12 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
         result.notes.append(
             f"{len(unselected)} row(s) selected by no measure (rows {_row_list(unselected)})"
         )
+    if empty:
+        result.notes.append(
+            N_(
+                "{count} row(s) with no value (every value blank or marked missing): rows {rows}"
+            ).format(count=len(empty), rows=_row_list(empty))
+        )
     frame = pd.DataFrame(cells, columns=list(RAW_COLUMNS))
     frame = _areas_as_of_period(spec, frame)
     frame = _sum_labels(spec, frame, result)
@@ -593,6 +643,23 @@ def read_submission(spec: SourceSpec, path: Path) -> RawRead:
     result.frame["value"] = result.frame["value"].astype("float64")
     result.frame["source_row"] = result.frame["source_row"].astype("int64")
     return result
+
+
+def _is_count(measure) -> bool:
+    """A measure counting persons one by one (not in thousands, not a ratio)."""
+    return measure.unit == "PS" and measure.unit_mult == 0 and measure.stat_type != "ratio"
+
+
+def count_problem(cell: Any, value: float) -> str | None:
+    """Why a cell cannot be a count of persons: a fraction, or a number in exponent form
+    (`4.297e3`, which a spreadsheet writes for a rounded or computed value)."""
+    if isinstance(cell, str) and ("e" in cell.lower()) and not cell.strip().isdigit():
+        return N_("{text!r} is a count written with an exponent; write the count in full").format(
+            text=_short(cell)
+        )
+    if not float(value).is_integer():
+        return N_("{text!r} is a count of persons with a fraction").format(text=_short(cell))
+    return None
 
 
 def _selected(rows: dict[str, list[str]], record: dict) -> bool:

@@ -240,3 +240,38 @@ def test_the_linear_audit_finds_what_the_singleton_rule_misses():
     first[cell[0, 0]] = True
     status = protect(relations, first, values)
     assert (status > 0).sum() >= 4 and len(derivable(relations, status > 0)) == 0
+
+
+def _two_editions(census, carry: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same census published at threshold 10, then at 11 (with the first edition's
+    confidential cells carried forward, or not)."""
+    confidential: list[pd.DataFrame] = []
+    first = census_indicators(census, threshold=10, confidential=confidential)
+    carried = confidential[0] if carry else None
+    second = census_indicators(census, threshold=11, carried=carried)
+    return _counts(first), _counts(second)
+
+
+def _combined(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """What an attacker holding both editions knows: a value wherever either published it."""
+    merged = first.set_index(list(KEY))[["obs_value"]].join(
+        second.set_index(list(KEY))[["obs_value"]], rsuffix="_2"
+    )
+    merged["obs_value"] = merged["obs_value"].fillna(merged["obs_value_2"])
+    return merged[["obs_value"]].reset_index()
+
+
+def test_no_cell_confidential_in_an_edition_is_recovered_from_two_editions(census):
+    parents = _parents(census)
+    first, second = _two_editions(census, carry=True)
+    hidden_first = set(map(tuple, first[first.suppressed][list(KEY)].to_numpy()))
+    recovered = attack(_combined(first, second), parents)
+    assert not hidden_first & set(recovered)
+    # every cell hidden in the first edition stays hidden in the second
+    hidden_second = set(map(tuple, second[second.suppressed][list(KEY)].to_numpy()))
+    assert hidden_first <= hidden_second
+    # without carrying the first edition's pattern, the attack across editions succeeds
+    first, second = _two_editions(census, carry=False)
+    hidden = set(map(tuple, first[first.suppressed][list(KEY)].to_numpy()))
+    broken = set(attack(_combined(first, second), parents)) & hidden
+    assert broken

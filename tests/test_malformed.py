@@ -192,7 +192,8 @@ CASES = {
         "immatriculations_consulaires_2011.csv",
         lambda: edit_line(CONSULAR, 2, "294 326", "294,326", LATIN1),
         "held back",
-        failed_check="07_whole_numbers",
+        quarantined={2: "'294,326' is a count of persons with a fraction"},
+        failed_check="10_sums_to_total",
     ),
     "decimal point in a comma-decimal file": Case(
         "MAR_MAE",
@@ -485,6 +486,27 @@ HOSTILE = {
         "rejected",
         ["<script>alert(1)", "matches no spec of MAR_ANAPEC"],
     ),
+    "an unbalanced quote folding the rows after it": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2013.csv",
+        lambda: edit_line(BORDER, 4, "2019,Italia", '2013,"Italia'),
+        "rejected",
+        ["row 4", "an unbalanced quote"],
+    ),
+    "a count written with an exponent": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2012.csv",
+        lambda: edit_line(BORDER, 2, ",4297,", ",4.297e3,").replace(b"2019,", b"2012,"),
+        "loaded",
+        quarantined={2: "written with an exponent"},
+    ),
+    "a count with a fraction": Case(
+        "MDA_IGPF",
+        "emigrare_revenire_2011.csv",
+        lambda: edit_line(BORDER, 3, ",3811,", ",3811.5,").replace(b"2019,", b"2011,"),
+        "loaded",
+        quarantined={3: "a count of persons with a fraction"},
+    ),
 }
 CASES.update(HOSTILE)
 
@@ -553,3 +575,19 @@ def test_malformed_file(label, database, tmp_path):
         assert outcome.batch.validation == "failed"
     else:
         assert failed == [], (label, failed)
+
+
+def test_rows_with_no_value_and_library_warnings_are_noted(database, tmp_path):
+    """Rows whose every value is blank are counted in the batch notes, not dropped silently;
+    what a library warns about while reading reaches the notes in EMP's words."""
+    lines = lines_of(BORDER)
+    lines[2] = lines[2].rsplit(",", 2)[0] + ",,"  # both values blank
+    lines[3] = lines[3].rsplit(",", 2)[0] + ",..,"  # a missing-value mark and a blank
+    folder = tmp_path / "inbox" / "MDA_IGPF"
+    folder.mkdir(parents=True)
+    path = folder / "emigrare_revenire_2010.csv"
+    path.write_bytes(csv_bytes([line.replace("2019,", "2010,") for line in lines]))
+    with connect(database) as con:
+        outcome = ingest_file(con, "MDA_IGPF", path, bundled_specs())
+    notes = " ".join(outcome.batch.notes)
+    assert "2 row(s) with no value" in notes and "rows 3, 4" in notes, notes

@@ -423,6 +423,35 @@ def load_census(
     return batch_id, "loaded"
 
 
+def confidential_cells(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The census counts earlier editions kept confidential (CELL_KEY columns)."""
+    from indicators.census_disclosure import CELL_KEY
+
+    return con.execute(f"SELECT DISTINCT {', '.join(CELL_KEY)} FROM meta.census_confidential").df()
+
+
+def remember_confidential(
+    con: duckdb.DuckDBPyConnection, cells: pd.DataFrame, threshold: int
+) -> int:
+    """Add this edition's confidential counts to those every later edition keeps hidden."""
+    from indicators.census_disclosure import CELL_KEY
+
+    if cells.empty:
+        return 0
+    key = ", ".join(CELL_KEY)
+    con.register("confidential_now", cells[CELL_KEY].astype(str))
+    added = con.execute(
+        f"""
+        INSERT INTO meta.census_confidential BY NAME
+        SELECT DISTINCT {key}, $threshold AS first_threshold, now()::TIMESTAMP AS recorded_at
+        FROM confidential_now ANTI JOIN meta.census_confidential USING ({key})
+        """,
+        {"threshold": threshold},
+    ).fetchone()[0]
+    con.unregister("confidential_now")
+    return int(added or 0)
+
+
 def store_census_indicators(
     con: duckdb.DuckDBPyConnection, cells: pd.DataFrame, batches: dict[str, str]
 ) -> int:

@@ -149,6 +149,14 @@ CREATE TABLE IF NOT EXISTS core.census_indicators (
     conf_status VARCHAR, suppression VARCHAR, comment VARCHAR, weight_sum DOUBLE
 );
 
+-- every census count an edition was computed with as confidential: kept confidential in
+-- every later edition (indicators/census_disclosure.py), whatever the threshold or data become
+CREATE TABLE IF NOT EXISTS meta.census_confidential (
+    country VARCHAR, census_round VARCHAR, measure VARCHAR, migrant_status VARCHAR,
+    ref_area VARCHAR, counterpart_area VARCHAR, sex VARCHAR, age VARCHAR, breakdown VARCHAR,
+    first_threshold INTEGER, recorded_at TIMESTAMP
+);
+
 CREATE TABLE IF NOT EXISTS marts.indicators (
     {_IND}
 );
