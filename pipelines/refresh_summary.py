@@ -28,7 +28,8 @@ def versions(settings: Settings, countries: Sequence[str]) -> dict[str, set[str]
 
 
 def new_releases(settings: Settings, since: datetime) -> list[dict]:
-    """The publishers' releases loaded for the first time since `since`."""
+    """The publishers' releases loaded for the first time since `since` and used: a release
+    held back (failed its suite, or left out of core) is listed as held back, not as new."""
     if not Path(settings.database).exists():
         return []
     from warehouse.db import connect
@@ -36,7 +37,9 @@ def new_releases(settings: Settings, since: datetime) -> list[dict]:
     with connect(settings.database, wait_seconds=settings.lock_wait_seconds) as con:
         rows = con.execute(
             "SELECT r.source_id, r.vintage, r.file_path FROM meta.releases r "
-            "JOIN meta.batches b USING (batch_id) WHERE b.loaded_at >= ? ORDER BY 1, 2",
+            "JOIN meta.batches b USING (batch_id) WHERE b.loaded_at >= ? "
+            "AND coalesce(b.validation, '') <> 'failed' AND b.batch_id NOT IN "
+            "(SELECT item FROM meta.held_back WHERE origin = 'core') ORDER BY 1, 2",
             [since],
         ).fetchall()
     return [{"series": s, "vintage": v or "", "file": f} for s, v, f in rows]

@@ -65,7 +65,9 @@ DEFAULTS: dict[str, Any] = {
     "source_row": None,
 }
 
-MISSING_MARKERS = frozenset({"", "..", "-", "…", "n/a", "NA"})
+#: what publishers write in a cell with no value: `..` not available, `-` nil or not
+#: applicable, `~` not applicable or negligible (UN DESA), `x` suppressed or not available
+MISSING_MARKERS = frozenset({"", "..", "-", "…", "~", "x", "X", "n/a", "NA"})
 
 
 @dataclass

@@ -92,6 +92,7 @@ def test_each_kind_of_change_between_two_refreshes(tmp_path):
     (inbox / "emigrare_revenire_2015.csv").write_bytes(border_2015)
     _refresh(home, env)
     assert not inbox.joinpath("emigrare_revenire_2015.csv").exists()  # archived
+    hidden_first = {c: _confidential(home, c) for c in ("MAR", "MDA")}
 
     # a publisher's new file (here one nothing recognises: held back, the rest goes on)
     (public / "unhcr" / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
@@ -136,10 +137,10 @@ def test_each_kind_of_change_between_two_refreshes(tmp_path):
     (clean / "inbox" / "MDA_IGPF" / "emigrare_revenire_2015.csv").write_bytes(border_2015)
     _refresh(clean, env)
     assert _values(home) == _values(clean)
-    # census cells kept confidential at threshold 10 stay confidential at 11: a clean run at 11
-    # hides no cell the refreshed home publishes
+    # census cells the first edition kept confidential (threshold 10) stay confidential in the
+    # last (threshold 11), which a clean run at 11 alone does not guarantee
     for country in ("MAR", "MDA"):
-        assert _confidential(home, country) >= _confidential(clean, country)
+        assert hidden_first[country] and _confidential(home, country) >= hidden_first[country]
     import duckdb
 
     with duckdb.connect(str(home / "emp.duckdb"), read_only=True) as con:

@@ -21,12 +21,18 @@ import pandas as pd
 
 from sources.excel import column_letter, read_sheet
 from sources.geography import code_from_m49
-from sources.observations import FileLayoutError, RawRead, observations, parse_number
+from sources.observations import (
+    MISSING_MARKERS,
+    FileLayoutError,
+    RawRead,
+    observations,
+    parse_number,
+)
 from sources.publishers.peek import Peek, cell_text
 
 TABLE_SHEET = re.compile(r"^\s*table\s*\d+\s*$", re.I)
 HEADER_SEARCH_ROWS = 40
-_PERIOD = re.compile(r"^(\d{4})(?:\s*[-–]\s*(\d{4}))?$")
+_PERIOD = re.compile(r"^(\d{4})(?:\s*[-–/]\s*(\d{4}))?$")
 _CODE = re.compile(r"^(?:location\s+)?code(?:\s+of\s+(destination|origin))?$|^locid$", re.I)
 _FOOTNOTE = re.compile(r"\s*(\([a-z]\)|\*+)\s*$", re.I)
 _EDITION = (
@@ -151,13 +157,25 @@ def _sheet_title(table: pd.DataFrame, header_row: int) -> str:
     return titled[0] if titled else max(texts, key=len, default="")
 
 
+#: words that make a title a rate or a share, never a count of persons
+_RATE_WORDS = re.compile(r"\b(rate|growth|change|per\s*cent|percent|percentage|share|ratio)\b|%")
+#: what a block title may say beside the measure of its sheet: the sex it covers
+_SEX_ONLY = re.compile(r"\b(both|sexes|combined|total|males?|females?|men|women)\b|[(),:;.\s-]+")
+
+
 def measure_of(block_title: str, sheet_title: str) -> tuple[str, str, int, str] | None:
-    """(series, unit, unit_mult, sex) of a data column, from its block title or else the sheet's
-    title; None for a measure EMP does not read."""
-    for text in (block_title, sheet_title):
+    """(series, unit, unit_mult, sex) of a data column, from its block title, or from the
+    sheet's title where the block title names no more than a sex; None for a measure EMP does
+    not read. A title that speaks of a rate or a share is never read as a count."""
+    texts = [block_title]
+    if not _SEX_ONLY.sub("", block_title.lower()):
+        texts.append(sheet_title)  # `Both sexes` under `Table 6. Refugees ...`
+    for text in texts:
         lowered = text.lower()
         for words, series, unit in MEASURES:
             if all(w in lowered for w in words):
+                if unit == "PS" and _RATE_WORDS.search(lowered):
+                    return None  # `Growth rate of the refugee stock`: not the stock
                 mult = 3 if "thousand" in f"{block_title} {sheet_title}".lower() else 0
                 return series, unit, mult, _sex_of(block_title, series)
     return None
@@ -320,6 +338,16 @@ def _read_table(
                     "value": value,
                 }
             )
+    marked: dict[str, int] = {}
+    for record in records:
+        raw = (record["value_raw"] or "").strip()
+        if record["value"] is None and raw in MISSING_MARKERS and raw:
+            marked[raw] = marked.get(raw, 0) + 1
+    for marker, count in sorted(marked.items()):
+        result.notes.append(
+            f"sheet {sheet!r}: {count:,} cell(s) marked {marker!r} read as missing (the "
+            "publisher's mark for a value not available, negligible or not applicable)"
+        )
     frame = pd.DataFrame.from_records(records, columns=_RAW_COLUMNS)
     for name in ("m49", "origin_m49", "sort_order"):
         frame[name] = frame[name].astype("Int64")
