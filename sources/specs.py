@@ -189,7 +189,7 @@ class SourceSpec(_Strict):
     decimal: str = "."
     thousands: str | None = None
     skip_rows: int = Field(default=0, ge=0)
-    header_rows: int = Field(default=1, ge=1, le=3)
+    header_rows: int = Field(default=1, ge=1, le=12)  # real workbooks stack up to a dozen
     stop_at_blank_row: bool = True
     period: PeriodSpec
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)

@@ -30,9 +30,13 @@ def stock(code: int, year: int, sex: str, edition: int) -> int:
     return {"both sexes combined": 2 * base + 1, "males": base, "females": base + 1}[sex]
 
 
-def write_ims_workbook(path: Path, edition: int, years: tuple[int, ...]) -> Path:
+def write_ims_workbook(
+    path: Path, edition: int, years: tuple[int, ...], refugees: bool = False
+) -> Path:
     """A Destination workbook of the 2020/2024 layout: contents sheet, Table 1 (stock by sex),
-    Table 3 (stock as % of population) and Table 5 (annual rate of change, periods)."""
+    Table 3 (stock as % of population) and Table 5 (annual rate of change, periods); with
+    `refugees`, Table 6 as the 2020 release lays it out: the refugee stock, then a block of
+    its growth rate over `1990/1995` periods, `~` where a value is negligible."""
     book = Workbook()
     contents = book.active
     contents.title = "Table of contents"
@@ -98,8 +102,33 @@ def write_ims_workbook(path: Path, edition: int, years: tuple[int, ...]) -> Path
                     elif name == "Table 5":
                         value = round((year - 1990) / 10 + code / 1000, 3)
                     sheet.cell(row=r, column=start + c, value=value if code != 15 else "..")
+    if refugees:
+        _refugee_table(book.create_sheet("Table 6"), id_labels, years, with_iso)
     book.save(path)
     return path
+
+
+def _refugee_table(sheet, id_labels: list[str], years: tuple[int, ...], with_iso: bool) -> None:
+    sheet["A5"] = "Table 6. Estimated refugee stock (including asylum seekers) at mid-year"
+    periods = [f"{a}/{b}" for a, b in zip(years, years[1:], strict=False)]
+    blocks = (
+        ("Estimated refugee stock at mid-year (both sexes)", [str(y) for y in years]),
+        ("Growth rate of the refugee stock (%)", periods),
+    )
+    for n, label in enumerate(id_labels, start=1):
+        sheet.cell(row=11, column=n, value=label)
+    start = len(id_labels) + 1
+    for title, columns in blocks:
+        sheet.cell(row=10, column=start, value=title)
+        for c, label in enumerate(columns):
+            sheet.cell(row=11, column=start + c, value=int(label) if label.isdigit() else label)
+        start += len(columns)
+    for r, (area, code, kind) in enumerate(AREAS, start=12):
+        row = [r - 11, area, None] + ([f"X{code}"] if with_iso else []) + [code, kind]
+        refugees = [code * 3 + n if code != 504 or n else "~" for n in range(len(years))]
+        growth = [-1.5 if n % 2 else "~" for n in range(len(periods))]
+        for col, value in enumerate(row + refugees + growth, start=1):
+            sheet.cell(row=r, column=col, value=value)
 
 
 def write_databank_csv(path: Path, updated: str = "06/28/2024") -> Path:

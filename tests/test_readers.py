@@ -156,3 +156,21 @@ def test_unhcr_decisions_without_preamble():
     first = read.frame.iloc[0]
     assert (first.source_row, first.origin_iso, first.asylum_iso) == (2, "AFG", "AUS")
     assert (first.recognized, first.rejected, first.total) == (145, 36, 181)
+
+
+def test_a_block_naming_another_measure_is_left_out_not_read_as_the_sheets(tmp_path):
+    """UN DESA's 2020 refugee table: a growth-rate block beside the stock is left out with a
+    note (never read as refugees, whose count cannot be negative), `~` is a missing mark."""
+    from sources.readers import un_desa
+    from tests.publisher_layouts import AREAS, write_ims_workbook
+
+    years = (1990, 1995, 2000, 2005, 2010, 2015, 2020)
+    path = write_ims_workbook(tmp_path / "ims_2020.xlsx", 2020, years, refugees=True)
+    read = un_desa.read(path)
+    refugees = read.frame[read.frame["sheet"] == "Table 6"]
+    assert set(refugees["series"]) == {"IMS_REFUGEES"}
+    assert (refugees["value"].dropna() >= 0).all() and len(refugees) == len(AREAS) * len(years)
+    assert read.rejected == [] and refugees["value"].isna().sum() == 1  # Morocco 1990: `~`
+    notes = " ".join(read.notes)
+    assert "sheet 'Table 6': 1 cell(s) marked '~' read as missing" in notes
+    assert "Growth rate of the refugee stock (%)" in notes and "not one EMP reads" in notes
