@@ -59,6 +59,7 @@ def read_table(spec: SourceSpec, path: Path) -> Table:
         table = Table(frame, list(range(1, len(frame) + 1)))
     else:
         table = _read_excel(spec, path)
+    table.frame = _without_empty_headers(table.frame)
     _refuse_duplicate_labels(path, list(table.frame.columns), spec.skip_rows + spec.header_rows)
     if spec.stop_at_blank_row and len(table.frame):
         blank = table.frame.apply(lambda r: all(_is_blank(v) for v in r), axis=1)
@@ -73,6 +74,24 @@ def read_table(spec: SourceSpec, path: Path) -> Table:
             row=spec.skip_rows + spec.header_rows,
         )
     return table
+
+
+def _without_empty_headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns with no header: dropped when they hold nothing (trailing delimiters, a sheet's
+    formatted but empty columns), else named by their letter, so that no two share a name."""
+    keep, names = [], []
+    for index, label in enumerate(frame.columns):
+        if str(label).strip():
+            keep.append(index)
+            names.append(label)
+        elif not frame.iloc[:, index].map(_is_blank).all():
+            keep.append(index)
+            names.append(f"(no header, column {_letter(index)})")
+    if len(keep) == len(frame.columns):
+        return frame
+    out = frame.iloc[:, keep].copy()
+    out.columns = names
+    return out
 
 
 def _refuse_duplicate_labels(path: Path, labels: list[str], header_row: int) -> None:

@@ -591,3 +591,16 @@ def test_rows_with_no_value_and_library_warnings_are_noted(database, tmp_path):
         outcome = ingest_file(con, "MDA_IGPF", path, bundled_specs())
     notes = " ".join(outcome.batch.notes)
     assert "2 row(s) with no value" in notes and "rows 3, 4" in notes, notes
+
+
+def test_empty_trailing_headers_are_dropped_without_a_library_warning(database, tmp_path):
+    """Two empty trailing headers (trailing delimiters, as some exports write them): the empty
+    columns are dropped; pandas' warning about repeated column names never arises."""
+    folder = tmp_path / "inbox" / "MDA_IGPF"
+    folder.mkdir(parents=True)
+    path = folder / "emigrare_revenire_2009.csv"
+    path.write_bytes(csv_bytes([line.replace("2019,", "2009,") + ",," for line in lines_of(BORDER)]))
+    with connect(database) as con:
+        outcome = ingest_file(con, "MDA_IGPF", path, bundled_specs())
+    assert outcome.status == "loaded" and outcome.batch.rows_quarantined == 0
+    assert not any("while reading" in n for n in outcome.batch.notes), outcome.batch.notes
