@@ -599,7 +599,8 @@ def test_empty_trailing_headers_are_dropped_without_a_library_warning(database, 
     folder = tmp_path / "inbox" / "MDA_IGPF"
     folder.mkdir(parents=True)
     path = folder / "emigrare_revenire_2009.csv"
-    path.write_bytes(csv_bytes([line.replace("2019,", "2009,") + ",," for line in lines_of(BORDER)]))
+    lines = [line.replace("2019,", "2009,") + ",," for line in lines_of(BORDER)]
+    path.write_bytes(csv_bytes(lines))
     with connect(database) as con:
         outcome = ingest_file(con, "MDA_IGPF", path, bundled_specs())
     assert outcome.status == "loaded" and outcome.batch.rows_quarantined == 0
