@@ -17,6 +17,7 @@ from indicators.catalogue import CENSUS, NATIONAL_ONLY, Indicator, catalogue
 from indicators.flags import apply_flags
 from indicators.methods import METHODS, ROW
 from indicators.overlaps import compute_overlaps, flag_series_breaks
+from sources.i18n import N_
 from sources.observations import OBSERVATION_KEY
 from sources.specs import SDG_FEED, SourceSpec, bundled_specs
 from warehouse.db import transaction
@@ -149,10 +150,17 @@ def hold_back_conflicts(
         area, period, examples = entry["example"]
         others = ", ".join(sorted(entry["with"])) or source
         where = f"{area} {period}" + (f", rows {', '.join(map(str, examples))}" if examples else "")
-        reason = (
-            f"{source} gives series {entry['series']} of {indicator_id} for the same keys as "
-            f"{others} ({entry['keys']} key(s), e.g. {where}); its values of {indicator_id} are "
-            "held back: give each dataset a series code of its own"
+        reason = N_(
+            "{source} gives series {series} of {indicator} for the same keys as {others} "
+            "({keys} key(s), e.g. {where}); its values of {indicator} are held back: give each "
+            "dataset a series code of its own"
+        ).format(
+            source=source,
+            series=entry["series"],
+            indicator=indicator_id,
+            others=others,
+            keys=entry["keys"],
+            where=where,
         )
         country = specs[source].country if source in specs else None
         records.append((source, country, source, reason))

@@ -990,7 +990,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{where}: {one_line(err)}", file=sys.stderr)
         return 3
     except (TamperedSnapshotError, PublishedOutputError) as err:
-        print(f"{where}: {one_line(err)}", file=sys.stderr)
+        print(f"{where}: {localise(one_line(err))}", file=sys.stderr)
         return 2
     except (SpecError, FileLayoutError, OSError) as err:
         print(f"{where}: {one_line(err)}", file=sys.stderr)

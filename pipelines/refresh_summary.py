@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from sources.i18n import N_
 from warehouse.fingerprints import RefreshPlan
 from warehouse.settings import Settings
 from warehouse.snapshot_index import list_snapshots
@@ -85,7 +86,11 @@ def summary(
         warnings += [f"{country}: check {name} warned" for name in warned]
         refused = (manifest.get("changes") or {}).get("refused_edition")
         if refused and snap["version"] not in before.get(country, set()):
-            warnings.append(f"{country}: {refused}; replaced by {snap['version']}")
+            warnings.append(
+                N_("{country}: {refused}; replaced by {version}").format(
+                    country=country, refused=refused, version=snap["version"]
+                )
+            )
         written[country] = {
             "version": snap["version"],
             "path": snap["path"],

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sources.atomic import write_atomically
+from sources.i18n import N_
 
 if TYPE_CHECKING:
     from sources.specs import SourceSpec
@@ -59,10 +60,12 @@ LOCK_PREFIX = "~$"
 
 #: why each kind of inbox entry that is not a file to read is not read
 ENTRY_REASONS = {
-    "hidden": "{name} is a hidden file or an Office lock file: left where it is, not read "
-    "(remove it, or rename it without the leading '.' or '~$' to have it read)",
-    "folder": "{name} is a folder: put the files themselves in inbox/<MINISTRY>/",
-    "special": "{name} is not a regular file (a pipe, socket or device): refused, not opened",
+    "hidden": N_(
+        "{name} is a hidden file or an Office lock file: left where it is, not read "
+        "(remove it, or rename it without the leading '.' or '~$' to have it read)"
+    ),
+    "folder": N_("{name} is a folder: put the files themselves in inbox/<MINISTRY>/"),
+    "special": N_("{name} is not a regular file (a pipe, socket or device): refused, not opened"),
 }
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sources.i18n import N_
 from sources.limits import limits
 
 #: a modification time this far ahead of the clock is a wrong clock, not a file being written
@@ -114,8 +115,10 @@ def _copy(path: Path, target: Path, settle_seconds: float) -> StagedFile:
         if age < -FUTURE_SLACK_SECONDS:  # a clock set wrong where it was written: not waited for
             when = datetime.fromtimestamp(before.st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
             notes = (
-                f"{path.name}: its modification time ({when}) lies in the future; it was "
-                "taken as settled",
+                N_(
+                    "{name}: its modification time ({when}) lies in the future; it was taken "
+                    "as settled"
+                ).format(name=path.name, when=when),
             )
         elif age < settle_seconds:
             time.sleep(settle_seconds - age)

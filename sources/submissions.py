@@ -245,9 +245,11 @@ def _refuse_unbalanced_quote(
         if spec.delimiter in swallowed or at_end:
             raise FileLayoutError(
                 path,
-                f"a quoted field opened on this line runs to line {end}: an unbalanced "
-                "quote (a '\"' that is never closed) joins those lines into one row; close "
-                "the quote or remove it",
+                N_(
+                    "a quoted field opened on this line runs to line {end}: an unbalanced "
+                    "quote (a '\"' that is never closed) joins those lines into one row; close "
+                    "the quote or remove it"
+                ).format(end=end),
                 row=start,
             )
 

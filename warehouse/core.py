@@ -8,6 +8,7 @@ import duckdb
 import pandas as pd
 
 from sources.geography import areas
+from sources.i18n import N_
 from sources.observations import OBSERVATION_COLUMNS, OBSERVATION_KEY, split_countries
 from sources.publishers.registry import all_series
 from sources.specs import SourceSpec
@@ -101,9 +102,14 @@ def repeated_keys(rows: pd.DataFrame) -> str | None:
     same = repeated[(repeated[OBSERVATION_KEY] == first[OBSERVATION_KEY]).all(axis=1)]
     lines = ", ".join(str(r) for r in same["source_row"].head(5))
     keys = len(repeated.drop_duplicates(subset=OBSERVATION_KEY))
-    return (
-        f"{keys} key(s) given more than once, e.g. series {first['series']}, "
-        f"{first['ref_area']}, {first['time_period']} on rows {lines}"
+    return N_(
+        "{keys} key(s) given more than once, e.g. series {series}, {area}, {period} on rows {rows}"
+    ).format(
+        keys=keys,
+        series=first["series"],
+        area=first["ref_area"],
+        period=first["time_period"],
+        rows=lines,
     )
 
 
@@ -143,9 +149,11 @@ def hold_back_unit_conflicts(
                 (
                     source,
                     series,
-                    f"series {series} is given in several units ({', '.join(units)}) by "
-                    f"{source} and {others}; {source}'s values of {series} are held back: "
-                    "give each unit a series code of its own",
+                    N_(
+                        "series {series} is given in several units ({units}) by {source} and "
+                        "{others}; the values of {source} are held back: give each unit a "
+                        "series code of its own"
+                    ).format(series=series, units=", ".join(units), source=source, others=others),
                 )
             )
     return held
@@ -193,9 +201,11 @@ def rebuild_core(
                 (
                     spec.id,
                     batch_id,
-                    f"{name} was read under version {version} of {spec.id}, which is now "
-                    f"version {spec.version}, and its file is no longer where EMP can read it "
-                    "again: send it again to read it under the new version",
+                    N_(
+                        "{name} was read under version {old} of {spec}, which is now version "
+                        "{new}, and its file is no longer where EMP can read it again: send it "
+                        "again to read it under the new version"
+                    ).format(name=name, old=version, spec=spec.id, new=spec.version),
                 )
             )
         rows = rebuild_source(con, spec.id, batch_ids, harmonise_submission(spec), held=held)

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sources.i18n import N_
 from warehouse.snapshot_index import INDICATORS_FILE, MANIFEST_FILE
 
 
@@ -55,7 +56,7 @@ def read_manifest(folder: Path | str) -> dict[str, Any]:
     """The manifest of a snapshot that verifies; TamperedSnapshotError otherwise. A snapshot
     verified once in this process is not read again while its files keep their size and time."""
     folder = Path(folder)
-    where = f"snapshot {folder.parent.name}/{folder.name}"
+    where = N_("snapshot {name}").format(name=f"{folder.parent.name}/{folder.name}")
     try:
         signature = _signature(folder)
         manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
@@ -118,9 +119,11 @@ def check_files(folder: Path, manifest: dict, where: str) -> None:
             raise TamperedSnapshotError(f"{where}: {name} is listed in the manifest but missing")
         if _sha256(path) != expected:
             raise TamperedSnapshotError(
-                f"{where}: {name} does not match the SHA-256 in its manifest: the file was "
-                "changed after it was published; this edition is refused (publish a new one "
-                "with `emp refresh --force`)"
+                N_(
+                    "{where}: {name} does not match the SHA-256 in its manifest: the file was "
+                    "changed after it was published; this edition is refused (publish a new "
+                    "one with `emp refresh --force`)"
+                ).format(where=where, name=name)
             )
     added = sorted(present - set(listed))
     if added:
@@ -163,23 +166,28 @@ def check_content(folder: Path, manifest: dict, where: str) -> None:
     indicators = frames["indicators"]
     if content_digest(frames) != manifest.get("content_sha256"):
         raise TamperedSnapshotError(
-            f"{where}: its tables do not give the content digest in its manifest; this edition "
-            "is refused"
+            N_(
+                "{where}: its tables do not give the content digest in its manifest; this "
+                "edition is refused"
+            ).format(where=where)
         )
     synthetic = set(manifest.get("synthetic_sources") or [])
     for found in manifest.get("inputs") or []:
         if bool(found.get("synthetic")) != (found.get("source_id") in synthetic):
             raise TamperedSnapshotError(
-                f"{where}: input {found.get('file_name') or found.get('source_id')} is marked "
-                f"{'synthetic' if found.get('synthetic') else 'real'} against the manifest's "
-                "list of synthetic sources; this edition is refused"
+                N_(
+                    "{where}: whether input {name} is synthetic disagrees with the manifest's "
+                    "list of synthetic sources; this edition is refused"
+                ).format(where=where, name=found.get("file_name") or found.get("source_id"))
             )
     marked = indicators["synthetic"].astype(bool)
     expected = indicators["source_ids"].map(lambda ids: rests_on(ids, synthetic)).astype(bool)
     if (marked != expected).any():
         raise TamperedSnapshotError(
-            f"{where}: values resting on synthetic sources are not marked as the manifest's "
-            "inputs say; this edition is refused"
+            N_(
+                "{where}: values resting on synthetic sources are not marked as the "
+                "manifest's inputs say; this edition is refused"
+            ).format(where=where)
         )
 
 
@@ -212,6 +220,8 @@ def refuse_published_output(path: Path | str, published: list[Path | str]) -> No
         root = Path(folder).expanduser().absolute().resolve()
         if target == root or target.is_relative_to(root):
             raise PublishedOutputError(
-                f"{path} lies inside {folder}, where EMP publishes: published files are never "
-                "overwritten; write the output elsewhere"
+                N_(
+                    "{path} lies inside {folder}, where EMP publishes: published files are "
+                    "never overwritten; write the output elsewhere"
+                ).format(path=path, folder=folder)
             )
