@@ -29,6 +29,7 @@ class Problem:
     row: int | None = None
     column: str | None = None
     value: str | None = None
+    sheet: str | None = None  # in a workbook of several sheets
 
 
 @dataclass
@@ -93,13 +94,36 @@ def check_file(
         )
         return report
     file_columns = _file_columns(spec)
-    return _check(
+    report = _check(
         path,
         spec.id,
         lambda p: read_submission(spec, p),
         lambda raw: engine(harmonise_submission(spec)(raw), spec.rules),
         file_columns,
     )
+    report.notes += shared_series(spec, specs)
+    return report
+
+
+def shared_series(spec: SourceSpec, specs: dict[str, SourceSpec]) -> list[str]:
+    """A note for each series code another spec in force declares too: where both give a
+    value for the same key, loading holds back both datasets' values of that series (specs
+    that split one series by different breakdowns share it without harm)."""
+    notes = []
+    for series in sorted({m.series for m in spec.measures.values()}):
+        others = sorted(
+            s.id
+            for s in specs.values()
+            if s.id != spec.id and any(m.series == series for m in s.measures.values())
+        )
+        if others:
+            notes.append(
+                N_(
+                    "series {series} is declared by {others} too: where two datasets give a "
+                    "value for the same key, both are held back"
+                ).format(series=series, others=", ".join(others))
+            )
+    return notes
 
 
 def spec_matches(path: Path, specs: dict[str, SourceSpec]) -> bool:
@@ -135,7 +159,7 @@ def check_release(path: Path, engine: RuleEngine = evaluate_frame) -> list[FileC
         harmonised: dict[str, int] = {}
 
         def validate(raw, s=series, counted=harmonised):
-            obs = s.harmonise(raw)
+            obs = s.checked_frame(raw)
             counted["values"] = len(obs)  # the values it would load, from this one reading
             return engine(obs, s.expectations())
 
@@ -208,6 +232,7 @@ def _check(path, source, read, validate, file_columns) -> FileCheck:
                     failure["row"],
                     column,
                     failure["value"],
+                    (failure.get("where") or {}).get("sheet"),
                 )
             )
     report.would_load = not any(p.severity == "error" for p in report.problems)
@@ -222,6 +247,7 @@ def plain_words(report: FileCheck, language: str | None = None) -> list[str]:
         where = ", ".join(
             part
             for part in (
+                _("sheet '{sheet}'", language, sheet=p.sheet) if p.sheet else "",
                 _("row {row}", language, row=p.row) if p.row is not None else "",
                 _("column '{column}'", language, column=p.column) if p.column else "",
             )

@@ -181,7 +181,7 @@ def _rule_columns(rule: Rule) -> list[str]:
 
 
 #: Columns shown beside a failing value, to say which cell of a wide table it was.
-_CONTEXT = ("series", "ref_area", "counterpart_area", "time_period", "sex")
+_CONTEXT = ("sheet", "series", "ref_area", "counterpart_area", "time_period", "sex")
 
 #: Columns that describe an observation rather than identify it.
 _NOT_KEYS = (

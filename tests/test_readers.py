@@ -174,3 +174,19 @@ def test_a_block_naming_another_measure_is_left_out_not_read_as_the_sheets(tmp_p
     notes = " ".join(read.notes)
     assert "sheet 'Table 6': 1 cell(s) marked '~' read as missing" in notes
     assert "Growth rate of the refugee stock (%)" in notes and "not one EMP reads" in notes
+
+
+def test_a_release_problem_names_its_sheet(tmp_path):
+    import openpyxl
+
+    from sources.check import check_release, plain_words
+    from tests.publisher_layouts import write_ims_workbook
+
+    years = (1990, 1995, 2000, 2005, 2010, 2015, 2020)
+    path = write_ims_workbook(tmp_path / "ims_2020.xlsx", 2020, years)
+    book = openpyxl.load_workbook(path)
+    book["Table 1"].cell(row=14, column=6, value=-5)  # Georgia, 1990, both sexes
+    book.save(path)
+    (report,) = check_release(path)
+    lines = [line for line in plain_words(report, "en") if "lies within" in line]
+    assert lines and lines[0].startswith("ERROR: sheet 'Table 1', row 14"), lines

@@ -76,7 +76,7 @@ def load_release(
         path,
         release.read,
         release.vintage,
-        validate=lambda raw: validate_frame(series.harmonise(raw), series.expectations()),
+        validate=lambda raw: validate_frame(series.checked_frame(raw), series.expectations()),
         staged=staged,
     )
     failed = report.validation == "failed"

@@ -59,6 +59,17 @@ class Series:
     def harmonise(self, raw: pd.DataFrame) -> pd.DataFrame:
         return LAYOUTS[self.layout].harmonise(self, raw)
 
+    def checked_frame(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """The harmonised rows the expectations run on, with the sheet each row came from
+        where the release has sheets, so that a failure names the sheet as well as the row."""
+        frame = self.harmonise(raw)
+        if "sheet" in raw and "source_row" in frame and "series" in raw:
+            sheets = raw[["source_row", "series", "sheet"]].drop_duplicates(
+                ["source_row", "series"]
+            )
+            frame = frame.merge(sheets, on=["source_row", "series"], how="left")
+        return frame
+
     def expectations(self) -> tuple:
         """Its own expectation suite, else its layout's (sources/expectations/), and one
         value per observation key."""
