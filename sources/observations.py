@@ -83,6 +83,17 @@ class RawRead:
         self.rejected.append({"source_row": source_row, "raw_record": record, "reasons": reasons})
 
 
+def no_value_note(rows: list[int]) -> str:
+    """The batch note for the rows of a file whose every value is blank or marked missing."""
+    from sources.i18n import N_
+
+    shown = ", ".join(str(n) for n in rows[:10])
+    shown += f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+    return N_(
+        "{count} row(s) with no value (every value blank or marked missing): rows {rows}"
+    ).format(count=len(rows), rows=shown)
+
+
 def parse_number(value: Any) -> tuple[float | None, str | None]:
     """Read a published cell as a number: (value, None), (None, None) if marked missing,
     or (None, reason) if the cell holds something that is not a number."""

@@ -18,7 +18,7 @@ from sources.excel import check_workbook, column_letter, has_formulas, read_shee
 from sources.geography import country_names, normalise_label
 from sources.i18n import N_
 from sources.limits import cell_number, checked_number, limits
-from sources.observations import TOTAL, FileLayoutError, RawRead, observations
+from sources.observations import TOTAL, FileLayoutError, RawRead, no_value_note, observations
 from sources.patterns import spec_pattern
 from sources.specs import ColumnSpec, SourceSpec
 
@@ -652,11 +652,7 @@ def _read_submission(spec: SourceSpec, path: Path) -> RawRead:
             f"{len(unselected)} row(s) selected by no measure (rows {_row_list(unselected)})"
         )
     if empty:
-        result.notes.append(
-            N_(
-                "{count} row(s) with no value (every value blank or marked missing): rows {rows}"
-            ).format(count=len(empty), rows=_row_list(empty))
-        )
+        result.notes.append(no_value_note(empty))
     frame = pd.DataFrame(cells, columns=list(RAW_COLUMNS))
     frame = _areas_as_of_period(spec, frame)
     frame = _sum_labels(spec, frame, result)

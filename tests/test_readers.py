@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from sources.data_home import public_data_dir
 from sources.publishers.files import default_file
 
 
@@ -190,3 +191,14 @@ def test_a_release_problem_names_its_sheet(tmp_path):
     (report,) = check_release(path)
     lines = [line for line in plain_words(report, "en") if "lies within" in line]
     assert lines and lines[0].startswith("ERROR: sheet 'Table 1', row 14"), lines
+
+
+def test_rows_of_a_release_with_no_value_are_counted_in_its_notes():
+    """The real WDI remittances-paid download: 20 areas have no value in any year; they are
+    counted in the notes, not dropped unsaid."""
+    from sources.readers import wdi
+
+    path = public_data_dir() / "wdi" / "API_BM.TRF.PWKR.CD.DT_DS2_en_csv_v2_3012027.csv"
+    read = wdi.read(path)
+    notes = [n for n in read.notes if "with no value" in n]
+    assert notes and notes[0].startswith("20 row(s) with no value"), read.notes

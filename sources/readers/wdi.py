@@ -24,7 +24,13 @@ import pandas as pd
 
 from sources.excel import read_sheet
 from sources.limits import limits
-from sources.observations import FileLayoutError, RawRead, observations, parse_number
+from sources.observations import (
+    FileLayoutError,
+    RawRead,
+    no_value_note,
+    observations,
+    parse_number,
+)
 from sources.publishers.peek import Peek, cell_text
 
 ID_COLUMNS = ["Country Name", "Country Code", "Indicator Name", "Indicator Code"]
@@ -285,6 +291,11 @@ def _finish(path: Path, table: pd.DataFrame, vintage: str | None) -> RawRead:
         }
     )
     result.frame = frame[keep].reset_index(drop=True)
+    if len(table):  # rows of the file whose every value is missing: counted, not dropped unsaid
+        empty = frame["value"].isna().groupby(frame["source_row"]).all()
+        empty &= keep.groupby(frame["source_row"]).all()
+        if empty.any():
+            result.notes.append(no_value_note(sorted(int(r) for r in empty[empty].index)))
     return result
 
 
