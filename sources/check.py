@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sources.expectations import CheckOutcome, evaluate_frame, suite_file
 from sources.i18n import N_, _, localise
+from sources.inbox import printable
 from sources.observations import FileLayoutError
 from sources.projects import REPORT_PATTERN, read_logframe, registry_codes
 from sources.specs import SourceSpec
@@ -94,6 +95,19 @@ def check_file(
         )
         return report
     file_columns = _file_columns(spec)
+    if printable(path.name) != path.name:  # loading refuses it: say so before it is sent
+        report = FileCheck(str(path), spec.id, would_load=False)
+        report.problems.append(
+            Problem(
+                "error",
+                "name",
+                N_(
+                    "{name}: the file name holds bytes that are not UTF-8 text; rename it and "
+                    "send it again"
+                ).format(name=printable(path.name)),
+            )
+        )
+        return report
     report = _check(
         path,
         spec.id,

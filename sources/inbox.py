@@ -86,6 +86,12 @@ def odd_files_under(folder: Path) -> list[tuple[Path, str]]:
     return found
 
 
+def printable(text: str) -> str:
+    """A name as text: bytes that are not UTF-8 (a file named on another system) shown as
+    U+FFFD, so that a name can be written to a note, a table or a message."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def other_entries(folder: Path) -> list[tuple[str, Path, str]]:
     """(ministry, entry, kind) for everything in `folder/` and `folder/<ministry>/` that
     `files_in` does not list: hidden entries and Office lock files (`hidden`), folders inside a
@@ -147,7 +153,7 @@ def move_aside(
 ) -> Path:
     """Move `path` (a link is moved itself, never followed) to
     `root/<ministry>/<timestamp>__<name>`, with a note beside it written first."""
-    name = name or path.name
+    name = printable(name or path.name)
     target_dir = root / ministry
     target_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -360,6 +360,9 @@ def test_every_inbox_entry_gets_a_fate(tmp_path):
     (border / "older" / "emigrare_revenire_2017.csv").write_bytes(data)
     (border / ".~lock.emigrare_revenire_2019.csv#").write_text("x", encoding="utf-8")
     os.mkfifo(border / "emigrare_revenire_2016.csv")
+    undecodable = os.path.join(os.fsencode(border), b"emigrare_revenire_2015\xff.csv")
+    with open(undecodable, "wb") as handle:  # a name written on a system of another encoding
+        handle.write(data)
     os.mkfifo(inbox / "stray")
     (inbox / "PUBLIC").mkdir()
     os.mkfifo(inbox / "PUBLIC" / "population.csv")
@@ -387,6 +390,8 @@ def test_every_inbox_entry_gets_a_fate(tmp_path):
     assert fate["emigrare_revenire_2016.csv"][0] == "rejected"
     assert "not a regular file" in fate["emigrare_revenire_2016.csv"][1]
     assert fate["stray"][0] == "rejected"
+    assert fate["emigrare_revenire_2015\ufffd.csv"][0] == "rejected"
+    assert "not UTF-8" in fate["emigrare_revenire_2015\ufffd.csv"][1]
     public = {Path(o.file).name: o.status for o in releases}
     assert public == {"population.csv": "rejected", ".partial.csv": "waiting"}
     left = sorted(p.name for p in border.iterdir())

@@ -16,7 +16,15 @@ from pathlib import Path
 import duckdb
 
 from sources.expectations import suite_file, validate_frame
-from sources.inbox import ENTRY_REASONS, files_in, match_spec, move_aside, other_entries
+from sources.i18n import N_
+from sources.inbox import (
+    ENTRY_REASONS,
+    files_in,
+    match_spec,
+    move_aside,
+    other_entries,
+    printable,
+)
 from sources.intake import (
     FileNotReadyError,
     RefusedPathError,
@@ -66,6 +74,11 @@ def ingest_file(
     copy; a file still being written is left where it is for the next refresh. What is archived
     (or rejected) is the copy that was read."""
     root = Path(root) if root is not None else path.parent.parent
+    if printable(path.name) != path.name or printable(ministry) != ministry:
+        reason = N_(
+            "{name}: the file name holds bytes that are not UTF-8 text; rename it and send it again"
+        ).format(name=printable(path.name))
+        return _reject(printable(ministry) or "_unsorted", path, None, reason, rejected)
     if not ministry:
         reason = (
             f"{path.name} was dropped beside the ministry folders; put it in the folder of the "
@@ -300,7 +313,12 @@ def _reject(
         else:
             moved = move_aside(file, rejected, ministry, reason)
     return FileOutcome(
-        ministry, name, "rejected", spec_id, reason, moved_to=str(moved) if moved else None
+        ministry,
+        printable(name),
+        "rejected",
+        spec_id,
+        reason,
+        moved_to=printable(str(moved)) if moved else None,
     )
 
 
@@ -335,14 +353,15 @@ def ingest_folder(
 def fate_of_entry(ministry: str, path: Path, kind: str, rejected: Path | None) -> FileOutcome:
     """An inbox entry that is not a file to read: a hidden file waits with its reason (an
     editor may still hold it); a folder or a special file is moved to rejected/."""
-    reason = ENTRY_REASONS[kind].format(name=path.name)
+    reason = ENTRY_REASONS[kind].format(name=printable(path.name))
+    ministry, name = printable(ministry), printable(path.name)
     if kind == "hidden" or rejected is None:
-        return FileOutcome(ministry or "_unsorted", path.name, "waiting", None, reason)
+        return FileOutcome(ministry or "_unsorted", name, "waiting", None, reason)
     try:
         moved = move_aside(path, rejected, ministry or "_unsorted", reason)
     except OSError as err:
         why = f"{reason}; it could not be moved to rejected/ ({err.strerror})"
-        return FileOutcome(ministry or "_unsorted", path.name, "waiting", None, why)
+        return FileOutcome(ministry or "_unsorted", name, "waiting", None, why)
     return FileOutcome(
-        ministry or "_unsorted", path.name, "rejected", None, reason, moved_to=str(moved)
+        ministry or "_unsorted", name, "rejected", None, reason, moved_to=printable(str(moved))
     )

@@ -18,7 +18,8 @@ from pathlib import Path
 import duckdb
 
 from sources.expectations import validate_frame
-from sources.inbox import ENTRY_REASONS, PUBLIC_FOLDER, move_aside, odd_files_under
+from sources.i18n import N_
+from sources.inbox import ENTRY_REASONS, PUBLIC_FOLDER, move_aside, odd_files_under, printable
 from sources.intake import (
     FileNotReadyError,
     RefusedPathError,
@@ -167,6 +168,11 @@ def take_in_releases(
         for path in release_files(folder):
             if path.name.endswith((".report.json", ".reason.txt")):
                 continue
+            if printable(str(path)) != str(path):
+                outcomes.append(
+                    ReleaseOutcome(printable(str(path)), "held back", message=_bad_name(path))
+                )
+                continue
             outcomes += take_in_file(con, path, folder)
     if inbox is not None:
         outcomes += _take_in_inbox(con, Path(inbox), settle_seconds)
@@ -183,6 +189,14 @@ def _take_in_inbox(
     archive, rejected = home / "archive", home / "rejected"
     outcomes = []
     for path in release_files(inbox):
+        if printable(str(path)) != str(path):
+            moved = move_aside(path, rejected, PUBLIC_FOLDER, _bad_name(path))
+            outcomes.append(
+                ReleaseOutcome(
+                    printable(str(path)), "rejected", message=_bad_name(path), moved_to=str(moved)
+                )
+            )
+            continue
         try:
             refuse_outside(path, inbox)
         except (RefusedPathError, OSError) as err:
@@ -211,18 +225,26 @@ def _take_in_inbox(
         except FileNotReadyError as err:
             outcomes.append(ReleaseOutcome(str(path), "waiting", message=str(err)))
     for path, kind in odd_files_under(inbox):  # none is passed over without a word
-        reason = ENTRY_REASONS[kind].format(name=path.name)
+        reason = ENTRY_REASONS[kind].format(name=printable(path.name))
         if kind == "special":
             try:
                 moved = move_aside(path, rejected, PUBLIC_FOLDER, reason)
                 outcomes.append(
-                    ReleaseOutcome(str(path), "rejected", message=reason, moved_to=str(moved))
+                    ReleaseOutcome(
+                        printable(str(path)), "rejected", message=reason, moved_to=str(moved)
+                    )
                 )
                 continue
             except OSError as err:
                 reason = f"{reason}; it could not be moved to rejected/ ({err.strerror})"
-        outcomes.append(ReleaseOutcome(str(path), "waiting", message=reason))
+        outcomes.append(ReleaseOutcome(printable(str(path)), "waiting", message=reason))
     return outcomes
+
+
+def _bad_name(path: Path) -> str:
+    return N_(
+        "{name}: the file name holds bytes that are not UTF-8 text; rename it and send it again"
+    ).format(name=printable(path.name))
 
 
 def record_releases(con: duckdb.DuckDBPyConnection, outcomes: list[ReleaseOutcome]) -> None:
