@@ -622,18 +622,29 @@ def profile_snapshot(
 def profile_report(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    written, kept = {}, []
+    written, kept, failed = {}, [], {}
     configuration = context.run.tags.get(CONFIGURATION_TAG)
     for country in context.partition_keys:
-        report = build_country_report(
-            country, Path(warehouse.snapshots_dir), warehouse.reports, configuration
-        )
+        try:
+            report = build_country_report(
+                country, Path(warehouse.snapshots_dir), warehouse.reports, configuration
+            )
+        except Exception as err:  # one country's report never stops the others'
+            failed[country] = f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
+            context.log.error(f"{country}: profile report not built ({failed[country]})")
+            continue
         if report.status == "unchanged":
             kept.append(country)
             context.log.info(f"{country}: profile report already built from its snapshot")
         else:
             written[country] = report.path
             context.log.info(f"{country}: profile report in {', '.join(report.languages)}")
+    if failed:
+        raise dg.Failure(
+            description="profile report not built for "
+            + "; ".join(f"{c}: {why}" for c, why in failed.items()),
+            metadata={"reports": written, "unchanged": kept},
+        )
     return dg.MaterializeResult(metadata={"reports": written, "unchanged": kept})
 
 

@@ -260,6 +260,11 @@ def test_part_c_shows_the_registry_with_its_sources_or_invites_entries(
 
     with pytest.raises(GovernanceError, match=r"MAR.yaml, entry 1: kind"):
         governance_entries("MAR")
+    # the profile is still written, with the reason where Part C would be
+    page = render_profile(_snapshot(built, "MAR"), "fr")
+    part_c = page[page.index('id="part-c"') : page.index('id="part-d"')]
+    assert "Le registre de gouvernance de ce pays n'a pas pu être lu" in part_c
+    assert "entry 1: kind" in part_c
 
 
 def test_the_summary_says_what_changed_since_the_previous_edition(built, tmp_path):

@@ -25,7 +25,7 @@ from indicators.flags import OBS_STATUS_LABELS, SUPPRESSION_LABELS
 from indicators.translations import code_label, localised_catalogue, term
 from sources.atomic import write_atomically
 from sources.geography import REFERENCE_DIR, admin_areas
-from sources.governance import KINDS, STATUSES, governance_entries
+from sources.governance import KINDS, STATUSES, GovernanceError, governance_entries
 from sources.i18n import (
     LANGUAGE_NAMES,
     N_,
@@ -642,7 +642,14 @@ class ProfileBuilder:
         }
 
     def governance(self) -> list[dict]:
-        """Part C: the working group's registry, in the reader's language where given."""
+        """Part C: the working group's registry, in the reader's language where given; a
+        registry that cannot be read leaves Part C empty with the reason (`governance_problem`),
+        never the profile unwritten."""
+        try:
+            entries = governance_entries(self.country)
+        except GovernanceError as err:
+            self.governance_problem = str(err)
+            return []
         return [
             {
                 "kind": self.t(KINDS[e.kind]),
@@ -652,7 +659,7 @@ class ProfileBuilder:
                 "source": e.source,
                 "url": e.url,
             }
-            for e in governance_entries(self.country)
+            for e in entries
         ]
 
     def subnational(self, limit: int = 40) -> list[dict]:
@@ -830,6 +837,7 @@ class ProfileBuilder:
             "part_c_title": term("parts", "C", self.language),
             "part_d_title": term("parts", "D", self.language),
             "governance": self.governance(),
+            "governance_problem": getattr(self, "governance_problem", None),
             "gaps": gaps,
             "overlaps": self.overlaps(),
             "subnational": self.subnational(),
