@@ -17,6 +17,11 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: deeper than any spec, catalogue or registry needs; far below what crashes libyaml
 MAX_DEPTH = 64
+#: values a document may stand for once its aliases are expanded (`*a` repeats what `&a`
+#: names): a few aliases nested nine deep would stand for a billion
+MAX_EXPANDED = 1_000_000
+#: larger than any configuration file EMP reads
+MAX_BYTES = 16 * 1024 * 1024
 
 
 class YamlFileError(yaml.YAMLError):
@@ -30,11 +35,34 @@ def load_yaml(text: str) -> Any:
         raise YamlFileError(
             f"nested {depth} levels deep at line {line} (at most {MAX_DEPTH} are read)"
         )
-    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+    document = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+    if "&" in text and "*" in text and _expanded_size(document) > MAX_EXPANDED:
+        raise YamlFileError(
+            f"its aliases expand to more than {MAX_EXPANDED:,} values (an alias bomb); refused"
+        )
+    return document
+
+
+def _expanded_size(document: Any) -> int:
+    """How many values the document stands for with every alias expanded, counted up to just
+    past MAX_EXPANDED (shared objects are counted each time they are referred to)."""
+    count, stack = 0, [document]
+    while stack and count <= MAX_EXPANDED:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def read_yaml(path: Path | str) -> Any:
-    data = Path(path).read_bytes()
+    path = Path(path)
+    if path.stat().st_size > MAX_BYTES:
+        raise YamlFileError(f"{path.stat().st_size:,} bytes, more than {MAX_BYTES:,}; refused")
+    data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -406,6 +406,14 @@ BROKEN_SPEC_FILES = {
     "not_utf8": (b"id: x\ndataset: \xe9t\xe9\n", "not UTF-8"),
     "not_yaml": (b"id: x\n  : - [\n", "not valid YAML"),
     "too_deep": (b"id: x\nx: " + b"[" * 50_000 + b"]" * 50_000 + b"\n", "nested"),
+    "alias_bomb": (
+        b"id: x\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + b"".join(
+            f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n".encode()
+            for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+        "alias bomb",
+    ),
     "look_ahead": (
         b"id: x\nperiod: {frequency: year, from_filename: '(?=a)(?P<year>\\d{4})'}\n",
         "look-arounds",
