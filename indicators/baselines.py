@@ -229,6 +229,27 @@ def request_problems(request: BaselineRequest, known_indicators: set[str] | None
     return problems
 
 
+def usable_requests(
+    folder: Path = REQUESTS_DIR, known_indicators: set[str] | None = None
+) -> tuple[list[BaselineRequest], list[tuple[str, str]]]:
+    """The request files in `folder` that load, and (file, reason) for each that does not or
+    shares its id with another: a broken request is held back alone, never the refresh."""
+    loaded, held = [], []
+    for path in sorted(Path(folder).glob("*.yaml")):
+        try:
+            loaded.append((path, load_request(path, known_indicators)))
+        except BaselineRequestError as err:
+            held.append((str(path), " ".join(str(err).split())))
+    ids = [r.id for _, r in loaded]
+    doubled = {i for i in ids if ids.count(i) > 1}
+    held += [
+        (str(p), f"{p}: request id {r.id!r} is used by another request file")
+        for p, r in loaded
+        if r.id in doubled
+    ]
+    return [r for _, r in loaded if r.id not in doubled], held
+
+
 def registered_requests(
     folder: Path = REQUESTS_DIR, known_indicators: set[str] | None = None
 ) -> list[BaselineRequest]:

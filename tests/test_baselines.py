@@ -285,3 +285,20 @@ def test_a_revised_source_makes_a_new_version_and_the_old_baseline_stays(built, 
         r for r in latest if r["indicator_id"] == "REM_IN_USD" and r["ref_area"] == "MAR"
     ]
     assert remittances[0]["obs_value"] == pytest.approx(6_903_543_638, rel=1e-6)  # unrevised
+
+
+def test_a_request_file_that_cannot_be_used_is_held_back_alone(tmp_path):
+    import shutil
+
+    from indicators.baselines import REQUESTS_DIR, usable_requests
+
+    shutil.copytree(REQUESTS_DIR, tmp_path / "requests")
+    folder = tmp_path / "requests"
+    (folder / "broken.yaml").write_bytes(b"id: [\n")
+    twin = next(folder.glob("Morocco-32.yaml"))
+    (folder / "twin.yaml").write_text(twin.read_text(encoding="utf-8"), encoding="utf-8")
+    requests, held = usable_requests(folder)
+    reasons = dict(held)
+    assert any(p.endswith("broken.yaml") for p in reasons)
+    assert sum("used by another request file" in r for r in reasons.values()) == 2
+    assert "Morocco-32" not in {r.id for r in requests} and len(requests) >= 2

@@ -15,10 +15,11 @@ from indicators.baselines import (
     did_panel,
     pretrends,
     reconcile,
-    registered_requests,
     requests_from_logframes,
+    usable_requests,
 )
 from warehouse.db import transaction
+from warehouse.held_back import replace_held_back
 
 TABLES = {
     "marts.baselines": "baselines",
@@ -32,8 +33,10 @@ TABLES = {
 def requests_in_warehouse(
     con: duckdb.DuckDBPyConnection, folder: Path, known_indicators: set[str]
 ) -> list[BaselineRequest]:
-    """Registered request files plus requests derived from the logframe reports loaded."""
-    registered = registered_requests(folder, known_indicators)
+    """Registered request files plus requests derived from the logframe reports loaded; a
+    request file that cannot be used is held back (meta.held_back, origin `baselines`)."""
+    registered, held = usable_requests(folder, known_indicators)
+    replace_held_back(con, "baselines", [(None, None, item, why) for item, why in held])
     tables = {
         name: con.execute(f"SELECT * FROM core.{name}").df()
         for name in ("project_indicators", "project_values", "project_areas", "projects")
