@@ -282,6 +282,8 @@ def load_spec(path: Path) -> SourceSpec:
         document = read_yaml(path)
     except yaml.YAMLError as err:
         raise SpecError(f"{path}: not valid YAML: {err}") from err
+    except OSError as err:  # a folder named like a spec, a file that cannot be opened
+        raise SpecError(f"{path}: cannot be read ({err.strerror})") from None
     if not isinstance(document, dict):
         raise SpecError(f"{path}: a spec is a mapping of fields")
     try:
