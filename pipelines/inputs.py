@@ -68,28 +68,36 @@ def _by_country(countries, groups: dict[str, str], group_of) -> dg.DataVersionsB
     )
 
 
-def build_inputs(countries: dg.PartitionsDefinition) -> list:
-    # One observable source per input group: a plan that selects only the configuration (or
-    # only the publishers' files) must be able to take one without the other.
-    @dg.observable_source_asset(
-        key=INTERNATIONAL_FILES,
-        group_name="inputs",
-        automation_condition=OBSERVE_EVERY,
-        description="Publishers' releases (public folder, inbox/PUBLIC, archive/PUBLIC) "
-        "and reference data: data version = SHA-256 of their contents",
-    )
-    def international_files(warehouse: WarehouseResource) -> dg.DataVersion:
-        return dg.DataVersion(_fingerprint(warehouse).groups.get(INTERNATIONAL, "none"))
+def _shared_input(key: dg.AssetKey, group: str, description: str):
+    """The observable source of one input group that concerns every country. One per group:
+    a plan that selects only the configuration (or only the publishers' files) must be able
+    to take one without the other."""
 
     @dg.observable_source_asset(
-        key=CONFIGURATION_FILES,
+        key=key,
         group_name="inputs",
         automation_condition=OBSERVE_EVERY,
-        description="Specs, baseline requests and governance entries kept apart, and "
-        "the settings that change what is published (EMP_SDC_THRESHOLD, ...)",
+        description=description,
     )
-    def configuration(warehouse: WarehouseResource) -> dg.DataVersion:
-        return dg.DataVersion(_fingerprint(warehouse).groups.get(CONFIGURATION, "none"))
+    def observe(warehouse: WarehouseResource) -> dg.DataVersion:
+        return dg.DataVersion(_fingerprint(warehouse).groups.get(group, "none"))
+
+    return observe
+
+
+def build_inputs(countries: dg.PartitionsDefinition) -> list:
+    international_files = _shared_input(
+        INTERNATIONAL_FILES,
+        INTERNATIONAL,
+        "Publishers' releases (public folder, inbox/PUBLIC, archive/PUBLIC) and reference "
+        "data: data version = SHA-256 of their contents",
+    )
+    configuration = _shared_input(
+        CONFIGURATION_FILES,
+        CONFIGURATION,
+        "Specs, baseline requests and governance entries kept apart, and the settings that "
+        "change what is published (EMP_SDC_THRESHOLD, ...)",
+    )
 
     @dg.observable_source_asset(
         key=NATIONAL_FILES,

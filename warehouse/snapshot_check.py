@@ -11,7 +11,6 @@ record each complete refresh keeps beside the warehouse (`manifest_sha256`, chec
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -33,11 +32,9 @@ def manifest_sha256(folder: Path | str) -> str:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from warehouse.fingerprints import file_sha256
+
+    return file_sha256(path)
 
 
 def _signature(folder: Path) -> tuple:
