@@ -45,16 +45,21 @@ def warehouse_resource(root: Path, lock_wait_seconds: float = 5, **paths: str) -
     return WarehouseResource(**{**settings, **paths})
 
 
-def refresh(root: Path, force: bool = False) -> dg.ExecuteInProcessResult:
+def refresh(
+    root: Path, force: bool = False, raise_on_error: bool = True, **paths: str
+) -> dg.ExecuteInProcessResult:
+    """Every asset for every profile country into `root` (on the bundled data unless `paths`
+    name other folders, as `warehouse_resource` takes them)."""
     keys = COUNTRIES.get_partition_keys()
     return dg.materialize(
         ALL_ASSETS,
-        resources={"warehouse": warehouse_resource(root)},
+        resources={"warehouse": warehouse_resource(root, **paths)},
         tags={
             "dagster/asset_partition_range_start": keys[0],
             "dagster/asset_partition_range_end": keys[-1],
             "emp/force": str(force).lower(),
         },
+        raise_on_error=raise_on_error,
     )
 
 

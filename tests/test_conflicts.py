@@ -7,14 +7,13 @@ import json
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.assets import ALL_ASSETS, COUNTRIES
+from pipelines.assets import COUNTRIES
 from sources.check import check_file
 from sources.specs import SPECS_DIR, spec_set
-from tests.conftest import warehouse_resource
+from tests.conftest import refresh
 from warehouse.snapshots import list_snapshots
 
 #: Moldova's Open SDG file for 10.7.4 as the statistics office publishes it: several values
@@ -72,15 +71,7 @@ def test_repeated_keys_and_shared_series_hold_back_their_sources_only(tmp_path):
     sample = next((NATIONAL_DATA_DIR / "MAR_OC").glob("transferts_mre_*.xlsx"))
     shutil.copy(sample, inbox / "MAR_OC" / f"revise_{sample.name}")
     keys = COUNTRIES.get_partition_keys()
-    result = dg.materialize(
-        ALL_ASSETS,
-        resources={"warehouse": warehouse_resource(tmp_path, specs_dir=str(specs))},
-        tags={
-            "dagster/asset_partition_range_start": keys[0],
-            "dagster/asset_partition_range_end": keys[-1],
-        },
-        raise_on_error=False,
-    )
+    result = refresh(tmp_path, raise_on_error=False, specs_dir=str(specs))
     assert result.success
     published = {s["country"]: Path(s["path"]) for s in list_snapshots(tmp_path / "snapshots")}
     assert sorted(published) == sorted(keys)

@@ -8,14 +8,13 @@ import json
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
-from pipelines.assets import ALL_ASSETS, COUNTRIES
+from pipelines.assets import COUNTRIES
 from pipelines.refresh import summary
 from sources.samples import NATIONAL_DATA_DIR
 from sources.specs import SPECS_DIR
-from tests.conftest import warehouse_resource
+from tests.conftest import refresh
 from tests.test_malformed import BORDER, csv_bytes, lines_of
 from warehouse.profile_report import render_profile
 from warehouse.settings import Settings
@@ -38,18 +37,11 @@ def test_faults_hold_back_only_their_own_dataset(tmp_path):
     duplicated = csv_bytes([*lines_of(BORDER), lines_of(BORDER)[1]]).replace(b"2019,", b"2015,")
     (inbox / "emigrare_revenire_2015.csv").write_bytes(duplicated)
     keys = COUNTRIES.get_partition_keys()
-    result = dg.materialize(
-        ALL_ASSETS,
-        resources={
-            "warehouse": warehouse_resource(
-                tmp_path, specs_dir=str(specs), national_data_dir=str(NATIONAL_DATA_DIR)
-            )
-        },
-        tags={
-            "dagster/asset_partition_range_start": keys[0],
-            "dagster/asset_partition_range_end": keys[-1],
-        },
+    result = refresh(
+        tmp_path,
         raise_on_error=False,
+        specs_dir=str(specs),
+        national_data_dir=str(NATIONAL_DATA_DIR),
     )
     assert result.success
     published = {s["country"]: Path(s["path"]) for s in list_snapshots(tmp_path / "snapshots")}
