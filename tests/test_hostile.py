@@ -528,3 +528,19 @@ def test_outputs_inside_the_published_folders_are_refused(built, tmp_path, capsy
     assert main([*args, "--snapshots", str(snapshots)]) == 2
     assert "where EMP publishes" in capsys.readouterr().err
     assert target.read_bytes() == before
+
+
+def test_a_manifest_that_does_not_parse_stops_no_command(built, tmp_path, capsys, monkeypatch):
+    """A damaged manifest leaves its edition out of every list (no command fails on it) and is
+    named as refused where the next edition is published."""
+    from warehouse.snapshots import latest_manifest
+
+    snapshots, edition = _published_copy(built, tmp_path)
+    (edition / "manifest.json").write_text("{broken", encoding="utf-8")
+    monkeypatch.setenv("EMP_SNAPSHOTS", str(snapshots))
+    assert main(["snapshots"]) == 0
+    assert main(["report", "--country", "GEO", "--output", str(tmp_path / "g.html")]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out and "MDA" not in captured.out
+    previous, refused = latest_manifest(snapshots / "MDA")
+    assert previous is None and "its manifest cannot be read" in refused

@@ -25,11 +25,17 @@ import pyarrow.parquet as pq
 from indicators.catalogue import catalogue
 from sources.atomic import sweep_leftovers, temporary_name
 from sources.geography import profile_areas
+from sources.i18n import N_
 from warehouse.baselines import country_tables
 from warehouse.exports import write_exports
 from warehouse.lineage import LINEAGE_FILE, VALUE_KEY_SQL, lineage_observations
 from warehouse.schema import INDICATOR_KEY
-from warehouse.snapshot_index import INDICATORS_FILE, MANIFEST_FILE, list_snapshots
+from warehouse.snapshot_index import (
+    INDICATORS_FILE,
+    MANIFEST_FILE,
+    damaged_editions,
+    list_snapshots,
+)
 
 #: where two sources give one value key: both values, the difference, the tolerance
 OVERLAPS_FILE = "overlaps.parquet"
@@ -112,6 +118,12 @@ def latest_manifest(country_dir: Path) -> tuple[dict | None, str | None]:
 
     found = list_snapshots(country_dir.parent, country_dir.name) if country_dir.exists() else []
     refused = None
+    damaged = damaged_editions(country_dir)
+    if damaged and (not found or damaged[-1].name > Path(found[-1]["path"]).name):
+        where = N_("snapshot {name}").format(name=f"{country_dir.name}/{damaged[-1].name}")
+        refused = N_("{where}: its manifest cannot be read; this edition is refused").format(
+            where=where
+        )
     for snap in reversed(found):
         try:
             return read_manifest(snap["path"]), refused
