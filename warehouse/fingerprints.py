@@ -252,6 +252,14 @@ def last_refresh(settings) -> dict | None:
         return None
     if not isinstance(state, dict) or not Path(settings.database).exists():
         return None
+    shapes = {"groups": dict, "files": dict, "outcome": dict}
+    if any(not isinstance(state.get(k), kind) for k, kind in shapes.items()):
+        return None  # a record edited or cut short: the next refresh does everything
+    snapshots = state["outcome"].get("snapshots")
+    if not isinstance(snapshots, dict) or not all(
+        isinstance(s, dict) and isinstance(s.get("path"), str) for s in snapshots.values()
+    ):
+        return None
     return state
 
 
