@@ -18,6 +18,7 @@ import pandas as pd
 import pycountry
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
 
 from indicators.catalogue import Indicator
 from indicators.census import age_as_total
@@ -837,7 +838,10 @@ class ProfileBuilder:
             "part_c_title": term("parts", "C", self.language),
             "part_d_title": term("parts", "D", self.language),
             "governance": self.governance(),
-            "governance_problem": getattr(self, "governance_problem", None),
+            # the reason names a file and a field: left to right inside a right-to-left page
+            "governance_problem": Markup('<bdi dir="ltr">{}</bdi>').format(self.governance_problem)
+            if getattr(self, "governance_problem", None)
+            else None,
             "gaps": gaps,
             "overlaps": self.overlaps(),
             "subnational": self.subnational(),
