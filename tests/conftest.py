@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,17 @@ from sources.samples import NATIONAL_DATA_DIR
 PROFILE_COUNTRIES = ("GEO", "MAR", "MDA", "PHL")
 # Messages in English whatever the machine's locale (tests that read another language ask for it).
 os.environ["EMP_LANG"] = "en"
+
+
+def latest_manifests(snapshots: Path) -> dict[str, dict]:
+    """Each published country's latest manifest."""
+    from warehouse.snapshot_index import list_snapshots
+
+    found = {s["country"]: Path(s["path"]) for s in list_snapshots(snapshots)}
+    return {
+        country: json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        for country, path in found.items()
+    }
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ repeats a key, and two specs that declare one series code."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -13,8 +12,7 @@ import pytest
 from pipelines.assets import COUNTRIES
 from sources.check import check_file
 from sources.specs import SPECS_DIR, spec_set
-from tests.conftest import refresh
-from warehouse.snapshots import list_snapshots
+from tests.conftest import latest_manifests, refresh
 
 #: Moldova's Open SDG file for 10.7.4 as the statistics office publishes it: several values
 #: per year for one key (blank = total in every column)
@@ -73,12 +71,8 @@ def test_repeated_keys_and_shared_series_hold_back_their_sources_only(tmp_path):
     keys = COUNTRIES.get_partition_keys()
     result = refresh(tmp_path, raise_on_error=False, specs_dir=str(specs))
     assert result.success
-    published = {s["country"]: Path(s["path"]) for s in list_snapshots(tmp_path / "snapshots")}
-    assert sorted(published) == sorted(keys)
-    manifests = {
-        c: json.loads((p / "manifest.json").read_text(encoding="utf-8"))
-        for c, p in published.items()
-    }
+    manifests = latest_manifests(tmp_path / "snapshots")
+    assert sorted(manifests) == sorted(keys)
     moldova = {h["source_id"]: h for h in manifests["MDA"]["validation"]["held_back"]}
     assert "indicator_10-7-4.csv" in moldova["mda_sdg_10_7_4"]["item"]
     morocco = {h["source_id"]: h["reason"] for h in manifests["MAR"]["validation"]["held_back"]}
