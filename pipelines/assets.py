@@ -27,6 +27,8 @@ from pipelines.inputs import (
     build_inputs,
 )
 from pipelines.resources import WarehouseResource
+from publish.country_profiles import build_country_report, publish_country
+from publish.snapshots import refresh_version
 from sources.atomic import sweep_leftovers
 from sources.census.codebook import codebooks
 from sources.census.generator import generate_census
@@ -44,7 +46,6 @@ from warehouse.census import (
 from warehouse.core import rebuild_core, refresh_areas
 from warehouse.core_checks import RULES as CORE_SQL_RULES
 from warehouse.core_checks import core_outcomes
-from warehouse.country_profiles import build_country_report, publish_country
 from warehouse.fingerprints import code_version
 from warehouse.held_back import record_held_back
 from warehouse.ingest import ingest_folder, reread_archived
@@ -53,7 +54,6 @@ from warehouse.releases import take_in_releases
 from warehouse.report import validation_report, write_report
 from warehouse.schema import INDICATOR_COLUMNS, column_descriptions
 from warehouse.settings import Settings
-from warehouse.snapshots import refresh_version
 from warehouse.validation import store_outcomes
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)

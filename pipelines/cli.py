@@ -14,13 +14,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sources.i18n import N_, _, localise
-from warehouse.snapshot_check import (
+from publish.snapshot_check import (
     PublishedOutputError,
     TamperedSnapshotError,
     previous_edition,
     refuse_published_output,
 )
+from sources.i18n import N_, _, localise
 
 if TYPE_CHECKING:
     from warehouse.settings import Settings
@@ -36,7 +36,7 @@ def _load_heavy_modules() -> None:
 
 def list_snapshots(*args, **kwargs) -> list[dict]:
     """The published snapshots (warehouse/snapshot_index.py)."""
-    from warehouse.snapshot_index import list_snapshots as listed
+    from publish.snapshot_index import list_snapshots as listed
 
     return listed(*args, **kwargs)
 
@@ -467,8 +467,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     from datetime import date
 
     from indicators.baselines import BaselineRequestError, load_request
-    from sources.i18n import current_language
-    from warehouse.snapshot_baselines import (
+    from publish.snapshot_baselines import (
         BaselineNotFoundError,
         choose_snapshot,
         frozen_request,
@@ -480,6 +479,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         tables_for_request,
         with_names,
     )
+    from sources.i18n import current_language
 
     settings = Settings.from_env()
     snapshots_dir = Path(args.snapshots) if args.snapshots else settings.snapshots
@@ -559,7 +559,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 
 def _compare_baselines(args, snapshots_dir: Path, project: str, request) -> int:
     """`emp baseline --compare OLD NEW`: the baseline values a later snapshot would change."""
-    from warehouse.snapshot_baselines import (
+    from publish.snapshot_baselines import (
         choose_snapshot,
         compare_baselines,
         frozen_tables,
@@ -605,8 +605,8 @@ def _published_folders(settings: Settings, snapshots_dir: Path) -> list[Path]:
 def cmd_report(args: argparse.Namespace) -> int:
     """The country's profile as one HTML file, from a published snapshot, in its default
     language or the one asked for (or, with --all-languages, one file per language)."""
+    from publish.report import profile_languages, write_profile
     from sources.i18n import normalise_language
-    from warehouse.profile_report import profile_languages, write_profile
 
     settings = Settings.from_env()
     snapshots_dir = Path(args.snapshots) if args.snapshots else settings.snapshots
@@ -741,7 +741,7 @@ def _number(value, status: str | None = None) -> str:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """Indicators added, removed and changed beyond a tolerance between two snapshot versions."""
-    from warehouse.diff import diff_snapshots
+    from publish.diff import diff_snapshots
 
     settings = Settings.from_env()
     snapshots_dir = Path(args.snapshots) if args.snapshots else settings.snapshots

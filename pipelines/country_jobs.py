@@ -15,8 +15,8 @@ from dagster import OpExecutionContext
 
 from pipelines.assets import COUNTRIES, FORCE_TAG, VERSION_TAG
 from pipelines.resources import WarehouseResource
-from warehouse.country_profiles import build_country_report, publish_country
-from warehouse.snapshots import refresh_version
+from publish.country_profiles import build_country_report, publish_country
+from publish.snapshots import refresh_version
 
 #: The countries a run publishes, comma-separated (default: every profile country).
 COUNTRIES_TAG = "emp/countries"

@@ -24,6 +24,7 @@ from pipelines.assets import (
 from pipelines.inputs import stale_selection
 from pipelines.refresh_summary import new_releases, plan_summary, summary, versions
 from pipelines.resources import WarehouseResource
+from publish.snapshots import refresh_version
 from sources.inbox import PUBLIC_FOLDER, files_in
 from sources.publishers.files import release_files
 from sources.specs import spec_set
@@ -35,7 +36,6 @@ from warehouse.fingerprints import (
     take_fingerprint,
 )
 from warehouse.settings import Settings, SettingsError
-from warehouse.snapshots import refresh_version
 
 # A refresh that selects part of the graph mixes partitioned assets (one backfill policy) and
 # unpartitioned ones (none); Dagster warns about it on every such refresh, to no one's use.

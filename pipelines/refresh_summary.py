@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from publish.snapshot_index import list_snapshots
 from sources.i18n import N_
 from warehouse.fingerprints import RefreshPlan
 from warehouse.settings import Settings
-from warehouse.snapshot_index import list_snapshots
 
 
 def plan_summary(plan: RefreshPlan) -> dict:

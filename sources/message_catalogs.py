@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po, write_po
 from sources.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, SOURCE_LANGUAGE, catalog_path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("sources", "warehouse", "indicators", "pipelines")
+PACKAGES = ("sources", "warehouse", "indicators", "publish", "pipelines")
 METHOD_MAP = [("**.py", "python"), ("**/templates/**.j2", "jinja2.ext:babel_extract")]
 OPTIONS_MAP = {"**/templates/**.j2": {"extensions": "jinja2.ext.i18n"}}
 KEYWORDS = {"_": None, "N_": None, "t": None, "ngettext": (1, 2)}

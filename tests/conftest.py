@@ -23,7 +23,7 @@ os.environ["EMP_LANG"] = "en"
 
 def latest_manifests(snapshots: Path) -> dict[str, dict]:
     """Each published country's latest manifest."""
-    from warehouse.snapshot_index import list_snapshots
+    from publish.snapshot_index import list_snapshots
 
     found = {s["country"]: Path(s["path"]) for s in list_snapshots(snapshots)}
     return {

@@ -25,11 +25,11 @@ from indicators.baselines import (
     period_end,
 )
 from pipelines.assets import ALL_ASSETS, COUNTRIES
+from publish.snapshot_baselines import choose_snapshot, frozen_tables
+from publish.snapshots import list_snapshots
 from sources.census.codebook import codebooks
 from sources.census.generator import generate_census
 from tests.conftest import warehouse_resource
-from warehouse.snapshot_baselines import choose_snapshot, frozen_tables
-from warehouse.snapshots import list_snapshots
 
 MAR_REGIONS_2015 = {f"MA-{n:02d}" for n in range(1, 13)}
 

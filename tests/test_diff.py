@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from warehouse.diff import diff_snapshots
-from warehouse.snapshot_check import reseal
-from warehouse.snapshots import list_snapshots
+from publish.diff import diff_snapshots
+from publish.snapshot_check import reseal
+from publish.snapshots import list_snapshots
 
 
 def edited_copy(built, tmp_path: Path) -> tuple[Path, Path]:

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 
 from indicators.compute import compute_indicators
+from publish.diff import diff_snapshots
 from sources.publishers.files import default_file
 from sources.publishers.registry import NotRecognisedError, Release, recognise
 from tests.publisher_layouts import stock, write_databank_csv, write_ims_workbook
 from warehouse.core import rebuild_core, refresh_areas
-from warehouse.diff import diff_snapshots
 from warehouse.releases import take_in_releases
 from warehouse.schema import ensure_schema
 

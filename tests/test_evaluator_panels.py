@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from warehouse.snapshot_check import reseal
-from warehouse.snapshots import list_snapshots
+from publish.snapshot_check import reseal
+from publish.snapshots import list_snapshots
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = "PHL-regional-emigration"

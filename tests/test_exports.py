@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from indicators.catalogue import catalogue
-from warehouse.exports import NATIONAL_DIMENSIONS, SDG_DIMENSIONS
-from warehouse.snapshots import list_snapshots
+from publish.exports import NATIONAL_DIMENSIONS, SDG_DIMENSIONS
+from publish.snapshots import list_snapshots
 
 #: Indicators whose sources publish totals: their headline rows have every disaggregation blank.
 WITH_TOTALS = {"10-7-4", "17-3-2", "emp-imm-stock", "emp-cen-foreign-born", "emp-ref-hosted"}

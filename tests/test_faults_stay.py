@@ -11,11 +11,11 @@ import pytest
 
 from pipelines.assets import COUNTRIES
 from pipelines.refresh import summary
+from publish.report import render_profile
 from sources.samples import NATIONAL_DATA_DIR
 from sources.specs import SPECS_DIR
 from tests.conftest import latest_manifests, refresh
 from tests.test_malformed import BORDER, csv_bytes, lines_of
-from warehouse.profile_report import render_profile
 from warehouse.settings import Settings
 
 

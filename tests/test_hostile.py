@@ -533,7 +533,7 @@ def test_outputs_inside_the_published_folders_are_refused(built, tmp_path, capsy
 def test_a_manifest_that_does_not_parse_stops_no_command(built, tmp_path, capsys, monkeypatch):
     """A damaged manifest leaves its edition out of every list (no command fails on it) and is
     named as refused where the next edition is published."""
-    from warehouse.snapshots import latest_manifest
+    from publish.snapshots import latest_manifest
 
     snapshots, edition = _published_copy(built, tmp_path)
     (edition / "manifest.json").write_text("{broken", encoding="utf-8")

@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from publish.report import render_profile, write_profile
+from publish.snapshot_check import reseal
+from publish.snapshots import list_snapshots
 from sources.i18n import format_number, localise
 from tests.test_report import rendered_dom
-from warehouse.profile_report import render_profile, write_profile
-from warehouse.snapshot_check import reseal
-from warehouse.snapshots import list_snapshots
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,7 +86,7 @@ def test_a_message_without_translation_is_listed(tmp_path):
     from sources.message_catalogs import missing_messages
 
     template = Catalog()
-    template.add("Key data", locations=[("warehouse/templates/profile.html.j2", 1)])
+    template.add("Key data", locations=[("publish/templates/profile.html.j2", 1)])
     template.add("A sentence nobody translated yet", locations=[("sources/x.py", 7)])
     missing = missing_messages("fr", template)
     assert len(missing) == 1 and "A sentence nobody translated yet" in missing[0]

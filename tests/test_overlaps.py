@@ -9,10 +9,10 @@ import duckdb
 import pytest
 
 from indicators.compute import compute_indicators
+from publish.exports import open_sdg_frame, sdmx_frame
 from sources.publishers.files import default_file
 from sources.specs import load_spec
 from warehouse.core import rebuild_core, refresh_areas
-from warehouse.exports import open_sdg_frame, sdmx_frame
 from warehouse.ingest import ingest_file
 from warehouse.releases import take_in_releases
 from warehouse.schema import ensure_schema

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pipelines.definitions import publish_countries_job
-from warehouse.snapshot_index import MANIFEST_FILE, list_snapshots
+from publish.snapshot_index import MANIFEST_FILE, list_snapshots
 
 pytestmark = pytest.mark.slow
 

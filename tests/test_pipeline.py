@@ -272,7 +272,7 @@ def test_every_ratio_states_numerator_and_denominator():
 
 
 def test_profile_report_has_a_methodological_annex_and_says_why_values_are_flagged(built):
-    from warehouse.profile_report import render_profile
+    from publish.report import render_profile
 
     folder = sorted((built.snapshots / "MDA").iterdir())[-1]
     page = render_profile(folder, "en")

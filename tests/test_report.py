@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.profile_report import write_profile
-from warehouse.snapshot_check import reseal
-from warehouse.snapshots import list_snapshots
+from publish.report import write_profile
+from publish.snapshot_check import reseal
+from publish.snapshots import list_snapshots
 
 
 def chromium() -> str:
@@ -169,7 +169,7 @@ def test_script_in_labels_and_file_names_is_escaped_everywhere(built, tmp_path):
 
 
 def test_series_sent_without_a_total_are_shown_with_computed_totals(built):
-    from warehouse.profile_report import ProfileBuilder
+    from publish.report import ProfileBuilder
 
     philippines = ProfileBuilder(Path(list_snapshots(built.snapshots, "PHL")[-1]["path"]), "en")
     flows = next(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from warehouse.snapshots import list_snapshots, publish_snapshot
+from publish.snapshots import list_snapshots, publish_snapshot
 
 NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 

@@ -265,8 +265,8 @@ def last_refresh(settings) -> dict | None:
 
 def record_refresh(settings, fingerprint: Fingerprint, outcome: dict) -> None:
     """Keep what this refresh read and what it published, for the next one to compare."""
-    from warehouse.snapshot_check import manifest_sha256
-    from warehouse.snapshot_index import MANIFEST_FILE
+    from publish.snapshot_check import manifest_sha256
+    from publish.snapshot_index import MANIFEST_FILE
 
     snapshots = {
         country: {**snap, "manifest_sha256": manifest_sha256(snap["path"])}
@@ -321,7 +321,7 @@ def plan_refresh(
 def _published_still_there(state: dict, countries: list[str]) -> bool:
     """The last refresh covered these countries and its snapshots are still in place, as it
     published them (the manifest it recorded, every file as that manifest lists it)."""
-    from warehouse.snapshot_check import intact
+    from publish.snapshot_check import intact
 
     snapshots = (state.get("outcome") or {}).get("snapshots") or {}
     return all(

@@ -131,7 +131,7 @@ def explain(snapshot: Path, key: str) -> list[str]:
     the indicator and how it is computed, the observations it used, and for each the file, its
     SHA-256, the sheet and the row."""
     wanted = parse_key(key)
-    from warehouse.snapshot_check import read_manifest
+    from publish.snapshot_check import read_manifest
 
     manifest = read_manifest(snapshot)  # refuses a tampered edition
     values = pd.read_parquet(Path(snapshot) / "indicators.parquet")

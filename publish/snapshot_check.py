@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from publish.snapshot_index import INDICATORS_FILE, MANIFEST_FILE
 from sources.i18n import N_
-from warehouse.snapshot_index import INDICATORS_FILE, MANIFEST_FILE
 
 
 class TamperedSnapshotError(ValueError):
@@ -134,7 +134,7 @@ def published_tables(folder: Path, manifest: dict) -> dict:
     import pandas as pd
     import pyarrow.parquet as pq
 
-    from warehouse.snapshots import BASELINE_FILES, OVERLAPS_FILE
+    from publish.snapshots import BASELINE_FILES, OVERLAPS_FILE
 
     indicators = pq.read_table(folder / INDICATORS_FILE).to_pandas()
     frames = {
@@ -157,7 +157,7 @@ def published_tables(folder: Path, manifest: dict) -> dict:
 def check_content(folder: Path, manifest: dict, where: str) -> None:
     """The tables give the manifest's content digest, and every value resting on a synthetic
     source is marked synthetic, as the manifest's inputs say."""
-    from warehouse.snapshots import content_digest, rests_on
+    from publish.snapshots import content_digest, rests_on
 
     frames = published_tables(folder, manifest)
     indicators = frames["indicators"]
@@ -191,7 +191,7 @@ def check_content(folder: Path, manifest: dict, where: str) -> None:
 def reseal(folder: Path | str) -> dict:
     """Rewrite a snapshot's checksums and content digest from its files as they are now (for
     editions put together by hand, as tests and migrations do); returns the manifest."""
-    from warehouse.snapshots import content_digest
+    from publish.snapshots import content_digest
 
     folder = Path(folder)
     manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))

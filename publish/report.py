@@ -24,6 +24,9 @@ from indicators.catalogue import Indicator
 from indicators.census import age_as_total
 from indicators.flags import OBS_STATUS_LABELS, SUPPRESSION_LABELS
 from indicators.translations import code_label, localised_catalogue, term
+from publish.profile_data import TOTALS, computed_totals, totals, yearly
+from publish.snapshot_check import read_manifest
+from publish.snapshots import INDICATORS_FILE, OVERLAPS_FILE, rests_on
 from sources.atomic import write_atomically
 from sources.geography import REFERENCE_DIR, admin_areas
 from sources.governance import KINDS, STATUSES, GovernanceError, governance_entries
@@ -43,9 +46,6 @@ from sources.place_names import place_name
 from sources.source_names import source_label
 from sources.specs import spec_set
 from sources.synthetic import synthetic_sources
-from warehouse.profile_data import TOTALS, computed_totals, totals, yearly
-from warehouse.snapshot_check import read_manifest
-from warehouse.snapshots import INDICATORS_FILE, OVERLAPS_FILE, rests_on
 
 TEMPLATES = Path(__file__).parent / "templates"
 PARTS = {
@@ -719,7 +719,7 @@ class ProfileBuilder:
         counts = None
         previous_version = None
         if self.previous is not None and (self.previous / INDICATORS_FILE).exists():
-            from warehouse.diff import _values, diff_snapshots
+            from publish.diff import _values, diff_snapshots
 
             read_manifest(self.previous)
             result = diff_snapshots(self.previous, self.folder)

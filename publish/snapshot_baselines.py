@@ -24,10 +24,10 @@ from indicators.baselines import (
     reconcile,
 )
 from indicators.translations import localised_catalogue, term
+from publish.snapshot_check import read_manifest
+from publish.snapshots import BASELINE_FILES, INDICATORS_FILE, MANIFEST_FILE, list_snapshots
 from sources.yaml_files import read_yaml
 from warehouse.safe_output import neutralise_formulas
-from warehouse.snapshot_check import read_manifest
-from warehouse.snapshots import BASELINE_FILES, INDICATORS_FILE, MANIFEST_FILE, list_snapshots
 
 TABLES = {
     "baselines": "baselines",

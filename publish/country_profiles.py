@@ -12,21 +12,21 @@ from pathlib import Path
 import duckdb
 
 from indicators.checks import data_gaps, indicator_outcomes, summary
-from sources.atomic import copy_atomically, sweep_leftovers
-from sources.expectations import verdict
-from sources.specs import SourceSpec
-from sources.synthetic import synthetic_sources
-from warehouse.held_back import held_back
-from warehouse.profile_report import (
+from publish.report import (
     SIBLING,
     profile_languages,
     record_reports_built_from,
     reports_built_from,
     write_profile,
 )
-from warehouse.snapshot_check import previous_edition
-from warehouse.snapshot_index import list_snapshots
-from warehouse.snapshots import publish_snapshot
+from publish.snapshot_check import previous_edition
+from publish.snapshot_index import list_snapshots
+from publish.snapshots import publish_snapshot
+from sources.atomic import copy_atomically, sweep_leftovers
+from sources.expectations import verdict
+from sources.specs import SourceSpec
+from sources.synthetic import synthetic_sources
+from warehouse.held_back import held_back
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from indicators.flags import status_label
+from publish.snapshot_check import read_manifest
+from publish.snapshots import INDICATORS_FILE, MANIFEST_FILE
 from warehouse.schema import INDICATOR_KEY
-from warehouse.snapshot_check import read_manifest
-from warehouse.snapshots import INDICATORS_FILE, MANIFEST_FILE
 
 DEFAULT_TOLERANCE_PCT = 0.1
 FLAGS = ("obs_status", "conf_status", "suppression")

@@ -23,23 +23,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from indicators.catalogue import catalogue
-from sources.atomic import sweep_leftovers, temporary_name
-from sources.geography import profile_areas
-from sources.i18n import N_
-from warehouse.baselines import country_tables
-from warehouse.exports import write_exports
-from warehouse.lineage import LINEAGE_FILE, VALUE_KEY_SQL, lineage_observations
-from warehouse.schema import INDICATOR_KEY
-from warehouse.snapshot_index import (
+from publish.exports import write_exports
+from publish.snapshot_index import (
     INDICATORS_FILE,
     MANIFEST_FILE,
     damaged_editions,
     list_snapshots,
 )
+from sources.atomic import sweep_leftovers, temporary_name
+from sources.geography import profile_areas
+from sources.i18n import N_
+from warehouse.baselines import country_tables
+from warehouse.lineage import LINEAGE_FILE, VALUE_KEY_SQL, lineage_observations
+from warehouse.schema import INDICATOR_KEY
 
 #: where two sources give one value key: both values, the difference, the tolerance
 OVERLAPS_FILE = "overlaps.parquet"
-EXPORTS_DIR = "exports"  # open-sdg/ and sdmx/, see warehouse/exports.py
+EXPORTS_DIR = "exports"  # open-sdg/ and sdmx/, see publish/exports.py
 #: Baseline tables frozen with the indicators that produced them.
 BASELINE_FILES = {
     "baselines": "baselines.parquet",
@@ -114,7 +114,7 @@ def _canonical(value: object) -> object:
 def latest_manifest(country_dir: Path) -> tuple[dict | None, str | None]:
     """The manifest of the latest edition that verifies, and why a later one was refused (a
     tampered edition is never taken as what the country last published)."""
-    from warehouse.snapshot_check import TamperedSnapshotError, read_manifest
+    from publish.snapshot_check import TamperedSnapshotError, read_manifest
 
     found = list_snapshots(country_dir.parent, country_dir.name) if country_dir.exists() else []
     refused = None
@@ -169,7 +169,7 @@ def changes_since(previous: dict | None, country_dir: Path, staging: Path) -> di
     """What this version changes from the previous one (as `emp diff` counts it)."""
     if not previous:
         return {"previous": None}
-    from warehouse.diff import diff_snapshots
+    from publish.diff import diff_snapshots
 
     result = diff_snapshots(country_dir / previous["version"], staging)
     return {
