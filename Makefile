@@ -9,12 +9,17 @@ BIN     = $(VENV)/bin
 
 setup: system-deps $(VENV)/.installed
 
-# Debian's chromium renders the HTML profile in the tests (headless); installed once if missing.
+# From Debian: chromium renders the HTML profile in the tests (headless); Pango and fonts with
+# Arabic and Georgian letters let WeasyPrint print the PDF edition; poppler-utils (pdftotext,
+# pdfinfo) reads the PDFs back in the tests. Installed once, where missing.
+SYSTEM_PACKAGES = chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-core poppler-utils
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)

@@ -69,6 +69,7 @@ BASELINE_COLUMNS = [
     "obs_status",
     "conf_status",
     "suppression",
+    "computed",
     "reason",
 ]
 PANEL_COLUMNS = [
@@ -95,6 +96,7 @@ PANEL_COLUMNS = [
     "obs_status",
     "conf_status",
     "suppression",
+    "computed",
     "base_count",
     "weight_sum",
     "std_error",
@@ -547,7 +549,9 @@ def _pick(
             " suppression: too few census records, or protecting a cell that has)"
         )
     else:
-        reason = latest.get("comment") if missing or latest.get("obs_status") != "A" else None
+        computed = isinstance(latest.get("computed"), str) and bool(latest.get("computed"))
+        flagged = missing or latest.get("obs_status") != "A" or computed
+        reason = latest.get("comment") if flagged else None
     return {
         **cell,
         "status": "suppressed" if suppressed else "missing" if missing else "value",
@@ -560,6 +564,7 @@ def _pick(
         "obs_status": latest["obs_status"],
         "conf_status": latest.get("conf_status") or "F",
         "suppression": latest.get("suppression"),
+        "computed": latest.get("computed") if isinstance(latest.get("computed"), str) else None,
         "reason": reason,
     }
 
@@ -609,7 +614,7 @@ def did_panel(indicators: pd.DataFrame, request: BaselineRequest) -> pd.DataFram
             strict=True,
         )
     ]
-    for column in ("base_count", "weight_sum"):
+    for column in ("base_count", "weight_sum", "computed"):
         if column not in panel:
             panel[column] = np.nan
     panel["std_error"] = share_standard_errors(panel)

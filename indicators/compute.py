@@ -17,6 +17,7 @@ from indicators.catalogue import CENSUS, NATIONAL_ONLY, Indicator, catalogue
 from indicators.flags import apply_flags
 from indicators.methods import METHODS, ROW
 from indicators.overlaps import compute_overlaps, flag_series_breaks
+from indicators.totals import add_computed_totals
 from sources.i18n import N_
 from sources.observations import OBSERVATION_KEY
 from sources.specs import SDG_FEED, SourceSpec, bundled_specs
@@ -235,6 +236,7 @@ def compute_indicators(
         )
         flag_series_breaks(con)
         apply_flags(con, indicators)
+        add_computed_totals(con)
         compute_overlaps(con, indicators)
         con.unregister("source_ranks")
         con.execute("DROP TABLE staged_indicators")

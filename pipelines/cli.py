@@ -634,15 +634,21 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     languages = offered if args.all_languages else [normalise_language(asked) or default]
     sibling = f"EMP_{snap['country']}_{snap['version']}.{{lang}}.html"
+    extension = ".pdf" if args.report_format == "pdf" else ".html"
     for language in languages:
         if args.output and len(languages) == 1:
             output = Path(args.output)
         else:
-            output = Path(sibling.format(lang=language))
+            output = Path(sibling.format(lang=language)).with_suffix(extension)
             if args.output:
                 output = Path(args.output).parent / output
         refuse_published_output(output, _published_folders(settings, snapshots_dir))
-        write_profile(Path(snap["path"]), output, language, previous, sibling)
+        if extension == ".pdf":
+            from publish.pdf import write_print_edition
+
+            write_print_edition(Path(snap["path"]), output, language, previous)
+        else:
+            write_profile(Path(snap["path"]), output, language, previous, sibling)
         console.print(
             _(
                 "{country} profile from snapshot {version} ({lang}): {path}",
@@ -915,7 +921,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
     explain.set_defaults(handler=cmd_explain)
     report = commands.add_parser(
-        "report", help="the country's Extended Migration Profile as one HTML file"
+        "report", help="the country's Extended Migration Profile as one HTML file, or a PDF"
     )
     report.add_argument("--country", required=True, help="ISO3")
     report.add_argument("--snapshot", help="snapshot version (default: the latest)")
@@ -930,6 +936,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--all-languages",
         action="store_true",
         help="write the report in every language the country's is offered in, side by side",
+    )
+    report.add_argument(
+        "--format",
+        dest="report_format",
+        choices=("html", "pdf"),
+        default="html",
+        help="html (default) or pdf: the print edition (A4, table of contents, page numbers), "
+        "with the figures by region and province beside it as CSV and XLSX",
     )
     report.set_defaults(handler=cmd_report)
     translations = commands.add_parser(

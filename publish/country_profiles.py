@@ -12,17 +12,19 @@ from pathlib import Path
 import duckdb
 
 from indicators.checks import data_gaps, indicator_outcomes, summary
+from publish.pdf import PRINT_EDITION, print_builder
 from publish.report import (
     SIBLING,
+    ProfileBuilder,
     profile_languages,
     record_reports_built_from,
+    render_builder,
     reports_built_from,
-    write_profile,
 )
 from publish.snapshot_check import previous_edition
 from publish.snapshot_index import list_snapshots
 from publish.snapshots import publish_snapshot
-from sources.atomic import copy_atomically, sweep_leftovers
+from sources.atomic import copy_atomically, sweep_leftovers, write_atomically
 from sources.expectations import verdict
 from sources.specs import SourceSpec
 from sources.synthetic import synthetic_sources
@@ -104,6 +106,7 @@ def build_country_report(
         "languages": languages,
     }
     present = [folder / SIBLING.format(version=snap["version"], lang=x) for x in languages]
+    present += [folder / PRINT_EDITION.format(version=snap["version"], lang=x) for x in languages]
     present += [folder / "latest.html", *(folder / f"latest.{x}.html" for x in languages)]
     if (
         configuration
@@ -113,11 +116,14 @@ def build_country_report(
         return CountryReport(country, "unchanged", None, languages)
     written = None
     for language in languages:
-        path = write_profile(
-            Path(snap["path"]),
+        builder = ProfileBuilder(Path(snap["path"]), language, previous)
+        context = builder.context()
+        path = write_atomically(
             folder / SIBLING.format(version=snap["version"], lang=language),
-            language,
-            previous,
+            render_builder(builder, context=context),
+        )
+        print_builder(
+            builder, folder / PRINT_EDITION.format(version=snap["version"], lang=language), context
         )
         copy_atomically(path, folder / f"latest.{language}.html")
         if language == default:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import pandas as pd
 import pycountry
+from babel import Locale, UnknownLocaleError
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
@@ -23,8 +24,10 @@ from markupsafe import Markup
 from indicators.catalogue import Indicator
 from indicators.census import age_as_total
 from indicators.flags import OBS_STATUS_LABELS, SUPPRESSION_LABELS
+from indicators.totals import computed_totals
 from indicators.translations import code_label, localised_catalogue, term
-from publish.profile_data import TOTALS, computed_totals, totals, yearly
+from publish.charts import ChartWords, NumberStyle, chart_svg
+from publish.profile_data import TOTALS, totals, yearly
 from publish.snapshot_check import read_manifest
 from publish.snapshots import INDICATORS_FILE, OVERLAPS_FILE, rests_on
 from sources.atomic import write_atomically
@@ -81,7 +84,11 @@ CONFIDENTIAL = N_(
     "confidential: suppressed by disclosure control (primary: too few census records; "
     "secondary: hidden so that the primary cell cannot be worked out by subtraction)"
 )
+PUBLISHED = N_("published edition")
+EDITION_STATUSES = {"draft": N_("draft, not approved"), "approved": N_("approved edition")}
 SEVERITY_WORDS = {"warn": N_("warning"), "error": N_("error")}
+_SOURCE_ID = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+_SERIES_PREFIX = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+:\s*")
 _AGE_RANGE = re.compile(r"Y(\d+)T(\d+)")
 _AGE_UNDER = re.compile(r"Y_LT(\d+)")
 _AGE_OVER = re.compile(r"Y_GE(\d+)")
@@ -91,8 +98,10 @@ _AGE_OVER = re.compile(r"Y_GE(\d+)")
 def _profile_rows(folder: Path, synthetic: frozenset[str]) -> pd.DataFrame:
     """A snapshot's values with the totals computed from breakdowns, each marked synthetic or
     not; read once for all the languages a profile is written in."""
-    reported = pd.read_parquet(folder / INDICATORS_FILE).assign(computed=None)
-    frame = pd.concat([reported, computed_totals(reported)], ignore_index=True)
+    frame = pd.read_parquet(folder / INDICATORS_FILE)
+    if "computed" not in frame:  # an edition published before totals were computed upstream
+        frame = frame.assign(computed=None)
+        frame = pd.concat([frame, computed_totals(frame)], ignore_index=True)
     frame["synthetic"] = frame["source_ids"].map(lambda ids: rests_on(ids, synthetic))
     # plain Python strings: the report takes hundreds of small slices, each far cheaper on
     # NumPy object arrays than on Arrow-backed strings
@@ -170,6 +179,18 @@ class ProfileBuilder:
         self.levels = dict(zip(admin["code"], admin["level"], strict=True))
         self.parents = dict(zip(admin["code"], admin["parent_code"], strict=True))
         self.charts: list[dict] = []
+        locale = babel_locale(self.language, self.alpha2)
+        self.numbers = NumberStyle(
+            decimal=get_decimal_symbol(locale),
+            group=get_group_symbol(locale),
+            rtl=text_direction(self.language) == "rtl",
+        )
+        self.chart_words = ChartWords(
+            value=self.t("value as reported"),
+            flagged=self.t("value with a flag (see the data table)"),
+            confidential=self.t("confidential"),
+            missing=self.t("no value"),
+        )
 
     # --- words ---------------------------------------------------------------------------
 
@@ -184,6 +205,13 @@ class ProfileBuilder:
             amount = format_number(value / 1e6, self.language, 0, self.alpha2)
             return self.t("USD {amount} million", amount=amount)
         return format_number(value, self.language, DECIMALS.get(unit or "", 0), self.alpha2)
+
+    @staticmethod
+    def scale(value: float | None, unit: str | None) -> int:
+        """The power of ten a shown value is written in (6: USD 6 904 million)."""
+        return (
+            6 if unit == "USD" and value is not None and value == value and abs(value) >= 1e6 else 0
+        )
 
     def unit_name(self, unit: str | None) -> str:
         return term("units", unit or "", self.language) or (unit or "")
@@ -217,8 +245,13 @@ class ProfileBuilder:
         elif isinstance(status, str) and status != "A":
             label = self.t(OBS_STATUS_LABELS.get(status, status))
             comment = row.get("comment")
-            if isinstance(comment, str) and comment:
-                label = f"{label}: {localise(comment, self.language)}"
+            computed = row.get("computed")
+            if (
+                isinstance(comment, str)
+                and comment
+                and not (isinstance(computed, str) and computed)
+            ):
+                label = f"{label}: {self.named_sources(localise(comment, self.language))}"
             notes.append(label)
         computed = row.get("computed")
         if isinstance(computed, str) and computed:
@@ -242,7 +275,7 @@ class ProfileBuilder:
         for vintages in rows["source_vintages"]:
             for vintage in vintages:
                 source, _sep, edition = str(vintage).partition(": ")
-                edition = re.sub(r"\s*\(sha256 [0-9a-f]+\)$", "", edition)
+                edition = self.edition(re.sub(r"\s*\(sha256 [0-9a-f]+\)$", "", edition))
                 named.add(
                     f"{source_label(source, self.language)} ({edition})"
                     if edition
@@ -251,6 +284,24 @@ class ProfileBuilder:
         if not named:
             named = {source_label(s, self.language) for ids in rows["source_ids"] for s in ids}
         return sorted(named)
+
+    def named_sources(self, text: str) -> str:
+        """A stored comment with each source id it names ("wb_bilateral_migration includes
+        Abkhazia") replaced by the source's name in the reader's language."""
+
+        def name(found: re.Match) -> str:
+            label = source_label(found.group(0), self.language)
+            return label if label and label != found.group(0) else found.group(0)
+
+        return _SOURCE_ID.sub(name, text)
+
+    @staticmethod
+    def edition(text: object) -> str:
+        """An edition as a reader names it: without the series code a ministry file's title
+        opens with ("MAR_MAE: Marocains immatriculés" -> "Marocains immatriculés"), and
+        without the codebook of a census (the source's name says which census)."""
+        text = _SERIES_PREFIX.sub("", str(text or ""))
+        return "" if text.startswith("codebook ") else text
 
     # --- rows ------------------------------------------------------------------------------
 
@@ -286,6 +337,8 @@ class ProfileBuilder:
                     "flag": self.flag(last),
                     "synthetic": bool(last["synthetic"]),
                     "value": self.number(last["obs_value"], last["unit_measure"]),
+                    "value_key": last.get("value_key"),
+                    "scale": self.scale(last["obs_value"], last["unit_measure"]),
                     "raw_value": float(last["obs_value"]),
                     "unit": self.unit_name(last["unit_measure"]),
                     "unit_code": last["unit_measure"],
@@ -298,33 +351,102 @@ class ProfileBuilder:
 
     # --- charts ----------------------------------------------------------------------------
 
+    def state(self, row: dict) -> str:
+        """How a value is drawn: as a value, as a flagged value, or as a word (no bar, no 0)."""
+        if row.get("conf_status") == "C":
+            return "confidential"
+        value = row.get("obs_value")
+        if value is None or value != value:
+            return "missing"
+        status = row.get("obs_status")
+        computed = row.get("computed")
+        if (isinstance(status, str) and status != "A") or (isinstance(computed, str) and computed):
+            return "flagged"
+        return "value"
+
+    def note(self, row: dict) -> str:
+        """Every flag a value carries, in words: the table cell beside it."""
+        parts = [self.flag(row) or ""]
+        if row.get("synthetic"):
+            parts.insert(0, self.t("synthetic data"))
+        return "; ".join(p for p in parts if p)
+
+    def shown(self, row: dict, unit: str | None) -> str:
+        """A value as the tables show it: the number, or the word for why there is none."""
+        state = self.state(row)
+        if state == "confidential":
+            return self.t("confidential")
+        if state == "missing":
+            return self.t("no value")
+        return self.number(row["obs_value"], unit)
+
     def _chart(
         self,
         kind: str,
         title: str,
         unit: str,
-        points: list,
+        labelled: list[tuple[object, dict]],
         rows: pd.DataFrame,
         header: str,
         series: list[str] | None = None,
     ) -> dict:
+        """A chart and its data: `labelled` pairs a label (a year, a category in words) with
+        the row of its value. Charts, tables and downloads show the same values and flags."""
         synthetic = bool(rows["synthetic"].any()) if "synthetic" in rows else False
         number = len(self.charts) + 1
-        table = [[str(p[0]), self.number(p[1], unit)] for p in points]
+        values = [r.get("obs_value") for _label, r in labelled]
+        largest = max((abs(v) for v in values if v is not None and v == v), default=0.0)
+        scale, axis_unit = 1.0, self.unit_name(unit)
+        if unit == "USD" and largest >= 1e6:  # as the tables write it: USD 6 904 million
+            scale, axis_unit = 1e6, self.t("millions of US dollars")
+        points = []
+        for label, row in labelled:
+            state = self.state(row)
+            value = row.get("obs_value") if state in ("value", "flagged") else None
+            points.append(
+                {"label": label, "value": None if value is None else value / scale, "state": state}
+            )
+        table = [
+            [
+                str(label),
+                self.shown(row, unit),
+                self.note(row),
+                row.get("value_key"),
+                self.scale(row.get("obs_value"), unit),
+            ]
+            for label, row in labelled
+        ]
+        unit_words = self.unit_name(unit)
+        csv_rows = [
+            [
+                label,
+                "" if self.state(row) in ("confidential", "missing") else row.get("obs_value"),
+                unit_words,
+                self.note(row),
+                row.get("obs_status") or "",
+                row.get("conf_status") or "",
+            ]
+            for label, row in labelled
+        ]
+        csv_header = [header, self.t("Value"), self.t("Unit"), self.t("Note")]
         chart = {
             "id": f"chart-{number}",
             "kind": kind,
             "title": title,
-            "unit": self.unit_name(unit),
-            "decimals": DECIMALS.get(unit, 0),
-            "points": points,
+            "unit": unit_words,
             "series": series or [],
             "synthetic": synthetic,
             "sources": self.sources(rows),
-            "header": [header, self.unit_name(unit)],
+            "header": [header, unit_words, self.t("Note")],
             "table": table,
-            "csv": _csv_href([header, self.unit_name(unit)], [[p[0], p[1]] for p in points]),
+            "flagged": any(p["state"] != "value" for p in points),
+            "csv": _csv_href([*csv_header, "OBS_STATUS", "CONF_STATUS"], csv_rows),
             "csv_name": f"{self.country}_{number}.csv",
+            "svg": Markup(
+                chart_svg(
+                    kind, points, axis_unit, DECIMALS.get(unit, 0), self.chart_words, self.numbers
+                )
+            ),
             "alt": self.t(
                 "{title}: {count} values, from {first} to {last}; the data table follows.",
                 title=title,
@@ -336,6 +458,10 @@ class ProfileBuilder:
         self.charts.append(chart)
         return chart
 
+    @staticmethod
+    def _records(group: pd.DataFrame) -> list[dict]:
+        return group.to_dict(orient="records")
+
     def time_series(self, indicator: Indicator) -> list[dict]:
         charts = []
         rows = yearly(self.national(indicator.id)).dropna(subset=["obs_value"])
@@ -343,16 +469,14 @@ class ProfileBuilder:
             group = group.sort_values("time_period")
             if len(group) < 3:
                 continue
-            points = [
-                [int(p), float(v)] for p, v in zip(group.time_period, group.obs_value, strict=True)
-            ]
             name = self.series_name(series, indicator)
+            labelled = [(r["time_period"], r) for r in self._records(group)]
             charts.append(
                 self._chart(
                     "line",
                     name,
                     group.unit_measure.iloc[0],
-                    points,
+                    labelled,
                     group,
                     self.t("Year"),
                     [name],
@@ -371,14 +495,11 @@ class ProfileBuilder:
             latest = latest.nlargest(top, "obs_value")
             if len(latest) < 2:
                 continue
-            points = [
-                [self.name(c), float(v)]
-                for c, v in zip(latest.counterpart_area, latest.obs_value, strict=True)
-            ]
+            labelled = [(self.name(r["counterpart_area"]), r) for r in self._records(latest)]
             title = self.t(
                 "{series}: top {count} partner countries, {period}",
                 series=self.series_name(series, indicator),
-                count=len(points),
+                count=len(labelled),
                 period=latest.time_period.iloc[0],
             )
             return [
@@ -386,7 +507,7 @@ class ProfileBuilder:
                     "bar",
                     title,
                     latest.unit_measure.iloc[0],
-                    points,
+                    labelled,
                     latest,
                     self.t("Partner country"),
                 )
@@ -397,20 +518,19 @@ class ProfileBuilder:
         return areas.map(lambda a: self.levels.get(a) in FIRST_TIER).astype(bool)
 
     def regions(self, indicator: Indicator) -> list[dict]:
+        """The latest year by region: every region keeps its row, a confidential or missing
+        one with the word for why (never a bar of 0)."""
         rows = self.totals(indicator.id)
         rows = rows[self._is_first_tier(rows["ref_area"]) & (rows["counterpart_area"] == "_T")]
-        rows = rows.dropna(subset=["obs_value"])
         charts = []
         for series in indicator.series[:2] or sorted(set(rows.series))[:1]:
             group = rows[rows["series"] == series]
-            if len(group) < 2:
+            if group["obs_value"].notna().sum() < 1 or len(group) < 2:
                 continue
             group = group[group["time_period"] == group["time_period"].max()]
-            group = group.sort_values("obs_value", ascending=False)
-            points = [
-                [self.name(a), float(v)]
-                for a, v in zip(group.ref_area, group.obs_value, strict=True)
-            ]
+            group = group.assign(name=group["ref_area"].map(self.name))
+            group = group.sort_values(["obs_value", "name"], ascending=[False, True])
+            labelled = [(r["name"], r) for r in self._records(group)]
             period = group.time_period.iloc[0]
             title = self.t(
                 "{series} by region, {period}",
@@ -418,23 +538,17 @@ class ProfileBuilder:
                 period=period,
             )
             chart = self._chart(
-                "bar", title, group.unit_measure.iloc[0], points, group, self.t("Region")
+                "bar", title, group.unit_measure.iloc[0], labelled, group, self.t("Region")
             )
-            chart["note"] = self._hidden_note(indicator.id, series, period)
+            chart["note"] = self._hidden_note(group)
             charts.append(chart)
         return charts
 
-    def _hidden_note(self, indicator_id: str, series: str, period: str) -> str | None:
-        """What a regional chart leaves out, by reason: confidential and cannot-exist cells are
-        not zeros."""
-        rows = self.totals(indicator_id)
-        rows = rows[
-            (rows["series"] == series)
-            & (rows["time_period"] == period)
-            & self._is_first_tier(rows["ref_area"])
-        ]
+    def _hidden_note(self, rows: pd.DataFrame) -> str | None:
+        """What a regional chart shows without a bar, by reason: confidential and
+        cannot-exist cells are not zeros."""
         confidential = int((rows["conf_status"] == "C").sum()) if "conf_status" in rows else 0
-        missing = int((rows["obs_status"] == "M").sum()) if "obs_status" in rows else 0
+        missing = int(((rows["conf_status"] != "C") & rows["obs_value"].isna()).sum())
         parts = []
         if confidential:
             parts.append(
@@ -455,7 +569,7 @@ class ProfileBuilder:
         rows = self.rows(indicator.id)
         if "preferred" in rows:
             rows = rows[rows["preferred"].fillna(True).astype(bool)]
-        rows = yearly(rows[(rows["ref_area"] == self.country) & rows["obs_value"].notna()])
+        rows = yearly(rows[rows["ref_area"] == self.country])
         rows = rows[rows["counterpart_area"] == "_T"]
         charts = []
         headers = {"sex": N_("Sex"), "age": N_("Age"), "breakdown": N_("Category")}
@@ -469,13 +583,10 @@ class ProfileBuilder:
             part = rows[rows[others].eq("_T").all(axis=1) & (rows[dimension] != "_T")]
             for series, group in part.groupby("series"):
                 latest = group[group["time_period"] == group["time_period"].max()]
-                if len(latest) < 2:
+                if len(latest) < 2 or latest["obs_value"].notna().sum() < 1:
                     continue
                 latest = latest.sort_values(dimension)
-                points = [
-                    [self.label(dimension, c), float(v)]
-                    for c, v in zip(latest[dimension], latest.obs_value, strict=True)
-                ]
+                labelled = [(self.label(dimension, r[dimension]), r) for r in self._records(latest)]
                 title = self.t(
                     titles[dimension],
                     series=self.series_name(series, indicator),
@@ -486,7 +597,7 @@ class ProfileBuilder:
                         "bar",
                         title,
                         latest.unit_measure.iloc[0],
-                        points,
+                        labelled,
                         latest,
                         self.t(headers[dimension]),
                     )
@@ -500,19 +611,24 @@ class ProfileBuilder:
             & rows["migrant_status"].isin(["MS_MIGRANT", "MS_NOMIGRANT"])
             & (rows["sex"] == "_T")
             & (age_as_total(rows["age"]) == "_T")
-        ].dropna(subset=["obs_value"])
-        if rows.empty:
+        ]
+        if rows["obs_value"].notna().sum() < 1:
             return []
-        points = [
-            [f"{self.series_name(s, indicator)}: {self.label('migrant_status', m)}", float(v)]
-            for s, m, v in zip(rows.series, rows.migrant_status, rows.obs_value, strict=True)
+        rows = rows[rows["time_period"] == rows["time_period"].max()]
+        labelled = [
+            (
+                f"{self.series_name(r['series'], indicator)}: "
+                f"{self.label('migrant_status', r['migrant_status'])}",
+                r,
+            )
+            for r in self._records(rows)
         ]
         title = self.t(
             "{indicator}, {period}", indicator=indicator.name, period=rows.time_period.max()
         )
         return [
             self._chart(
-                "bar", title, rows.unit_measure.iloc[0], points, rows, self.t("Migrant status")
+                "bar", title, rows.unit_measure.iloc[0], labelled, rows, self.t("Migrant status")
             )
         ]
 
@@ -555,7 +671,8 @@ class ProfileBuilder:
         for gap in validation.get("gaps", []):
             indicator = self.catalogue.get(gap["indicator_id"])
             what = indicator.name if indicator else gap["indicator_id"]
-            sources = ", ".join(source_label(s, self.language) for s in gap.get("sources") or [])
+            labels = dict.fromkeys(source_label(s, self.language) for s in gap.get("sources") or [])
+            sources = ", ".join(labels)
             kind = gap.get("kind")
             if kind == "no_national_source":
                 reason = self.t(
@@ -566,6 +683,10 @@ class ProfileBuilder:
             elif kind == "not_loaded":
                 reason = self.t(
                     "Nothing was loaded from {sources} in this refresh.", sources=sources
+                )
+            elif kind == "no_value" and len(labels) == 1:
+                reason = self.t(
+                    "{source} gives no value for {country}.", source=sources, country=country
                 )
             elif kind == "no_value":
                 reason = self.t(
@@ -654,7 +775,7 @@ class ProfileBuilder:
         return [
             {
                 "kind": self.t(KINDS[e.kind]),
-                "title": e.title_in(self.language),
+                **self._title(*e.title_for(self.language)),
                 "date": format_day(e.date, self.language, self.alpha2),
                 "status": self.t(STATUSES[e.status]),
                 "source": e.source,
@@ -663,7 +784,22 @@ class ProfileBuilder:
             for e in entries
         ]
 
-    def subnational(self, limit: int = 40) -> list[dict]:
+    def _title(self, title: str, language: str) -> dict:
+        """A title in the reader's language, or in its original one with that language named
+        ("Loi n° 02-03 … (en français)")."""
+        if language == self.language:
+            return {"title": title, "title_lang": None, "title_note": None}
+        try:
+            named = Locale.parse(self.language).languages.get(language, language)
+        except (UnknownLocaleError, ValueError):
+            named = language
+        return {
+            "title": title,
+            "title_lang": language,
+            "title_note": self.t("original title, in {original}", original=named),
+        }
+
+    def subnational(self, limit: int | None = 40) -> list[dict]:
         """Sortable tables: the latest value of each series by region and province, with
         confidential and missing cells marked, never left blank."""
         rows = totals(self.frame)
@@ -689,9 +825,11 @@ class ProfileBuilder:
                         "area": self.name(row["ref_area"]),
                         "level": self.t(LEVEL_NAMES[level]) if level in LEVEL_NAMES else level,
                         "parent": self.name(parent) if isinstance(parent, str) else "",
-                        "value": self.number(value, unit),
+                        "value": self.shown(row, unit),
+                        "value_key": row.get("value_key"),
+                        "scale": self.scale(value, unit),
                         "sort": "" if value != value else f"{float(value):.6f}",
-                        "note": self.flag(row) or "",
+                        "note": self.note(row),
                         "hidden": row.get("conf_status") == "C" or row.get("obs_status") == "M",
                     }
                 )
@@ -708,7 +846,7 @@ class ProfileBuilder:
                     "synthetic": bool(group["synthetic"].any()),
                 }
             )
-            if len(tables) >= limit:
+            if limit is not None and len(tables) >= limit:
                 break
         return tables
 
@@ -819,6 +957,8 @@ class ProfileBuilder:
             }
             for code, modules in PARTS.items()
         ]
+        annex_parts = [part for part in parts if part["id"] == "part-annex"]
+        parts = [part for part in parts if part["id"] != "part-annex"]
         gaps = self.gaps()
         locale = babel_locale(self.language, self.alpha2)
         return {
@@ -832,9 +972,11 @@ class ProfileBuilder:
             "country_name": self.name(self.country),
             "manifest": self.manifest,
             "published": format_day(self.manifest["created_at"], self.language, self.alpha2),
+            "status": self.t(EDITION_STATUSES.get(self.manifest.get("status"), PUBLISHED)),
             "key_data": key_data,
             "summary": self.summary(key_data, gaps),
             "parts": parts,
+            "annex_parts": annex_parts,
             "part_c_title": term("parts", "C", self.language),
             "part_d_title": term("parts", "D", self.language),
             "governance": self.governance(),
@@ -854,10 +996,13 @@ class ProfileBuilder:
                 for h in self.manifest.get("validation", {}).get("held_back", [])
             ],
             "inputs": [
-                {**i, "label": source_label(i["source_id"], self.language)}
+                {
+                    **i,
+                    "label": source_label(i["source_id"], self.language),
+                    "vintage": self.edition(i.get("vintage")),
+                }
                 for i in self.manifest["inputs"]
             ],
-            "charts_json": script_safe_json(self.charts),
             "chart_count": len(self.charts),
             "ui": script_safe_json(
                 {
@@ -907,14 +1052,29 @@ def render_profile(
     language: str | None = None,
     previous: Path | None = None,
     sibling: str = SIBLING,
+    annex: dict[str, str] | None = None,
 ) -> str:
     """The profile of a snapshot in `language` (default: the country's), compared with the
     `previous` snapshot for the summary; `sibling` names the same profile in another language
-    ({version}, {lang}, {country})."""
-    builder = ProfileBuilder(folder, language, previous)
-    context = builder.context()
+    ({version}, {lang}, {country}). With `annex` (the file names of the sub-national annex,
+    `csv` and `xlsx`), the print edition: page numbers, a running header, and the tables by
+    region and province left to the annex."""
+    return render_builder(ProfileBuilder(folder, language, previous), sibling, annex)
+
+
+def render_builder(
+    builder: ProfileBuilder,
+    sibling: str = SIBLING,
+    annex: dict[str, str] | None = None,
+    context: dict | None = None,
+) -> str:
+    """The page of a profile builder (from its `context`, computed once for the screen and
+    the print edition)."""
+    context = context if context is not None else builder.context()
     template = _environment(builder.language).get_template("profile.html.j2")
-    return template.render(**context, sibling=sibling)
+    return template.render(
+        **context, sibling=sibling, print_edition=annex is not None, annex_files=annex or {}
+    )
 
 
 def write_profile(

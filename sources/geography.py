@@ -141,7 +141,8 @@ SUBNATIONAL_COUNTRIES = ("MAR", "MDA", "PHL")
 @cache
 def admin_areas() -> pd.DataFrame:
     """Sub-national areas with validity dates: ISO 3166-2 (pycountry) plus the declared former
-    regions and statistics-office regions (sources/reference/admin_areas_declared.csv).
+    regions and statistics-office regions (sources/reference/admin_areas_declared.csv), with
+    the parents the law gives where ISO's differ (sources/reference/admin_area_parents.csv).
 
     Columns: code, country, level, name, parent_code, valid_from, valid_to, source,
     successors (codes of the areas that replaced it), members (codes of the areas it groups).
@@ -175,6 +176,10 @@ def admin_areas() -> pd.DataFrame:
             if row["code"] == rec["code"]:
                 row["valid_from"] = _day(rec["valid_from"]) or row["valid_from"]
                 row["valid_to"] = _day(rec["valid_to"]) or row["valid_to"]
+    parents = pd.read_csv(REFERENCE_DIR / "admin_area_parents.csv", dtype=str)
+    corrected = dict(zip(parents["code"], parents["parent_code"], strict=True))
+    for row in rows:  # where ISO 3166-2 (as pycountry has it) puts an area in the wrong region
+        row["parent_code"] = corrected.get(row["code"], row["parent_code"])
     declared = pd.read_csv(
         REFERENCE_DIR / "admin_areas_declared.csv", dtype=str, keep_default_na=False
     )

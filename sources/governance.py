@@ -54,7 +54,15 @@ class Entry(BaseModel):
         return value
 
     def title_in(self, language: str) -> str:
-        return self.title.get(language) or self.title.get("en") or next(iter(self.title.values()))
+        return self.title_for(language)[0]
+
+    def title_for(self, language: str) -> tuple[str, str]:
+        """The title in `language` where registered, else the original (the first given),
+        with the language it is in."""
+        if self.title.get(language):
+            return self.title[language], language
+        original = next(iter(self.title))
+        return self.title[original], original
 
 
 def governance_file(country: str) -> Path | None:

@@ -1,6 +1,8 @@
 """Place names as a reader in each language expects them: the statistics office's own names
-where declared (sources/reference/area_names.csv), else pycountry's ISO 3166 translations, with
-ISO's editorial remarks (such as "(EH-partial)") left out."""
+where declared (sources/reference/area_names.csv), else, for countries, the usual short name in
+CLDR (Babel: Moldavie, Republica Moldova, مولدوفا) rather than ISO's inverted official form
+("Moldova, Republica"), else pycountry's ISO 3166 translations, with ISO's editorial remarks
+(such as "(EH-partial)") left out."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import re
 from functools import cache
 
 import pycountry
+from babel import Locale, UnknownLocaleError
 
 from sources.geography import REFERENCE_DIR, admin_areas, areas
 
@@ -47,11 +50,23 @@ def _country_name(code: str, language: str) -> str | None:
     country = pycountry.countries.get(alpha_3=code)
     if country is None:
         return None
+    usual = _usual_names(language).get(country.alpha_2)
+    if usual and " - " not in usual:  # CLDR's "Congo - Kinshasa" is a picker's label
+        return usual
     translate = _iso("iso3166-1", language)
     common = getattr(country, "common_name", None)
     if common and translate(common) != common or (common and language == "en"):
         return translate(common)
     return translate(country.name)
+
+
+@cache
+def _usual_names(language: str) -> dict[str, str]:
+    """CLDR's country names in `language` (Republica Moldova, Moldavie), by alpha-2 code."""
+    try:
+        return dict(Locale.parse(language).territories)
+    except (UnknownLocaleError, ValueError):
+        return {}
 
 
 def place_name(code: str, language: str = "en") -> str:

@@ -145,7 +145,12 @@ def test_requests_without_data_say_why(built, tmp_path):
     assert reasons["IMM_STOCK"].endswith("the earliest is 1990")
     assert reasons["CEN_FOREIGN_BORN"].endswith("the earliest is 2014")
     assert "in any area or period" in reasons["EMI_FLOW"]  # no Moroccan source feeds it
-    assert "for this area and breakdown" in reasons["LAB_DEPLOYED"]  # by sector only
+    # sent by sector only: its total is computed (sum of the sectors), from 2019
+    assert reasons["LAB_DEPLOYED"].endswith("the earliest is 2019")
+    later = baselines(indicators, early.model_copy(update={"start": date(2021, 1, 1)}))
+    deployed = later[later.indicator_id == "LAB_DEPLOYED"].iloc[0]
+    assert deployed.status == "value" and "breakdown" in deployed.computed.split("+")
+    assert deployed.reason.startswith("computed: the sum of the reported values by")
     stale = early.model_copy(update={"start": date(2000, 6, 1), "window_years": 3})
     old = baselines(indicators, stale)
     stock = old[old.indicator_id == "IMM_STOCK"].iloc[0]

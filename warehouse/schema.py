@@ -44,6 +44,8 @@ INDICATOR_COLUMNS: dict[str, str] = {
     "weight_sum": "DOUBLE",  # census: the sum of weights of the persons that count rests on
     "comment": "VARCHAR",  # SDMX COMMENT_OBS: why a value is flagged or missing
     "preferred": "BOOLEAN",
+    # a total EMP computed from a reported breakdown: the dimensions summed ("sex"); else null
+    "computed": "VARCHAR",
 }
 INDICATOR_KEY = (
     "indicator_id",

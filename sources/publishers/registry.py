@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from sources.i18n import N_
 from sources.observations import FileLayoutError, RawRead
 from sources.publishers.peek import peek
 from sources.readers import un_desa, unhcr, wdi, world_bank
@@ -225,12 +226,17 @@ def recognise(path: Path, name: str | None = None) -> list[Release | Companion]:
         if found:
             return found
         what = ", ".join(f"{k} {v}" for key in unknown for k, v in key.items())
-        raise NotRecognisedError(
-            f"{name}: {layout.name} ({what}), but no series in "
-            f"sources/publishers/series.yaml declares it; add an entry to read it"
-        )
+        raise NotRecognisedError(UNDECLARED.format(name=name, layout=layout.name, what=what))
     raise NotRecognisedError(
-        f"{name}: not a release of any declared publisher series (looked for "
-        + "; ".join(layout.name for layout in LAYOUTS.values())
-        + ")"
+        UNRECOGNISED.format(
+            name=name, layouts="; ".join(layout.name for layout in LAYOUTS.values())
+        )
     )
+
+
+#: Why a file in the public folder is held back, as templates the reader's language shows.
+UNDECLARED = N_(
+    "{name}: {layout} ({what}), but no series in sources/publishers/series.yaml declares it; "
+    "add an entry to read it"
+)
+UNRECOGNISED = N_("{name}: not a release of any declared publisher series (looked for {layouts})")
