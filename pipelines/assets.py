@@ -27,7 +27,7 @@ from pipelines.inputs import (
     build_inputs,
 )
 from pipelines.resources import WarehouseResource
-from publish.country_profiles import build_country_report, publish_country
+from publish.country_profiles import build_country_reports, publish_country
 from publish.snapshots import refresh_version
 from sources.atomic import sweep_leftovers
 from sources.census.codebook import codebooks
@@ -624,14 +624,16 @@ def profile_report(
 ) -> dg.MaterializeResult:
     written, kept, failed = {}, [], {}
     configuration = context.run.tags.get(CONFIGURATION_TAG)
-    for country in context.partition_keys:
-        try:
-            report = build_country_report(
-                country, Path(warehouse.snapshots_dir), warehouse.reports, configuration
-            )
-        except Exception as err:  # one country's report never stops the others'
-            failed[country] = f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
-            context.log.error(f"{country}: profile report not built ({failed[country]})")
+    built = build_country_reports(
+        list(context.partition_keys),
+        Path(warehouse.snapshots_dir),
+        warehouse.reports,
+        configuration,
+    )
+    for country, report in built.items():
+        if isinstance(report, str):  # one country's report never stops the others'
+            failed[country] = report
+            context.log.error(f"{country}: profile report not built ({report})")
             continue
         if report.status == "unchanged":
             kept.append(country)

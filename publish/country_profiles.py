@@ -6,6 +6,9 @@ reads only snapshot files.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,3 +134,32 @@ def build_country_report(
             written = str(path)
     record_reports_built_from(folder, built_from)
     return CountryReport(country, "written", written, languages)
+
+
+def _report_or_error(args: tuple) -> CountryReport | str:
+    """One country's reports in a worker process: the result, or why it failed (one country's
+    failure never stops the others')."""
+    country, snapshots_dir, reports_dir, configuration = args
+    try:
+        return build_country_report(country, snapshots_dir, reports_dir, configuration)
+    except Exception as err:  # noqa: BLE001 - reported per country by the caller
+        return f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
+
+
+def build_country_reports(
+    countries: list[str],
+    snapshots_dir: Path,
+    reports_dir: Path,
+    configuration: str | None,
+    workers: int | None = None,
+) -> dict[str, CountryReport | str]:
+    """Every country's reports (HTML and PDF in each language), countries side by side in
+    worker processes, one per core: each reads only its snapshot and writes only its own
+    folder. A country maps to its CountryReport, or to why it failed."""
+    jobs = [(c, Path(snapshots_dir), Path(reports_dir), configuration) for c in countries]
+    workers = min(len(jobs), workers or os.cpu_count() or 1)
+    if workers <= 1:
+        return {job[0]: _report_or_error(job) for job in jobs}
+    context = multiprocessing.get_context("spawn")  # no inherited locks or open warehouse
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return dict(zip(countries, pool.map(_report_or_error, jobs), strict=True))

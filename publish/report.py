@@ -27,6 +27,7 @@ from indicators.flags import OBS_STATUS_LABELS, SUPPRESSION_LABELS
 from indicators.totals import computed_totals
 from indicators.translations import code_label, localised_catalogue, term
 from publish.charts import ChartWords, NumberStyle, chart_svg
+from publish.findings import key_findings
 from publish.profile_data import TOTALS, totals, yearly
 from publish.snapshot_check import read_manifest
 from publish.snapshots import INDICATORS_FILE, OVERLAPS_FILE, rests_on
@@ -46,6 +47,8 @@ from sources.i18n import (
     translations,
 )
 from sources.place_names import place_name
+from sources.recommendations import STATUSES as RECOMMENDATION_STATUSES
+from sources.recommendations import RecommendationError, recommendations
 from sources.source_names import source_label
 from sources.specs import spec_set
 from sources.synthetic import synthetic_sources
@@ -763,6 +766,32 @@ class ProfileBuilder:
             ][:top],
         }
 
+    def recommendations(self) -> list[dict]:
+        """Part D: the working group's recommendations, in the reader's language where
+        written; a file that cannot be read leaves them out with the reason."""
+        try:
+            found = recommendations(self.country)
+        except RecommendationError as err:
+            self.recommendations_problem = str(err)
+            return []
+        rows = []
+        for r in found:
+            topic, topic_lang = r.in_language("topic", self.language)
+            text, text_lang = r.in_language("text", self.language)
+            rows.append(
+                {
+                    "topic": topic,
+                    "topic_lang": topic_lang,
+                    **self._title(text, text_lang),
+                    "status": self.t(RECOMMENDATION_STATUSES[r.status]),
+                    "by": r.by,
+                    "answers": [
+                        self.catalogue[i].name if i in self.catalogue else i for i in r.answers
+                    ],
+                }
+            )
+        return rows
+
     def governance(self) -> list[dict]:
         """Part C: the working group's registry, in the reader's language where given; a
         registry that cannot be read leaves Part C empty with the reason (`governance_problem`),
@@ -902,7 +931,9 @@ class ProfileBuilder:
                 continue
             seen.add(row["indicator_id"])
             figures.append({**row, "change": changes.get(id(row), {}).get("text")})
+        gap_count = sum(1 for g in gaps if g["indicator"] in self.catalogue)
         return {
+            "findings": key_findings(self, gap_count),
             "figures": figures[:8],
             "previous": previous_version,
             "counts": counts,
@@ -980,6 +1011,12 @@ class ProfileBuilder:
             "part_c_title": term("parts", "C", self.language),
             "part_d_title": term("parts", "D", self.language),
             "governance": self.governance(),
+            "recommendations": self.recommendations(),
+            "recommendations_problem": Markup('<bdi dir="ltr">{}</bdi>').format(
+                self.recommendations_problem
+            )
+            if getattr(self, "recommendations_problem", None)
+            else None,
             # the reason names a file and a field: left to right inside a right-to-left page
             "governance_problem": Markup('<bdi dir="ltr">{}</bdi>').format(self.governance_problem)
             if getattr(self, "governance_problem", None)

@@ -187,3 +187,39 @@ def test_series_sent_without_a_total_are_shown_with_computed_totals(built):
     moldova = ProfileBuilder(Path(list_snapshots(built.snapshots, "MDA")[-1]["path"]), "en")
     border = moldova.latest("EMI_FLOW")
     assert border and "computed" in border[0]["flag"]  # the border file has no all-totals row
+
+
+def test_the_profile_reads_like_a_migration_profile(built, tmp_path, monkeypatch):
+    """Key findings from the data, Parts A-D in order and the annexes after, recommendations
+    in Part D, institutions and agreements in Part C, titles in their original language named."""
+    from publish.report import render_profile
+
+    morocco = Path(list_snapshots(built.snapshots, "MAR")[-1]["path"])
+    page = render_profile(morocco, "fr")
+    order = [
+        page.index(f'id="{anchor}"')
+        for anchor in ("summary", "part-a", "part-b", "part-c", "part-d", "part-annex", "annex")
+    ]
+    assert order == sorted(order)
+    findings = page[page.index('id="key-findings"') : page.index('id="key-data"')]
+    # UN DESA International Migrant Stock 2019, Morocco: 54,895 in 1990, 98,574 in 2019
+    assert "de 54\u202f895 en 1990 à 98\u202f574 en 2019" in findings
+    assert "France" in findings and "Espagne" in findings  # the largest destinations
+    part_c = page[page.index('id="part-c"') : page.index('id="part-d"')]
+    assert "Institution" in part_c and "Accord bilatéral" in part_c
+    assert "Acuerdo sobre mano de obra" in part_c and "titre original, en espagnol" in part_c
+    part_d = page[page.index('id="part-d"') : page.index('id="part-annex"')]
+    assert "Recommandations du groupe de travail" in part_d
+    assert "Direction générale de la Sûreté nationale" in part_d and "proposée" in part_d
+    for country in ("GEO", "MDA", "PHL"):
+        snapshot = Path(list_snapshots(built.snapshots, country)[-1]["path"])
+        text = render_profile(snapshot, "en")
+        governance = text[text.index('id="part-c"') : text.index('id="part-d"')]
+        assert "Institution" in governance and "Bilateral agreement" in governance, country
+    broken = tmp_path / "recommendations"
+    broken.mkdir()
+    (broken / "MAR.yaml").write_text("recommendations:\n  - topic: {fr: x}\n", encoding="utf-8")
+    monkeypatch.setenv("EMP_RECOMMENDATIONS", str(broken))
+    page = render_profile(morocco, "fr")
+    assert "Les recommandations de ce pays n'ont pas pu être lues" in page
+    assert "MAR.yaml, recommendation 1" in page
