@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -205,10 +206,15 @@ def test_the_profile_reads_like_a_migration_profile(built, tmp_path, monkeypatch
     # UN DESA International Migrant Stock 2019, Morocco: 54,895 in 1990, 98,574 in 2019
     assert "de 54\u202f895 en 1990 à 98\u202f574 en 2019" in findings
     assert "France" in findings and "Espagne" in findings  # the largest destinations
-    part_c = page[page.index('id="part-c"') : page.index('id="part-d"')]
+    part_c = html.unescape(page[page.index('id="part-c"') : page.index('id="part-d"')])
     assert "Institution" in part_c and "Accord bilatéral" in part_c
-    assert "Acuerdo sobre mano de obra" in part_c and "titre original, en espagnol" in part_c
-    part_d = page[page.index('id="part-d"') : page.index('id="part-annex"')]
+    assert "Accord sur la main-d'œuvre entre le Royaume d'Espagne" in part_c
+    georgia = Path(list_snapshots(built.snapshots, "GEO")[-1]["path"])
+    in_french = render_profile(georgia, "fr")
+    governance = in_french[in_french.index('id="part-c"') : in_french.index('id="part-d"')]
+    assert "State Commission on Migration Issues" in governance  # registered in English only
+    assert "titre original, en anglais" in governance
+    part_d = html.unescape(page[page.index('id="part-d"') : page.index('id="part-annex"')])
     assert "Recommandations du groupe de travail" in part_d
     assert "Direction générale de la Sûreté nationale" in part_d and "proposée" in part_d
     for country in ("GEO", "MDA", "PHL"):
