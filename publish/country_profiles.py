@@ -125,10 +125,10 @@ def build_country_report(
             folder / SIBLING.format(version=snap["version"], lang=language),
             render_builder(builder, context=context),
         )
-        print_builder(
-            builder, folder / PRINT_EDITION.format(version=snap["version"], lang=language), context
-        )
+        printed = folder / PRINT_EDITION.format(version=snap["version"], lang=language)
+        print_builder(builder, printed, context)
         copy_atomically(path, folder / f"latest.{language}.html")
+        copy_atomically(printed, folder / f"latest.{language}.pdf")
         if language == default:
             copy_atomically(path, folder / "latest.html")
             written = str(path)

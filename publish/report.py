@@ -556,8 +556,8 @@ class ProfileBuilder:
         if confidential:
             parts.append(
                 self.t(
-                    "{count} region(s) not shown: confidential (too few census records, or "
-                    "protecting a cell that has)",
+                    "{count} region(s) confidential, without a bar: too few census records, or "
+                    "protecting a cell that has",
                     count=confidential,
                 )
             )
