@@ -4,16 +4,14 @@ EMP_GOVERNANCE names, which take precedence)."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from sources.i18n import N_
-from sources.yaml_files import read_yaml
+from sources.registers import register_entries, register_file
 
 BUNDLED_DIR = Path(__file__).parent / "governance"
 #: The kinds of entry, and their statuses, in words (translated where shown).
@@ -66,30 +64,10 @@ class Entry(BaseModel):
 
 
 def governance_file(country: str) -> Path | None:
-    own = os.environ.get("EMP_GOVERNANCE", "").strip()
-    for folder in ([Path(own).expanduser()] if own else []) + [BUNDLED_DIR]:
-        path = folder / f"{country}.yaml"
-        if path.exists():
-            return path
-    return None
+    return register_file(country, BUNDLED_DIR, "EMP_GOVERNANCE")
 
 
 def governance_entries(country: str) -> list[Entry]:
     """The country's registered entries, oldest first; none when nothing is registered."""
-    path = governance_file(country)
-    if path is None:
-        return []
-    try:
-        document = read_yaml(path) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise GovernanceError(f"{path}: not readable as YAML: {err}") from None
-    entries = []
-    for number, raw in enumerate(document.get("entries") or [], start=1):
-        try:
-            entries.append(Entry.model_validate(raw))
-        except ValidationError as err:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
-            )
-            raise GovernanceError(f"{path}, entry {number}: {problems}") from None
+    entries = register_entries(governance_file(country), "entries", Entry, GovernanceError, "entry")
     return sorted(entries, key=lambda e: e.date)

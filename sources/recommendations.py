@@ -5,15 +5,13 @@ the indicators it answers, so Part D shows it beside the gaps it is about."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from sources.i18n import N_
-from sources.yaml_files import read_yaml
+from sources.registers import register_entries, register_file
 
 BUNDLED_DIR = Path(__file__).parent / "recommendations"
 STATUSES = {
@@ -46,30 +44,15 @@ class Recommendation(BaseModel):
 
 
 def recommendations_file(country: str) -> Path | None:
-    own = os.environ.get("EMP_RECOMMENDATIONS", "").strip()
-    for folder in ([Path(own).expanduser()] if own else []) + [BUNDLED_DIR]:
-        path = folder / f"{country}.yaml"
-        if path.exists():
-            return path
-    return None
+    return register_file(country, BUNDLED_DIR, "EMP_RECOMMENDATIONS")
 
 
 def recommendations(country: str) -> list[Recommendation]:
     """The country's registered recommendations, in the order written."""
-    path = recommendations_file(country)
-    if path is None:
-        return []
-    try:
-        document = read_yaml(path) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise RecommendationError(f"{path}: not readable as YAML: {err}") from None
-    found = []
-    for number, raw in enumerate(document.get("recommendations") or [], start=1):
-        try:
-            found.append(Recommendation.model_validate(raw))
-        except ValidationError as err:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
-            )
-            raise RecommendationError(f"{path}, recommendation {number}: {problems}") from None
-    return found
+    return register_entries(
+        recommendations_file(country),
+        "recommendations",
+        Recommendation,
+        RecommendationError,
+        "recommendation",
+    )
