@@ -278,7 +278,7 @@ def test_profile_report_has_a_methodological_annex_and_says_why_values_are_flagg
     page = render_profile(folder, "en")
     assert "Methodological annex" in page and "Official definition:" in page
     assert "Definition differs: numerator and denominator cover different territories" in page
-    assert "not shown: confidential" in page
+    assert "region(s) confidential, without a bar" in page
 
 
 def test_no_record_count_is_published_beside_a_confidential_cell(built):
