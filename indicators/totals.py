@@ -56,8 +56,8 @@ def computed_totals(frame: pd.DataFrame) -> pd.DataFrame:
     Of several (a series sent by sex in one file and by age in another), the one with the
     fewest breakdowns is summed. Rows carry `computed` ("sex", "counterpart_area+sex")."""
     empty = frame.iloc[0:0].assign(computed=pd.Series(dtype=object))
-    rows = frame[frame["preferred"].fillna(True).astype(bool)] if "preferred" in frame else frame
-    rows = rows[rows["unit_measure"].isin(ADDITIVE_UNITS)]
+    every = frame[frame["unit_measure"].isin(ADDITIVE_UNITS)]
+    rows = every[every["preferred"].fillna(True).astype(bool)] if "preferred" in every else every
     if rows.empty:
         return empty
     age = age_as_total(rows["age"])
@@ -66,8 +66,12 @@ def computed_totals(frame: pd.DataFrame) -> pd.DataFrame:
         pattern=pattern.apply(lambda r: "+".join(d for d in SUMMED_OVER if r[d]), axis=1),
         width=pattern.sum(axis=1),
     )
-    # a total reported in any form (a value, confidential, missing) is never computed again
-    reported = set(map(tuple, rows.loc[rows["width"] == 0, GROUP].to_numpy().tolist()))
+    # a total reported in any form (a value, confidential, missing, another source's value
+    # kept beside the preferred one) is never computed again
+    totals_mask = (
+        every[list(SUMMED_OVER)].assign(age=age_as_total(every["age"])).eq("_T").all(axis=1)
+    )
+    reported = set(map(tuple, every.loc[totals_mask, GROUP].to_numpy().tolist()))
     candidates = rows[rows["width"] > 0]
     if candidates.empty:
         return empty
@@ -111,7 +115,7 @@ def add_computed_totals(con: duckdb.DuckDBPyConnection) -> int:
     """Insert into marts.indicators the totals computed from reported breakdowns; returns how
     many."""
     frame = con.execute(
-        "SELECT * FROM marts.indicators WHERE coalesce(preferred, true) AND computed IS NULL "
+        "SELECT * FROM marts.indicators WHERE computed IS NULL "
         "AND unit_measure IN (SELECT unnest($units::VARCHAR[]))",
         {"units": sorted(ADDITIVE_UNITS)},
     ).df()

@@ -149,6 +149,7 @@ def test_onboarding_a_new_file_needs_only_a_yaml(tmp_path: Path):
         rows = con.execute(
             "SELECT counterpart_area, time_period, sex, obs_value, preferred, source_ids "
             "FROM marts.indicators WHERE indicator_id = 'EMI_FLOW' AND ref_area = 'GEO' "
+            "AND computed IS NULL "
             "ORDER BY time_period, counterpart_area"
         ).fetchall()
     assert rows == [
