@@ -52,6 +52,7 @@ from warehouse.ingest import ingest_folder, reread_archived
 from warehouse.projects import rebuild_projects, refresh_admin_areas
 from warehouse.releases import take_in_releases
 from warehouse.report import validation_report, write_report
+from warehouse.reporting import overdue_by_dataset, registered
 from warehouse.schema import INDICATOR_COLUMNS, column_descriptions
 from warehouse.settings import Settings
 from warehouse.validation import store_outcomes
@@ -233,6 +234,51 @@ def core_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
+def reporting_checks(specs_folder: Path) -> dict[str, dg.AssetCheckSpec]:
+    """One check per dataset the registers say is owed (`<ISO3>.reporting.yaml` beside the
+    specs): it warns, as late, while a period is past its deadline with nothing valid received."""
+    return {
+        entry.dataset: dg.AssetCheckSpec(
+            f"on_time_{entry.dataset}",
+            asset=dg.AssetKey(["raw", "national_submissions"]),
+            blocking=False,
+            description=f"{country}: {entry.ministry_name or entry.ministry or entry.dataset} "
+            f"sends {entry.dataset_name or entry.dataset} from {entry.first}, within "
+            f"{entry.days_after_period} days of each period's end; late while a period is past "
+            "its deadline with nothing valid received",
+        )
+        for country, entry in registered(Path(Settings.from_env().specs))
+    }
+
+
+REPORTING_CHECKS = reporting_checks(Path(Settings.from_env().specs))
+
+
+def reporting_results(statuses: dict[str, list]) -> list[dg.AssetCheckResult]:
+    """Each registered dataset's deadline check: failed (a warning) while a period is overdue
+    or held back, with what is late in the metadata."""
+    results = []
+    for dataset, spec in REPORTING_CHECKS.items():
+        rows = statuses.get(dataset, [])
+        late = [r.period for r in rows if r.status in ("overdue", "held_back")]
+        results.append(
+            dg.AssetCheckResult(
+                check_name=spec.name,
+                passed=not late,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=f"late: {', '.join(late)}" if late else "every period due received",
+                metadata={
+                    **{
+                        status: [r.period for r in rows if r.status == status]
+                        for status in ("on_time", "late", "held_back", "overdue", "not_due")
+                    },
+                    "deadlines": {r.period: r.deadline for r in rows},
+                },
+            )
+        )
+    return results
+
+
 @dg.asset(
     code_version=CODE_VERSION,
     automation_condition=WHEN_STALE,
@@ -245,7 +291,8 @@ def core_areas(warehouse: WarehouseResource) -> dg.MaterializeResult:
             blocking=True,
             description="each spec's expectation suite (sources/specs/), run with Great "
             "Expectations on every batch; a failed batch stays out of core",
-        )
+        ),
+        *REPORTING_CHECKS.values(),
     ],
     group_name="raw",
     kinds={"duckdb"},
@@ -275,6 +322,9 @@ def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
         )
         outcomes += reread_archived(con, warehouse.archive, specs)
         record_held_back(con, found, outcomes)
+        statuses = overdue_by_dataset(
+            con, Path(warehouse.specs_dir), specs, datetime.now(UTC).date()
+        )
     table = [o.as_dict() for o in outcomes]
     return dg.MaterializeResult(
         metadata={
@@ -290,7 +340,10 @@ def national_submissions(warehouse: WarehouseResource) -> dg.MaterializeResult:
             "specs_held_back": found.problems(),
             "batches": dg.MetadataValue.json(table),
         },
-        check_results=[expectations_result([o.batch for o in outcomes if o.batch])],
+        check_results=[
+            expectations_result([o.batch for o in outcomes if o.batch]),
+            *reporting_results(statuses),
+        ],
     )
 
 
@@ -580,6 +633,7 @@ def profile_snapshot(
                 warehouse.disclosure,
                 version,
                 force,
+                Path(warehouse.specs_dir),
             )
             if outcome.status == "no_data":
                 context.log.warning(f"{country}: no indicator has a value; no snapshot written")

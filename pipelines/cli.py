@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from publish.approvals import ApprovalLogError, compared_with
 from publish.snapshot_check import (
     PublishedOutputError,
     TamperedSnapshotError,
-    previous_edition,
     refuse_published_output,
 )
 from sources.i18n import N_, _, localise
@@ -274,8 +274,12 @@ def _print_summary(summary: dict) -> None:
 
 
 def cmd_snapshots(args: argparse.Namespace) -> int:
+    from publish.approvals import with_status
+    from publish.report import EDITION_STATUSES
+
     settings = Settings.from_env()
     found = list_snapshots(settings.snapshots, args.country.upper() if args.country else None)
+    found = with_status(settings.snapshots, found)
     if args.json:
         print(json.dumps(found, indent=2))
         return 0
@@ -285,13 +289,16 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
         )
         return 0
     table = Table(title=_("Snapshots under {folder}", folder=settings.snapshots))
-    for column in (_("country"), _("version"), _("published"), _("rows"), _("path")):
+    columns = (_("country"), _("version"), _("made"), _("status"), _("approved by"), _("rows"))
+    for column in (*columns, _("path")):
         table.add_column(column)
     for snap in found:
         table.add_row(
             snap["country"],
             snap["version"],
             snap["created_at"],
+            _(EDITION_STATUSES[snap["status"]]),
+            f"{snap['approved_by']} ({snap['approved_at']})" if snap["approved_by"] else "",
             str(snap["rows"]),
             str(Path(snap["path"])),
         )
@@ -441,6 +448,34 @@ def _check_specs(found, as_json: bool) -> int:
             print(f"{WORDS['ERROR']()}: {localise(problem)}")
         print(_("the specs and the catalogue are consistent") if not problems else "")
     return 1 if problems else 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """`emp status`: per ministry and dataset, what the register says is owed and what arrived
+    (the warehouse as it is now, or an edition as it was published), with completeness and
+    timeliness. Exit 0, 1 when something due is overdue or held back, 2 wrong call."""
+    from datetime import date
+
+    from publish.reporting_status import edition_status, live_status, print_status
+    from sources.reporting import registered_countries
+
+    settings = Settings.from_env()
+    countries = [c.upper() for c in args.country] or registered_countries(settings.specs)
+    if args.edition and len(countries) != 1:
+        print(_("emp status: --edition needs one --country"), file=sys.stderr)
+        return 2
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError:
+        print(
+            _("emp status: {value} is not a date (YYYY-MM-DD)", value=args.as_of), file=sys.stderr
+        )
+        return 2
+    if args.edition:
+        found = {countries[0]: edition_status(settings.snapshots, countries[0], args.edition)}
+    else:
+        found = live_status(settings, countries, as_of)
+    return print_status(found, args.json)
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -615,6 +650,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     found = everything
     if args.snapshot:
         found = [s for s in found if s["version"] == args.snapshot]
+    else:
+        found = _current(snapshots_dir, country)
     if not found:
         console.print(
             _(
@@ -625,8 +662,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         return 2
     snap = found[-1]
-    earlier = [s for s in everything if s["version"] < snap["version"]]
-    previous = previous_edition(earlier)
+    previous = compared_with(snapshots_dir, country, snap["version"])
     default, offered = profile_languages(country)
     asked = args.report_lang
     if asked and not normalise_language(asked):
@@ -713,6 +749,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     found = list_snapshots(snapshots_dir, country)
     if args.snapshot:
         found = [s for s in found if s["version"] == args.snapshot]
+    else:
+        found = _current(snapshots_dir, country)
     if not found:
         console.print(
             "[red]emp explain:[/red] "
@@ -725,6 +763,54 @@ def cmd_explain(args: argparse.Namespace) -> int:
         console.print(f"[red]emp explain:[/red] {err}")
         return 1
     Console(width=200, highlight=False).print("\n".join(lines), markup=False)
+    return 0
+
+
+def _current(snapshots_dir: Path, country: str) -> list[dict]:
+    """The edition a command reads by default: the latest approved one, else the newest draft
+    (said on standard error)."""
+    from publish.approvals import DRAFT, current_edition
+
+    snap, status = current_edition(snapshots_dir, country)
+    if snap and status == DRAFT:
+        console.print(
+            _(
+                "{country}: no edition is approved yet; reading the draft {version}",
+                country=country,
+                version=snap["version"],
+            )
+        )
+    return [snap] if snap else []
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    """`emp approve`: the working group approves a draft, which becomes the published edition;
+    `emp unapprove` withdraws an approval. Both are appended to the approval log."""
+    from publish.approvals import approve, unapprove
+    from publish.country_profiles import build_country_report
+
+    settings = Settings.from_env()
+    country = args.country.upper()
+    if args.command == "approve":
+        entry = approve(settings.snapshots, country, args.version, args.by, args.note)
+        message = _(
+            "{country}: edition {version} approved by {by}; it is now the published edition",
+            country=country,
+            version=entry.version,
+            by=entry.by,
+        )
+    else:
+        entry = unapprove(settings.snapshots, country, args.version, args.by or "", args.reason)
+        message = _(
+            "{country}: approval of edition {version} withdrawn ({reason})",
+            country=country,
+            version=entry.version,
+            reason=entry.note,
+        )
+    console.print(message)
+    reports = Path(settings.snapshots).parent / "reports"  # as the refresh writes them
+    report = build_country_report(country, settings.snapshots, reports, None)
+    console.print(_("Profile pages rebuilt: {path}", path=report.path))
     return 0
 
 
@@ -854,6 +940,33 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--source", help="the spec id, when the file name does not say it")
     check.add_argument("--json", action="store_true", help="print the problems as JSON")
     check.set_defaults(handler=cmd_check)
+    status = commands.add_parser(
+        "status",
+        help="who owes which file: per ministry and dataset, what arrived, what is late or "
+        "missing, and the completeness and timeliness rates",
+    )
+    status.add_argument("--country", action="append", default=[], help="ISO3; repeatable")
+    status.add_argument("--edition", help="as a published edition records it (its version)")
+    status.add_argument("--as-of", help="the day deadlines are judged on (default: today)")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(handler=cmd_status)
+    approve = commands.add_parser(
+        "approve",
+        help="the working group approves a draft edition: it becomes the published one",
+    )
+    approve.add_argument("--country", required=True, help="ISO3")
+    approve.add_argument("--version", required=True, help="the edition (emp snapshots lists them)")
+    approve.add_argument("--by", required=True, help="who approves, e.g. the TWG chair's name")
+    approve.add_argument("--note", help="e.g. the meeting and its minutes")
+    approve.set_defaults(handler=cmd_approve)
+    unapprove = commands.add_parser(
+        "unapprove", help="withdraw the approval of an edition; it is a draft again"
+    )
+    unapprove.add_argument("--country", required=True, help="ISO3")
+    unapprove.add_argument("--version", required=True, help="the edition")
+    unapprove.add_argument("--reason", required=True, help="why it is withdrawn")
+    unapprove.add_argument("--by", help="who withdraws it")
+    unapprove.set_defaults(handler=cmd_approve)
     template = commands.add_parser(
         "logframe-template", help="write a blank logframe report for a project to fill in"
     )
@@ -1003,7 +1116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WarehouseBusyError as err:
         print(f"{where}: {one_line(err)}", file=sys.stderr)
         return 3
-    except (TamperedSnapshotError, PublishedOutputError) as err:
+    except (TamperedSnapshotError, PublishedOutputError, ApprovalLogError) as err:
         print(f"{where}: {localise(one_line(err))}", file=sys.stderr)
         return 2
     except (SpecError, FileLayoutError, OSError) as err:

@@ -52,6 +52,7 @@ def publish_one_country(context: OpExecutionContext, warehouse: WarehouseResourc
             warehouse.disclosure,
             job["version"],
             job["force"],
+            Path(warehouse.specs_dir),
         )
     if snapshot.status == "published":
         yield dg.AssetMaterialization(

@@ -10,11 +10,13 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from indicators.checks import data_gaps, indicator_outcomes, summary
+from publish.approvals import compared_with, latest_approved
 from publish.pdf import PRINT_EDITION, print_builder
 from publish.report import (
     SIBLING,
@@ -24,14 +26,15 @@ from publish.report import (
     render_builder,
     reports_built_from,
 )
-from publish.snapshot_check import previous_edition
 from publish.snapshot_index import list_snapshots
 from publish.snapshots import publish_snapshot
 from sources.atomic import copy_atomically, sweep_leftovers, write_atomically
 from sources.expectations import verdict
+from sources.reporting import RegisterError
 from sources.specs import SourceSpec
 from sources.synthetic import synthetic_sources
 from warehouse.held_back import held_back
+from warehouse.reporting import reporting_status
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ def publish_country(
     disclosure: dict,
     version: str,
     force: bool = False,
+    specs_folder: Path | None = None,
 ) -> CountrySnapshot:
     """Check the country's indicators and publish its snapshot as `version` (or note that its
     content is unchanged since the latest one, unless `force`)."""
@@ -66,6 +70,14 @@ def publish_country(
         "gaps": data_gaps(con, country, specs),
         "held_back": held_back(con, country),
     }
+    if specs_folder is not None:  # who owes which file, and what came (Part D)
+        try:
+            statuses = reporting_status(con, specs_folder, country, specs, datetime.now(UTC).date())
+        except RegisterError as err:  # a register that cannot be read: said in Part D
+            validation["reporting_problem"] = str(err)
+        else:
+            if statuses:
+                validation["reporting"] = [s.as_dict() for s in statuses]
     path = publish_snapshot(
         con,
         country,
@@ -89,51 +101,91 @@ class CountryReport:
     languages: list[str]
 
 
-def build_country_report(
-    country: str, snapshots_dir: Path, reports_dir: Path, configuration: str | None
-) -> CountryReport:
-    """The country's profile report, in each of its languages, from its latest snapshot; kept
-    as it is when already built from the same snapshot, previous edition and configuration."""
-    found = list_snapshots(snapshots_dir, country)
-    if not found:
-        raise FileNotFoundError(f"{country}: no snapshot to build the profile report from")
-    snap = found[-1]
-    previous = previous_edition(found[:-1])
-    folder = reports_dir / "profile" / country
-    sweep_leftovers(folder, recursive=False)
-    default, languages = profile_languages(country)
-    built_from = {
-        "snapshot": snap["version"],
-        "previous": previous.name if previous else None,
-        "configuration": configuration,
-        "languages": languages,
-    }
-    present = [folder / SIBLING.format(version=snap["version"], lang=x) for x in languages]
-    present += [folder / PRINT_EDITION.format(version=snap["version"], lang=x) for x in languages]
-    present += [folder / "latest.html", *(folder / f"latest.{x}.html" for x in languages)]
-    if (
-        configuration
-        and reports_built_from(folder) == built_from
-        and all(p.is_file() for p in present)
-    ):
-        return CountryReport(country, "unchanged", None, languages)
-    written = None
+def _render_edition(snap: dict, folder: Path, languages: list[str], snapshots_dir: Path) -> list:
+    """One edition's page and print edition in each language: <version>.<lang>.html and .pdf."""
+    previous = compared_with(snapshots_dir, snap["country"], snap["version"])
+    written = []
     for language in languages:
         builder = ProfileBuilder(Path(snap["path"]), language, previous)
         context = builder.context()
-        path = write_atomically(
+        page = write_atomically(
             folder / SIBLING.format(version=snap["version"], lang=language),
             render_builder(builder, context=context),
         )
         printed = folder / PRINT_EDITION.format(version=snap["version"], lang=language)
         print_builder(builder, printed, context)
-        copy_atomically(path, folder / f"latest.{language}.html")
-        copy_atomically(printed, folder / f"latest.{language}.pdf")
+        written.append((language, page, printed))
+    return written
+
+
+def _point(folder: Path, name: str, written: list, default: str) -> None:
+    """`<name>.<lang>.html/.pdf` (and `<name>.html` in the default language) as copies of one
+    edition's files; with nothing written, the old copies go."""
+    if not written:
+        for stale in folder.glob(f"{name}.*"):
+            stale.unlink()
+        return
+    for language, page, printed in written:
+        copy_atomically(page, folder / f"{name}.{language}.html")
+        copy_atomically(printed, folder / f"{name}.{language}.pdf")
         if language == default:
-            copy_atomically(path, folder / "latest.html")
-            written = str(path)
+            copy_atomically(page, folder / f"{name}.html")
+
+
+def build_country_report(
+    country: str, snapshots_dir: Path, reports_dir: Path, configuration: str | None
+) -> CountryReport:
+    """The country's profile report, in each of its languages: its newest edition as
+    `<version>.<lang>.html/.pdf` (also `draft.*` while it is a draft, marked as one on every
+    page), and its latest approved edition as `latest.*`, what the public reads. Kept as it is
+    when already built from the same editions, approvals and configuration."""
+    found = list_snapshots(snapshots_dir, country)
+    if not found:
+        raise FileNotFoundError(f"{country}: no snapshot to build the profile report from")
+    newest = found[-1]
+    approved = latest_approved(snapshots_dir, country)
+    folder = reports_dir / "profile" / country
+    sweep_leftovers(folder, recursive=False)
+    default, languages = profile_languages(country)
+    built_from = {
+        "snapshot": newest["version"],
+        "approved": approved["version"] if approved else None,
+        "configuration": configuration,
+        "languages": languages,
+    }
+    is_draft = not approved or approved["version"] != newest["version"]
+    present = [folder / SIBLING.format(version=newest["version"], lang=x) for x in languages]
+    present += [folder / PRINT_EDITION.format(version=newest["version"], lang=x) for x in languages]
+    if approved:
+        present += [folder / "latest.html", *(folder / f"latest.{x}.html" for x in languages)]
+    if is_draft:
+        present += [folder / f"draft.{x}.pdf" for x in languages]
+    before = reports_built_from(folder)
+    if configuration and before == built_from and all(p.is_file() for p in present):
+        return CountryReport(country, "unchanged", None, languages)
+    written = _render_edition(newest, folder, languages, snapshots_dir)
+    _point(folder, "draft", written if is_draft else [], default)
+    shown = written if not is_draft else []
+    if approved and is_draft:
+        kept = (before or {}).get("approved") == approved["version"] and (
+            (before or {}).get("configuration") == configuration
+        )
+        pages = [
+            (
+                x,
+                folder / SIBLING.format(version=approved["version"], lang=x),
+                folder / PRINT_EDITION.format(version=approved["version"], lang=x),
+            )
+            for x in languages
+        ]
+        if kept and all(page.is_file() and printed.is_file() for _, page, printed in pages):
+            shown = pages
+        else:
+            shown = _render_edition(approved, folder, languages, snapshots_dir)
+    _point(folder, "latest", shown, default)
     record_reports_built_from(folder, built_from)
-    return CountryReport(country, "written", written, languages)
+    path = next((str(page) for language, page, _ in written if language == default), None)
+    return CountryReport(country, "written", path, languages)
 
 
 def _report_or_error(args: tuple) -> CountryReport | str:

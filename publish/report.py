@@ -26,6 +26,7 @@ from indicators.census import age_as_total
 from indicators.flags import OBS_STATUS_LABELS, SUPPRESSION_LABELS
 from indicators.totals import computed_totals
 from indicators.translations import code_label, localised_catalogue, term
+from publish.approvals import APPROVED, DRAFT, WITHDRAWN, edition_status
 from publish.charts import ChartWords, NumberStyle, chart_svg
 from publish.findings import key_findings
 from publish.profile_data import TOTALS, totals, yearly
@@ -42,6 +43,7 @@ from sources.i18n import (
     babel_locale,
     format_day,
     format_number,
+    format_share,
     localise,
     text_direction,
     translations,
@@ -49,6 +51,9 @@ from sources.i18n import (
 from sources.place_names import place_name
 from sources.recommendations import STATUSES as RECOMMENDATION_STATUSES
 from sources.recommendations import RecommendationError, recommendations
+from sources.reporting import STATUSES as REPORTING_STATUSES
+from sources.reporting import by_dataset
+from sources.reporting import rates as reporting_rates
 from sources.source_names import source_label
 from sources.specs import spec_set
 from sources.synthetic import synthetic_sources
@@ -87,8 +92,11 @@ CONFIDENTIAL = N_(
     "confidential: suppressed by disclosure control (primary: too few census records; "
     "secondary: hidden so that the primary cell cannot be worked out by subtraction)"
 )
-PUBLISHED = N_("published edition")
-EDITION_STATUSES = {"draft": N_("draft, not approved"), "approved": N_("approved edition")}
+EDITION_STATUSES = {
+    DRAFT: N_("draft, not approved"),
+    WITHDRAWN: N_("draft: approval withdrawn"),
+    APPROVED: N_("approved edition"),
+}
 SEVERITY_WORDS = {"warn": N_("warning"), "error": N_("error")}
 _SOURCE_ID = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 _SERIES_PREFIX = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+:\s*")
@@ -172,6 +180,11 @@ class ProfileBuilder:
         found = pycountry.countries.get(alpha_3=self.country)
         self.alpha2 = found.alpha_2 if found else None
         self.previous = previous
+        snapshots = self.folder.parent.parent
+        self.status = edition_status(snapshots, self.country, self.folder.name)
+        self.previous_approved = previous is not None and (
+            edition_status(snapshots, self.country, Path(previous).name) == APPROVED
+        )
         if "synthetic_sources" in self.manifest:
             self.synthetic_sources = set(self.manifest["synthetic_sources"])
         else:  # a snapshot written before sources were marked: the specs in force say
@@ -766,6 +779,48 @@ class ProfileBuilder:
             ][:top],
         }
 
+    def reporting(self) -> dict:
+        """Part D: what the register says each ministry or office owes and what had arrived
+        when the edition was made, per dataset, with completeness and timeliness rates."""
+        validation = self.manifest.get("validation", {})
+        rows = validation.get("reporting") or []
+
+        def periods(found: list[str]) -> Markup:
+            shown = Markup(", ").join(
+                Markup('<span class="period">{}</span>').format(p) for p in found[:8]
+            )
+            return shown + (" …" if len(found) > 8 else "")
+
+        datasets = [
+            {
+                **line,
+                **{status: periods(line[status]) for status in REPORTING_STATUSES},
+                "counts": {status: len(line[status]) for status in REPORTING_STATUSES},
+                "received_at": format_day(line["received_at"][:10], self.language, self.alpha2)
+                if line["received_at"]
+                else "",
+                "reasons": [localise(r, self.language) for r in line["reasons"]],
+            }
+            for line in by_dataset(rows)
+        ]
+        shares = [
+            {
+                **rate,
+                "ministry_name": rate["ministry_name"] or self.t("All ministries and offices"),
+                "completeness": format_share(rate["completeness"], self.language, self.alpha2),
+                "timeliness": format_share(rate["timeliness"], self.language, self.alpha2),
+            }
+            for rate in reporting_rates(rows)
+        ]
+        return {
+            "datasets": datasets,
+            "rates": shares,
+            "as_of": format_day(self.manifest["created_at"], self.language, self.alpha2),
+            "problem": Markup('<bdi dir="ltr">{}</bdi>').format(validation["reporting_problem"])
+            if validation.get("reporting_problem")
+            else None,
+        }
+
     def recommendations(self) -> list[dict]:
         """Part D: the working group's recommendations, in the reader's language where
         written; a file that cannot be read leaves them out with the reason."""
@@ -1003,7 +1058,9 @@ class ProfileBuilder:
             "country_name": self.name(self.country),
             "manifest": self.manifest,
             "published": format_day(self.manifest["created_at"], self.language, self.alpha2),
-            "status": self.t(EDITION_STATUSES.get(self.manifest.get("status"), PUBLISHED)),
+            "status": self.t(EDITION_STATUSES[self.status]),
+            "is_draft": self.status != APPROVED,
+            "previous_approved": self.previous_approved,
             "key_data": key_data,
             "summary": self.summary(key_data, gaps),
             "parts": parts,
@@ -1012,6 +1069,7 @@ class ProfileBuilder:
             "part_d_title": term("parts", "D", self.language),
             "governance": self.governance(),
             "recommendations": self.recommendations(),
+            "reporting": self.reporting(),
             "recommendations_problem": Markup('<bdi dir="ltr">{}</bdi>').format(
                 self.recommendations_problem
             )

@@ -69,7 +69,8 @@ def choose_snapshot(
     country: str | None = None,
 ) -> dict:
     """The snapshot that answers for `project`: the version named, or the latest published on or
-    before `as_of`, or the latest; among the countries whose snapshots know the project."""
+    before `as_of`, or the latest; among the countries whose snapshots know the project. An
+    approved edition answers before a newer draft."""
     published = list_snapshots(snapshots_dir, country)
     if not published:
         raise BaselineNotFoundError(f"no snapshot under {snapshots_dir}")
@@ -91,6 +92,10 @@ def choose_snapshot(
                 f"({len(published)} looked at); register a request or pass --request FILE"
             )
         knowing = published  # an ad-hoc request: the country's latest snapshot answers
+    from publish.approvals import statuses
+
+    approved = statuses(snapshots_dir)  # what the working group approved answers first
+    knowing = [s for s in knowing if (s["country"], s["version"]) in approved] or knowing
     chosen = max(knowing, key=lambda s: (s["created_at"], s["version"]))
     read_manifest(chosen["path"])  # a tampered edition is refused, never answered from
     return chosen

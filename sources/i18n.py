@@ -24,7 +24,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "emp"
@@ -201,6 +201,13 @@ def format_number(
     return format_decimal(
         round(float(value), decimals), format=pattern, locale=babel_locale(language, country)
     )
+
+
+def format_share(value: float | None, language: str, country: str | None = None) -> str:
+    """A share as a percentage the reader's way: 41 % in French, 41% in English."""
+    if value is None or value != value:
+        return "–"
+    return format_percent(value, locale=babel_locale(language, country))
 
 
 def format_day(value: date | datetime | str, language: str, country: str | None = None) -> str:
