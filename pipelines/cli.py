@@ -478,6 +478,62 @@ def cmd_status(args: argparse.Namespace) -> int:
     return print_status(found, args.json)
 
 
+def cmd_data_template(args: argparse.Namespace) -> int:
+    """`emp template --spec ID`: the dataset's data-collection workbook, built from its spec,
+    pre-filled from the previous edition the warehouse holds."""
+    from datetime import UTC, datetime
+
+    from sources.i18n import current_language, normalise_language
+    from sources.specs import spec_set
+    from sources.templates import build_template, template_name, write_template
+    from warehouse.db import connect
+    from warehouse.reporting import deadline_for, previous_records
+
+    if args.spec == "project_reports":  # a project's logframe report is a template too
+        if not args.project or not args.period:
+            print(
+                _("emp template: a logframe report needs --project and --period"), file=sys.stderr
+            )
+            return 2
+        args.output = args.output or f"logframe_{args.project}_{args.period}.xlsx"
+        args.actual = None
+        return cmd_template(args)
+    settings = Settings.from_env()
+    specs = spec_set(settings.specs).specs
+    if args.spec not in specs:
+        print(
+            _(
+                "emp template: no spec {spec}; known: {known}",
+                spec=args.spec,
+                known=", ".join(sorted(specs)),
+            ),
+            file=sys.stderr,
+        )
+        return 2
+    spec = specs[args.spec]
+    language = normalise_language(args.template_lang or "") or current_language()
+    previous = []
+    if Path(settings.database).exists():
+        with connect(Path(settings.database), read_only=True) as con:
+            previous = previous_records(con, spec.id)
+    period = args.period or str(datetime.now(UTC).year - 1)
+    template = build_template(spec, period, previous)
+    deadline = deadline_for(settings.specs, spec.id, template.period)
+    output = Path(args.output) if args.output else Path(template_name(spec, template.period))
+    write_template(template, output, language, deadline.isoformat() if deadline else None)
+    console.print(
+        _(
+            "Template for {dataset} ({period}): {path}; {rows} rows filled in from the previous "
+            "edition",
+            dataset=spec.dataset,
+            period=template.period,
+            path=output,
+            rows=len(template.rows),
+        )
+    )
+    return 0
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     from datetime import date
 
@@ -967,6 +1023,21 @@ def build_parser() -> argparse.ArgumentParser:
     unapprove.add_argument("--reason", required=True, help="why it is withdrawn")
     unapprove.add_argument("--by", help="who withdraws it")
     unapprove.set_defaults(handler=cmd_approve)
+    data_template = commands.add_parser(
+        "template",
+        help="a data-collection workbook (XLSX) for a dataset, built from its spec, to fill in "
+        "and send back as it is",
+    )
+    data_template.add_argument(
+        "--spec", required=True, help="the spec id (project_reports: a project's logframe report)"
+    )
+    data_template.add_argument("--period", help="e.g. 2024, 2024-Q3 (default: last year)")
+    data_template.add_argument("--lang", dest="template_lang", help="the instructions' language")
+    data_template.add_argument(
+        "--output", help="file to write (default: the name to send it under)"
+    )
+    data_template.add_argument("--project", help="with --spec project_reports: the registry code")
+    data_template.set_defaults(handler=cmd_data_template)
     template = commands.add_parser(
         "logframe-template", help="write a blank logframe report for a project to fill in"
     )

@@ -271,9 +271,34 @@ class SourceSpec(_Strict):
         return self.id
 
     def matches(self, file_name: str) -> bool:
+        """Whether a file is this dataset by its name: as the pattern says, or as its
+        data-collection template (the same name ending in .xlsx, whatever format the spec
+        reads)."""
         from fnmatch import fnmatch
 
-        return fnmatch(file_name, self.file_pattern)
+        return fnmatch(self.name_as_sent(file_name), self.file_pattern)
+
+    def is_template(self, file_name: str) -> bool:
+        """A workbook sent in the spec's collection template, for a spec reading another
+        format."""
+        from fnmatch import fnmatch
+
+        return (
+            self.format not in ("xlsx", "xls")
+            and file_name.lower().endswith(TEMPLATE_SUFFIX)
+            and not fnmatch(file_name, self.file_pattern)
+        )
+
+    def name_as_sent(self, file_name: str) -> str:
+        """The name the spec's patterns read: a template's name with the spec's own extension."""
+        if not self.is_template(file_name):
+            return file_name
+        extension = Path(self.file_pattern).suffix
+        return file_name[: -len(TEMPLATE_SUFFIX)] + extension if extension else file_name
+
+
+#: a data-collection template is a workbook, whatever format its spec reads
+TEMPLATE_SUFFIX = ".xlsx"
 
 
 def load_spec(path: Path) -> SourceSpec:

@@ -49,7 +49,9 @@ def read_table(spec: SourceSpec, path: Path) -> Table:
     FileLayoutError naming the file (and the row, where there is one)."""
     if not path.stat().st_size:
         raise FileLayoutError(path, N_("the file is empty"))
-    if spec.format == "csv":
+    if spec.is_template(path.name):  # its collection template: the first sheet, as written
+        table = _read_excel(spec.model_copy(update={"format": "xlsx", "sheet": 0}), path)
+    elif spec.format == "csv":
         table = _read_csv(spec, path)
     elif spec.format == "parquet":
         try:
@@ -468,7 +470,7 @@ def period_in_name(spec: SourceSpec, path: Path) -> str | None:
     if not spec.period.from_filename:
         return None
     try:
-        return _period_from(spec, spec.period.from_filename, path.name)
+        return _period_from(spec, spec.period.from_filename, spec.name_as_sent(path.name))
     except ValueError:
         return None
 
@@ -490,7 +492,7 @@ def _read_submission(spec: SourceSpec, path: Path) -> RawRead:
     table, rows = read.frame, read.rows
     file_period = None
     if spec.period.from_filename:
-        file_period = _period_from(spec, spec.period.from_filename, path.name)
+        file_period = _period_from(spec, spec.period.from_filename, spec.name_as_sent(path.name))
         if file_period is None:
             raise FileLayoutError(
                 path, f"the file name does not give the period ({spec.period.from_filename!r})"

@@ -137,3 +137,40 @@ def overdue_by_dataset(
         for row in rows:
             found.setdefault(row.dataset, []).append(row)
     return found
+
+
+def previous_records(con: duckdb.DuckDBPyConnection, dataset: str) -> list[dict]:
+    """The rows of the dataset's latest batch that passed validation, as the file had them
+    (keyed by its headers): what a collection template shows as the previous edition."""
+    import json
+
+    if dataset not in _raw_tables(con):
+        return []
+    found = con.execute(
+        "SELECT batch_id FROM meta.batches WHERE source_id = ? "
+        "AND coalesce(validation, 'passed') <> 'failed' ORDER BY loaded_at DESC LIMIT 1",
+        [dataset],
+    ).fetchone()
+    if not found:
+        return []
+    rows = con.execute(
+        f'SELECT DISTINCT source_row, record FROM raw."{dataset}" WHERE batch_id = ? '
+        "ORDER BY source_row",
+        [found[0]],
+    ).fetchall()
+    return [json.loads(record) for _, record in rows if record]
+
+
+def deadline_for(specs_folder: Path, dataset: str, period: str) -> date | None:
+    """The deadline a register gives the dataset's period, if one does."""
+    from sources.reporting import RegisterError, deadline_of, registered_countries
+
+    for country in registered_countries(specs_folder):
+        try:
+            entries = obligations(specs_folder, country)
+        except RegisterError:
+            continue
+        for entry in entries:
+            if entry.dataset == dataset:
+                return deadline_of(entry, period)
+    return None
