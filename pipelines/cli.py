@@ -310,7 +310,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """`emp check FILE`: the file read by its spec and checked, nothing loaded.
     `emp check --specs`: every spec and the catalogue links. Exit 0 fine, 1 problems, 2 wrong
     call."""
-    from sources.check import check_file, check_release, plain_words, spec_matches
+    from sources.check import check_file, check_release, plain_words, resembling, spec_matches
     from sources.publishers.registry import NotRecognisedError
     from sources.specs import spec_set
 
@@ -329,6 +329,20 @@ def cmd_check(args: argparse.Namespace) -> int:
         (h for h in found.held_back if h.id and h.id == args.source), None
     )
     if not args.source and held is None and not spec_matches(path, found.specs):
+        meant = resembling(path, found.specs)
+        if meant is not None:
+            reason = N_(
+                "{name}: no dataset takes a file of this name; it looks like {dataset} (files "
+                "named {pattern}): rename it as that dataset names its files, or check it as it "
+                "is with --source {spec} --period P"
+            ).format(
+                name=path.name, dataset=meant.dataset, pattern=meant.file_pattern, spec=meant.id
+            )
+            if args.json:
+                print(json.dumps({"file": str(path), "would_load": False, "problems": [reason]}))
+            else:
+                print(f"{WORDS['ERROR']()}: {localise(reason)}")
+            return 1
         try:
             return _print_release_checks(check_release(path), args.json)
         except NotRecognisedError as err:
@@ -342,7 +356,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"{WORDS['ERROR']()}: {localise(reason)}")
             return 1
     try:
-        report = check_file(path, found.specs, args.source)
+        report = check_file(path, found.specs, args.source, period=args.period)
     except KeyError as err:
         if held is None:
             print(f"emp check: {err.args[0]}", file=sys.stderr)
@@ -994,6 +1008,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--specs", action="store_true", help="check every source spec and the catalogue links"
     )
     check.add_argument("--source", help="the spec id, when the file name does not say it")
+    check.add_argument(
+        "--period", help="the period the file holds, when its name does not give it (2024)"
+    )
     check.add_argument("--json", action="store_true", help="print the problems as JSON")
     check.set_defaults(handler=cmd_check)
     status = commands.add_parser(

@@ -68,6 +68,7 @@ def check_file(
     specs: dict[str, SourceSpec],
     source: str | None = None,
     engine: RuleEngine = evaluate_frame,
+    period: str | None = None,
 ) -> FileCheck:
     """Read `path` as its spec says and run the spec's expectations; load nothing. The rules
     run with pandas (`evaluate_frame`), the same outcomes loading gets from Great Expectations
@@ -111,9 +112,10 @@ def check_file(
     report = _check(
         path,
         spec.id,
-        lambda p: read_submission(spec, p),
+        lambda p: read_submission(spec, p, period),
         lambda raw: engine(harmonise_submission(spec)(raw), spec.rules),
         file_columns,
+        spec.rules,
     )
     report.notes += shared_series(spec, specs)
     return report
@@ -138,6 +140,19 @@ def shared_series(spec: SourceSpec, specs: dict[str, SourceSpec]) -> list[str]:
                 ).format(series=series, others=", ".join(others))
             )
     return notes
+
+
+def resembling(path: Path, specs: dict[str, SourceSpec]) -> SourceSpec | None:
+    """The dataset a file seems meant for when its name matches no spec: every fixed part of
+    one spec's file pattern is in the name ("Copie de immatriculations_consulaires_2019.csv")."""
+    name = path.name.lower()
+    found = []
+    for spec in specs.values():
+        parts = [p.lower() for p in re.split(r"[*?]|\[[^]]*\]", spec.file_pattern) if p]
+        stem = [p for p in parts if not re.fullmatch(r"\.[a-z0-9]+", p)]
+        if stem and all(part in spec.name_as_sent(name) for part in parts):
+            found.append(spec)
+    return found[0] if len(found) == 1 else None
 
 
 def spec_matches(path: Path, specs: dict[str, SourceSpec]) -> bool:
@@ -204,7 +219,48 @@ def _file_columns(spec: SourceSpec) -> dict[str, str]:
     return names
 
 
-def _check(path, source, read, validate, file_columns) -> FileCheck:
+RULE_WORDS = {
+    "columns": N_("the file has the columns {columns}"),
+    "types": N_("{columns} hold the kind of value expected (numbers where numbers go)"),
+    "not_null": N_("{columns} are never empty"),
+    "in_set": N_("{column} is one of {values}"),
+    "area_codes": N_("{column} names a known country or area"),
+    "between": N_("{column} lies between {min} and {max}"),
+    "at_least": N_("{column} is not below {min}"),
+    "at_most": N_("{column} is not above {max}"),
+    "whole_numbers": N_("{column} counts whole persons"),
+    "unique": N_("one row only for each {columns}"),
+    "sums_to_total": N_(
+        "the rows of each {columns} add up to their total row (within {tolerance} per cent)"
+    ),
+}
+
+
+def plain_rule(rule, file_columns: dict[str, str]) -> str:
+    """A spec's rule in the words of the file the sender knows: its column headers, no
+    internal names or codes."""
+
+    def name(column: str | None) -> str:
+        column = column or "obs_value"
+        return f"'{file_columns.get(column, column)}'"
+
+    kind = rule.rule
+    if kind == "between":
+        kind = "at_least" if rule.max is None else "at_most" if rule.min is None else kind
+    columns = rule.dimensions if kind == "sums_to_total" else (rule.columns or [])
+    if kind == "types":
+        columns = list(rule.types or {})
+    return RULE_WORDS[kind].format(
+        column=name(rule.column),
+        columns=", ".join(name(c) for c in columns),
+        values=", ".join(map(str, rule.values or [])),
+        min="" if rule.min is None else f"{rule.min:g}",
+        max="" if rule.max is None else f"{rule.max:g}",
+        tolerance=f"{rule.tolerance * 100:g}",
+    )
+
+
+def _check(path, source, read, validate, file_columns, rules=()) -> FileCheck:
     report = FileCheck(str(path), source)
     try:
         result = read(path)
@@ -233,8 +289,12 @@ def _check(path, source, read, validate, file_columns) -> FileCheck:
                 )
             )
     outcomes: list[CheckOutcome] = validate(result.frame) if len(result.frame) else []
+    totals_unchecked = False
     for outcome in outcomes:
         if outcome.success:
+            continue
+        if result.rejected and "sums_to_total" in outcome.name:
+            totals_unchecked = True  # rows left out for their own fault: one cause, one message
             continue
         for failure in outcome.failures:
             column = file_columns.get(failure["column"], failure["column"])
@@ -242,15 +302,33 @@ def _check(path, source, read, validate, file_columns) -> FileCheck:
                 Problem(
                     outcome.severity,
                     outcome.name,
-                    N_("breaks the rule: {rule}").format(rule=outcome.description),
+                    N_("breaks the rule: {rule}").format(
+                        rule=_described(outcome, rules, file_columns)
+                    ),
                     failure["row"],
                     column,
                     failure["value"],
                     (failure.get("where") or {}).get("sheet"),
                 )
             )
+    if totals_unchecked:
+        report.notes.append(
+            N_(
+                "the totals are checked once the rows named above are corrected (they are left "
+                "out until then, so the parts cannot add up)"
+            )
+        )
     report.would_load = not any(p.severity == "error" for p in report.problems)
     return report
+
+
+def _described(outcome: CheckOutcome, rules, file_columns: dict[str, str]) -> str:
+    """The rule an outcome is about, in plain words where the spec's rules are known."""
+    try:
+        rule = rules[int(outcome.name[:2]) - 1]
+    except (ValueError, IndexError, TypeError):
+        return outcome.description
+    return plain_rule(rule, file_columns)
 
 
 def plain_words(report: FileCheck, language: str | None = None) -> list[str]:
@@ -268,7 +346,8 @@ def plain_words(report: FileCheck, language: str | None = None) -> list[str]:
             if part
         )
         message = localise(p.message, language)
-        value = _(" (value: {value})", language, value=p.value) if p.value not in (None, "") else ""
+        shown = localise(p.value, language)
+        value = _(" (value: {value})", language, value=shown) if p.value not in (None, "") else ""
         label = _("ERROR", language) if p.severity == "error" else _("warning", language)
         lines.append(f"{label}: {where + ': ' if where else ''}{message}{value}")
     return lines

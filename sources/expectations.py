@@ -14,6 +14,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sources.geography import admin_codes, known_codes
+from sources.i18n import N_
 from sources.observations import OBSERVATION_KEY
 from sources.yaml_files import read_yaml
 
@@ -268,6 +269,14 @@ def evaluate_frame(frame: pd.DataFrame, rules: list[Rule] | tuple[Rule, ...]) ->
     return _run_rules(frame, rules, lambda rule, subset, _name: _pandas_failures(rule, subset))
 
 
+#: a total row and what its parts add up to (numbers written plainly; shown the reader's way)
+TOTAL_AND_PARTS = N_("total {total}, parts add up to {parts}")
+
+
+def _n(value: float) -> str:
+    return f"{float(value):.12g}"
+
+
 def _run_rules(frame: pd.DataFrame, rules, failures_of) -> list[CheckOutcome]:
     """Each rule on the rows and columns it reads; `failures_of(rule, subset, name)` finds the
     failures (Great Expectations or pandas)."""
@@ -305,7 +314,7 @@ def _gx_failures(rule: Rule, result) -> list[dict]:
             row = entry.get(ROW)
             if rule.rule == "sums_to_total":
                 column = rule.column or "obs_value"
-                shown = f"total {entry['total']:,.6g}, parts add up to {entry['parts']:,.6g}"
+                shown = TOTAL_AND_PARTS.format(total=_n(entry["total"]), parts=_n(entry["parts"]))
             else:
                 shown = _short(entry.get(column.split(",")[0]))
             where = {c: str(entry[c]) for c in _CONTEXT if c in entry and c != column}
@@ -367,7 +376,7 @@ def _pandas_failures(rule: Rule, frame: pd.DataFrame) -> list[dict]:
             for failure, (_, row) in zip(failures, flagged, strict=True):
                 failure.update(
                     column=target,
-                    value=f"total {row['total']:,.6g}, parts add up to {row['parts']:,.6g}",
+                    value=TOTAL_AND_PARTS.format(total=_n(row["total"]), parts=_n(row["parts"])),
                     where={},
                 )
         return failures

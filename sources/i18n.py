@@ -148,6 +148,23 @@ def _templates(language: str) -> tuple[dict[str, str], list[tuple[int, re.Patter
     return plain, patterns
 
 
+_NUMBER = re.compile(r"-?(?:\d+\.\d+|\d{5,})(?:e[+-]?\d+)?|-?\d+(?:\.\d+)?e[+-]?\d+")
+
+
+def _number_as_read(text: str | None, language: str) -> str | None:
+    """A number argument written the reader's way (2 058 821, 1 568,6 in French); years and
+    other short whole numbers stay as they are."""
+    if not text or not _NUMBER.fullmatch(text):
+        return None
+    value = float(text)
+    decimals = 0 if value.is_integer() else min(6, max(1, 6 - len(str(int(abs(value))))))
+    return format_decimal(
+        round(value, decimals),
+        format="#,##0." + "#" * decimals if decimals else "#,##0",
+        locale=babel_locale(language),
+    )
+
+
 def localise(text: str | None, language: str | None = None, depth: int = 0) -> str | None:
     """A stored English message in `language`: recognised by its template, its arguments
     (themselves messages, sometimes) put back in place. Text no template matches is returned
@@ -163,7 +180,10 @@ def localise(text: str | None, language: str | None = None, depth: int = 0) -> s
     for _literal, pattern, msgstr in patterns:
         found = pattern.fullmatch(text)
         if found:
-            args = {k: localise(v, language, depth + 1) for k, v in found.groupdict().items()}
+            args = {
+                k: _number_as_read(v, language) or localise(v, language, depth + 1)
+                for k, v in found.groupdict().items()
+            }
             try:  # the arguments were converted (!r) when the English text was written
                 return _CONVERSION.sub(r"{\1", msgstr).format(**args)
             except (KeyError, IndexError, ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -76,6 +77,27 @@ def read_table(spec: SourceSpec, path: Path) -> Table:
             row=spec.skip_rows + spec.header_rows,
         )
     return table
+
+
+def other_encoding(spec: SourceSpec, path: Path, missing: list[str]) -> str | None:
+    """The encoding a text file is really in, when read in it the headers the spec misses
+    appear (a file saved in another encoding than the spec's)."""
+    if spec.format != "csv" or spec.is_template(path.name) or not missing:
+        return None
+    from charset_normalizer import from_bytes
+
+    raw = path.read_bytes()[: 1 << 16]
+    candidates = [m.encoding for m in from_bytes(raw)] + ["utf-8", "cp1252", "utf-16"]
+    for encoding in dict.fromkeys(candidates):
+        if codecs.lookup(encoding).name == codecs.lookup(spec.encoding).name:
+            continue
+        try:
+            text = raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if all(column in text for column in missing):
+            return codecs.lookup(encoding).name
+    return None
 
 
 def _without_empty_headers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -159,11 +181,19 @@ def _read_csv(spec: SourceSpec, path: Path) -> Table:
         with open(path, encoding=spec.encoding, newline="") as fh:
             text = fh.read()
     except UnicodeDecodeError as err:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(path.read_bytes()[: 1 << 16]).best()
         raise FileLayoutError(
             path,
-            f"not readable as {spec.encoding} (the spec's encoding): byte "
-            f"{err.object[err.start : err.start + 1]!r} at offset {err.start}; save the file "
-            f"as {spec.encoding}",
+            N_(
+                "the file is not in the {expected} encoding this dataset is read in (a byte "
+                "{byte} cannot be read); it reads as {found}: save it again as {expected}"
+            ).format(
+                expected=spec.encoding,
+                byte=f"{err.object[err.start]:#04x}",
+                found=codecs.lookup(best.encoding).name if best else "?",
+            ),
             row=text_line_of(path, err.start),
         ) from err
     text = text.removeprefix("\ufeff")
@@ -326,6 +356,12 @@ def period_of(spec: SourceSpec, year: str, quarter: str | None, month: str | Non
     return str(y)
 
 
+NOT_A_PERIOD = {
+    "year": N_("{text!r} is not a year (four digits, e.g. 2024)"),
+    "quarter": N_("{text!r} is not a quarter of a year"),
+    "month": N_("{text!r} is not a month of a year"),
+}
+
 #: Excel counts days from 1899-12-30; serials 29221-73050 are the years 1980-2099.
 EXCEL_EPOCH = date(1899, 12, 30)
 
@@ -356,7 +392,7 @@ def row_period_of(spec: SourceSpec, cell: Any) -> tuple[str | None, str | None]:
                 "{text!r} looks like an Excel date serial number ({day}); type the "
                 "{what} itself, not a date"
             ).format(text=text, day=f"{day:%Y-%m-%d}", what=what)
-        return None, N_("{text!r} is not a {what}").format(text=_short(text), what=what)
+        return None, NOT_A_PERIOD[what].format(text=_short(text))
     groups = found.groupdict()
     try:
         return period_of(spec, groups["year"], groups.get("quarter"), groups.get("month")), None
@@ -381,16 +417,10 @@ class CodeMapper:
         self.folded = {normalise_label(k): v for k, v in column.codes.items()}
         self.names = country_names(column.country_names) if column.country_names else {}
         self.code_list = column.code_list
-        self.what = (
-            f"a known country name ({column.country_names})"
-            if column.country_names
-            else f"an {CODE_LISTS[column.code_list]}"
-            if column.code_list
-            else "in the spec's code list"
-        )
+        self.language = column.country_names
 
     def problem(self, label: Any) -> str:
-        """Why a label has no code, in plain words."""
+        """Why a label has no code, in plain words, with the closest labels the column knows."""
         if _is_blank(label):
             return N_("is empty (a merged cell, or a missing label?)")
         text = str(label).strip()
@@ -398,7 +428,37 @@ class CodeMapper:
             return N_("{text!r} looks like a spreadsheet formula; refused").format(
                 text=_short(text)
             )
-        return N_("{text!r} is not {what}").format(text=_short(text), what=self.what)
+        if self.code_list:
+            return N_("{text!r} is not a code of the list this column uses ({kind})").format(
+                text=_short(text), kind=CODE_LISTS[self.code_list]
+            )
+        close = self.closest(text)
+        if self.language and close:
+            return N_("{text!r} is not a country this column knows; did you mean {close}?").format(
+                text=_short(text), close=" / ".join(close)
+            )
+        if self.language:
+            return N_("{text!r} is not a country this column knows").format(text=_short(text))
+        if close:
+            return N_("{text!r} is not one of this column's labels; did you mean {close}?").format(
+                text=_short(text), close=" / ".join(close)
+            )
+        return N_("{text!r} is not one of this column's labels ({labels})").format(
+            text=_short(text), labels=", ".join(list(self.exact)[:12])
+        )
+
+    def closest(self, text: str, count: int = 3) -> list[str]:
+        """The labels closest to a misspelt one (the column's own, then country names)."""
+        import difflib
+
+        labels = list(self.exact)
+        if self.language:
+            from sources.templates import country_labels
+
+            labels += country_labels(self.language)
+        folded = {normalise_label(x): x for x in labels}
+        found = difflib.get_close_matches(normalise_label(text), list(folded), n=count, cutoff=0.75)
+        return [folded[x] for x in found]
 
     def __call__(self, label: Any) -> str | None:
         text = "" if _is_blank(label) else str(label).strip()
@@ -412,9 +472,9 @@ class CodeMapper:
 
 
 CODE_LISTS = {
-    "iso3": "ISO 3166-1 alpha-3 code",
-    "iso2": "ISO 3166-1 alpha-2 code",
-    "m49": "UN M49 country code",
+    "iso3": "ISO 3166-1 alpha-3",
+    "iso2": "ISO 3166-1 alpha-2",
+    "m49": "UN M49",
 }
 
 
@@ -475,27 +535,39 @@ def period_in_name(spec: SourceSpec, path: Path) -> str | None:
         return None
 
 
-def read_submission(spec: SourceSpec, path: Path) -> RawRead:
+def read_submission(spec: SourceSpec, path: Path, period: str | None = None) -> RawRead:
     """Read a file by its spec into long cells; rows that cannot be read are rejected whole.
     What a library warns about while reading reaches the batch notes in EMP's words."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = _read_submission(spec, path)
+        result = _read_submission(spec, path, period)
     for warning in caught:
         text = " ".join(str(warning.message).split())[:300] or warning.category.__name__
         result.notes.append(N_("while reading the file: {text}").format(text=text))
     return result
 
 
-def _read_submission(spec: SourceSpec, path: Path) -> RawRead:
+def _read_submission(spec: SourceSpec, path: Path, period: str | None = None) -> RawRead:
     read = read_table(spec, path)
     table, rows = read.frame, read.rows
     file_period = None
     if spec.period.from_filename:
-        file_period = _period_from(spec, spec.period.from_filename, spec.name_as_sent(path.name))
+        file_period = period or _period_from(
+            spec, spec.period.from_filename, spec.name_as_sent(path.name)
+        )
         if file_period is None:
+            from sources.templates import TemplateError, text_for
+
+            try:
+                example = text_for(spec.period.from_filename, "2024")
+            except TemplateError:
+                example = spec.file_pattern
             raise FileLayoutError(
-                path, f"the file name does not give the period ({spec.period.from_filename!r})"
+                path,
+                N_(
+                    "the file name does not give the period: name the file like {example}, "
+                    "or give the period (emp check --period 2024)"
+                ).format(example=example),
             )
     if spec.period.columns:
         period_columns = {}
@@ -520,10 +592,30 @@ def _read_submission(spec: SourceSpec, path: Path) -> RawRead:
     missing = [c for c in expected if c not in table.columns]
     if missing or not value_columns:
         header_row = spec.skip_rows + spec.header_rows
+        encoding = other_encoding(spec, path, missing)
+        if encoding:
+            raise FileLayoutError(
+                path,
+                N_(
+                    "the file is saved in the {found} encoding, but this dataset is read in "
+                    "{expected}, so its headers come out garbled; save it again as {expected}"
+                ).format(found=encoding, expected=spec.encoding),
+                row=header_row,
+            )
+        names = ", ".join(f"'{c}'" for c in table.columns)
+        if missing:
+            raise FileLayoutError(
+                path,
+                N_("the columns {missing} are missing; the file's columns are {found}").format(
+                    missing=", ".join(f"'{c}'" for c in missing), found=names
+                ),
+                row=header_row,
+            )
         raise FileLayoutError(
             path,
-            f"missing columns {missing or ['(period columns ' + spec.period.columns + ')']}; "
-            f"found {list(table.columns)}",
+            N_("no column header gives a period; the file's columns are {found}").format(
+                found=names
+            ),
             row=header_row,
         )
     mappers = {name: CodeMapper(col) for name, col in spec.columns.items()}
@@ -614,8 +706,11 @@ def _read_submission(spec: SourceSpec, path: Path) -> RawRead:
                 and spec.measures[measure].stat_type in ("stock", "flow")
             ):
                 reasons.append(
-                    N_("column {name!r}: {value!r} is negative").format(
-                        name=column, value=record[column]
+                    N_("column {name!r}: {problem}").format(
+                        name=column,
+                        problem=N_(
+                            "{value!r} is negative: a count of persons or an amount cannot be"
+                        ).format(value=record[column]),
                     )
                 )
             elif value is not None:
