@@ -128,9 +128,11 @@ def print_status(found: dict[str, dict], as_json: bool) -> int:
                 if line["received_at"]
                 else ""
             )
-            states = [f"{_(STATUSES[s])}: {', '.join(line[s])}" for s in STATUSES if line[s]] + [
-                localise(r) for r in line["reasons"]
-            ]
+            states = [
+                _("{status}: {periods}", status=_(STATUSES[s]), periods=", ".join(line[s]))
+                for s in STATUSES
+                if line[s]
+            ] + [localise(r) for r in line["reasons"]]
             table.add_row(
                 line["ministry_name"],
                 line["dataset_name"],

@@ -457,7 +457,7 @@ class CodeMapper:
 
             labels += country_labels(self.language)
         folded = {normalise_label(x): x for x in labels}
-        found = difflib.get_close_matches(normalise_label(text), list(folded), n=count, cutoff=0.75)
+        found = difflib.get_close_matches(normalise_label(text), list(folded), n=count, cutoff=0.8)
         return [folded[x] for x in found]
 
     def __call__(self, label: Any) -> str | None:

@@ -100,9 +100,9 @@ def test_unreadable_rows_go_to_quarantine(home):
             [outcome.batch.batch_id],
         ).fetchall()
     assert [r[0] for r in rows] == [4, 6]
-    assert rows[0][2] == ["column 'Sexe': 'X' is not in the spec's code list"]
+    assert rows[0][2] == ["column 'Sexe': 'X' is not one of this column's labels (H, F, Ensemble)"]
     assert rows[1][2] == [
-        "column 'Pays de résidence': 'Atlantide' is not a known country name (fr)"
+        "column 'Pays de résidence': 'Atlantide' is not a country this column knows"
     ]
     assert json.loads(rows[1][1])["Pays de résidence"] == "Atlantide"
     report = json.loads(Path(f"{outcome.moved_to}.report.json").read_text(encoding="utf-8"))
@@ -115,12 +115,13 @@ def test_a_file_with_a_missing_column_is_rejected_whole(home):
     drop(home, "MAR_MAE", text, "immatriculations_consulaires_2015.csv")
     [outcome] = ingest(home)
     assert outcome.status == "rejected"
-    assert "immatriculations_consulaires_2015.csv: row 1: missing columns" in outcome.message
+    assert "immatriculations_consulaires_2015.csv: row 1: the columns" in outcome.message
+    assert "'Nombre d'immatriculés' are missing" in outcome.message
     assert "Nombre d'immatriculés" in outcome.message
     assert counts(home) == before
     moved = Path(outcome.moved_to)
     assert moved.read_text(encoding="latin-1") == text
-    assert "missing columns" in Path(f"{moved}.reason.txt").read_text(encoding="utf-8")
+    assert "are missing" in Path(f"{moved}.reason.txt").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

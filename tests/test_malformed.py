@@ -85,7 +85,7 @@ CASES = {
         "immatriculations_consulaires_2019.csv",
         lambda: text(CONSULAR, LATIN1).encode("utf-8"),
         "rejected",
-        ["missing columns ['Pays de résidence'", "Pays de rÃ©sidence"],
+        ["the file is saved in the utf-8 encoding, but this dataset is read in latin-1"],
     ),
     "byte order mark": Case(
         "MDA_IGPF",
@@ -119,14 +119,14 @@ CASES = {
         "immatriculations_consulaires_2019.csv",
         lambda: edit_line(CONSULAR, 1, "Sexe", "Genre", LATIN1),
         "rejected",
-        ["row 1: missing columns ['Sexe']", "'Genre'"],
+        ["row 1: the columns 'Sexe' are missing", "'Genre'"],
     ),
     "missing column": Case(
         "MDA_IGPF",
         "emigrare_revenire_2019.csv",
         lambda: csv_bytes([line.rsplit(",", 1)[0] for line in lines_of(BORDER)]),
         "rejected",
-        ["missing columns ['Reveniți']"],
+        ["the columns 'Reveniți' are missing"],
     ),
     "extra column": Case(
         "MDA_IGPF",
@@ -144,7 +144,7 @@ CASES = {
         "lucratori_strainatate_2020.xlsx",
         lambda: workbook(LFS, lambda b: b["AFM"].__setitem__("A4", "Țara de destinație")),
         "rejected",
-        ["lucratori_strainatate_2020.xlsx: row 4: missing columns ['Țara']"],
+        ["lucratori_strainatate_2020.xlsx: row 4: the columns 'Țara' are missing"],
     ),
     "duplicate keys": Case(
         "MDA_IGPF",
@@ -165,7 +165,7 @@ CASES = {
         "emigrare_revenire_2013.csv",
         lambda: edit_line(BORDER, 3, "Rusia", "Transnistria").replace(b"2019,", b"2013,"),
         "loaded",
-        quarantined={3: "'Transnistria' is not a known country name (ro)"},
+        quarantined={3: "'Transnistria' is not a country this column knows"},
     ),
     "unknown region code": Case(
         "PROJECTS",
@@ -277,7 +277,10 @@ CASES = {
         "emigrare_revenire_2009.csv",
         lambda: edit_line(BORDER, 8, "Bărbați", "Barbati?").replace(b"2019,", b"2009,"),
         "loaded",
-        quarantined={8: "column 'Sexul': 'Barbati?' is not in the spec's code list"},
+        quarantined={
+            8: "column 'Sexul': 'Barbati?' is not one of this column's labels; "
+            "did you mean Bărbați?"
+        },
     ),
     "empty key cell": Case(
         "MDA_IGPF",

@@ -78,7 +78,12 @@ def test_a_quarter_of_the_process(tmp_path):
         f"    to: 2026\n    deadlines: {{2026: {deadline.isoformat()}}}\n",
         encoding="utf-8",
     )
-    env = {"EMP_SPECS": str(specs), "EMP_COUNTRIES": "MAR", "EMP_INBOX_SETTLE": "0"}
+    env = {
+        "EMP_SPECS": str(specs),
+        "EMP_COUNTRIES": "MAR",
+        "EMP_INBOX_SETTLE": "0",
+        "COLUMNS": "250",
+    }
 
     # owed by a date that has passed, nothing received: late, and the command says so
     owed = status_of(home, env)[("mar_anapec_placements", "2026")]
@@ -86,14 +91,15 @@ def test_a_quarter_of_the_process(tmp_path):
     text = emp(home, env, "--lang", "fr", "status", "--country", "MAR", expect=(1,))
     assert "en retard : rien reçu : 2026" in text and "Complétude" in text
 
-    # a file with an error: a misspelt country. emp check names it in French; loading holds
-    # it back, and the register shows it held back with the reason
-    bad = placements({3: "2026,Espagn,Femmes,Agriculture,13516"})
-    send(home, bad)
-    checked = emp(
-        home, env, "--lang", "fr", "check", str(home / "inbox" / "MAR_ANAPEC" / NAME), expect=(1,)
-    )
-    assert "ligne 3" in checked and "Espagn" in checked and "Espagne" in checked
+    # a misspelt country: emp check names it in French with the closest country
+    misspelt = tmp_path / NAME
+    misspelt.write_text(placements({3: "2026,Espagn,Femmes,Agriculture,13516"}), encoding="utf-8")
+    checked = emp(home, env, "--lang", "fr", "check", str(misspelt), expect=(1,))
+    assert "ligne 3" in checked and "'Espagn' n'est pas un pays" in checked
+    assert "vouliez-vous dire Espagne" in checked
+    # a file with an error arrives: a renamed column. Loading holds it back, and the register
+    # shows the period held back with the reason
+    send(home, placements({1: "Année,Pays de destination,Genre,Secteur,Nombre de placements"}))
     emp(home, env, "refresh", expect=(0, 4))
     held = status_of(home, env)[("mar_anapec_placements", "2026")]
     assert held["status"] == "held_back" and held["reason"]

@@ -115,11 +115,12 @@ def test_emp_check_explains_each_problem(tmp_path: Path):
     path.write_text("\n".join(lines) + "\n", encoding="latin-1")
     done = emp_check(str(path))
     assert done.returncode == 1
-    assert "ERROR: row 2, column 'Sexe': 'Homme' is not in the spec's code list (value: Homme)" in (
-        done.stdout
+    assert (
+        "ERROR: row 2, column 'Sexe': 'Homme' is not one of this column's labels "
+        "(H, F, Ensemble) (value: Homme)" in (done.stdout)
     )
     assert (
-        "ERROR: row 3, column 'Pays de résidence': 'Frankreich' is not a known country name (fr)"
+        "ERROR: row 3, column 'Pays de résidence': 'Frankreich' is not a country this column knows"
     ) in done.stdout
     assert "the file would NOT load" in done.stdout
     data = json.loads(emp_check(str(path), "--json").stdout)
