@@ -63,5 +63,5 @@ def test_two_countries_publish_side_by_side_with_the_same_results(built, tmp_pat
             for s in (before[country], after[country])
         )
         assert new["content_sha256"] == old["content_sha256"]
-        report = home / "reports" / "profile" / country / "latest.html"
+        report = home / "reports" / "profile" / country / "draft.html"  # awaiting approval
         assert after[country]["version"] in report.read_text(encoding="utf-8")
