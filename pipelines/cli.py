@@ -977,196 +977,249 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emp",
-        description="Extended Migration Profiles: refresh the warehouse and publish snapshots. "
-        "Paths come from EMP_HOME (default ./var), EMP_DUCKDB, EMP_SNAPSHOTS, EMP_PUBLIC_DATA; "
-        "profile countries from EMP_COUNTRIES.",
+        description=_(
+            "Extended Migration Profiles: refresh the warehouse and publish snapshots. "
+            "Paths come from EMP_HOME (default ./var), EMP_DUCKDB, EMP_SNAPSHOTS, EMP_PUBLIC_DATA; "
+            "profile countries from EMP_COUNTRIES."
+        ),
     )
     parser.add_argument(
         "--lang",
-        help="language of messages and reports: en, fr, ar or ro (default: EMP_LANG, else the "
-        "locale, else English)",
+        help=_(
+            "language of messages and reports: en, fr, ar or ro (default: EMP_LANG, else the "
+            "locale, else English)"
+        ),
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    refresh = commands.add_parser("refresh", help="load sources, compute indicators, publish")
-    refresh.add_argument("--country", action="append", default=[], help="ISO3; repeatable")
-    refresh.add_argument("--json", action="store_true", help="print the summary as JSON")
+    refresh = commands.add_parser("refresh", help=_("load sources, compute indicators, publish"))
+    refresh.add_argument("--country", action="append", default=[], help=_("ISO3; repeatable"))
+    refresh.add_argument("--json", action="store_true", help=_("print the summary as JSON"))
     refresh.add_argument(
         "--force",
         action="store_true",
-        help="publish a new version for every country even where nothing changed",
+        help=_("publish a new version for every country even where nothing changed"),
     )
     refresh.set_defaults(handler=cmd_refresh)
-    snapshots = commands.add_parser("snapshots", help="list published snapshots")
-    snapshots.add_argument("--country", help="ISO3")
-    snapshots.add_argument("--json", action="store_true", help="print JSON")
+    snapshots = commands.add_parser("snapshots", help=_("list published snapshots"))
+    snapshots.add_argument("--country", help=_("ISO3"))
+    snapshots.add_argument("--json", action="store_true", help=_("print JSON"))
     snapshots.set_defaults(handler=cmd_snapshots)
     check = commands.add_parser(
-        "check", help="check a file before sending it: nothing is loaded; exit 1 if it would fail"
+        "check",
+        help=_("check a file before sending it: nothing is loaded; exit 1 if it would fail"),
     )
-    check.add_argument("file", nargs="?", help="the file to check")
+    check.add_argument("file", nargs="?", help=_("the file to check"))
     check.add_argument(
-        "--specs", action="store_true", help="check every source spec and the catalogue links"
+        "--specs", action="store_true", help=_("check every source spec and the catalogue links")
     )
-    check.add_argument("--source", help="the spec id, when the file name does not say it")
+    check.add_argument("--source", help=_("the spec id, when the file name does not say it"))
     check.add_argument(
-        "--period", help="the period the file holds, when its name does not give it (2024)"
+        "--period", help=_("the period the file holds, when its name does not give it (2024)")
     )
-    check.add_argument("--json", action="store_true", help="print the problems as JSON")
+    check.add_argument("--json", action="store_true", help=_("print the problems as JSON"))
     check.set_defaults(handler=cmd_check)
     status = commands.add_parser(
         "status",
-        help="who owes which file: per ministry and dataset, what arrived, what is late or "
-        "missing, and the completeness and timeliness rates",
+        help=_(
+            "who owes which file: per ministry and dataset, what arrived, what is late or "
+            "missing, and the completeness and timeliness rates"
+        ),
     )
-    status.add_argument("--country", action="append", default=[], help="ISO3; repeatable")
-    status.add_argument("--edition", help="as a published edition records it (its version)")
-    status.add_argument("--as-of", help="the day deadlines are judged on (default: today)")
-    status.add_argument("--json", action="store_true", help="print JSON")
+    status.add_argument("--country", action="append", default=[], help=_("ISO3; repeatable"))
+    status.add_argument("--edition", help=_("as a published edition records it (its version)"))
+    status.add_argument("--as-of", help=_("the day deadlines are judged on (default: today)"))
+    status.add_argument("--json", action="store_true", help=_("print JSON"))
     status.set_defaults(handler=cmd_status)
     approve = commands.add_parser(
         "approve",
-        help="the working group approves a draft edition: it becomes the published one",
+        help=_("the working group approves a draft edition: it becomes the published one"),
     )
-    approve.add_argument("--country", required=True, help="ISO3")
-    approve.add_argument("--version", required=True, help="the edition (emp snapshots lists them)")
-    approve.add_argument("--by", required=True, help="who approves, e.g. the TWG chair's name")
-    approve.add_argument("--note", help="e.g. the meeting and its minutes")
+    approve.add_argument("--country", required=True, help=_("ISO3"))
+    approve.add_argument(
+        "--version", required=True, help=_("the edition (emp snapshots lists them)")
+    )
+    approve.add_argument("--by", required=True, help=_("who approves, e.g. the TWG chair's name"))
+    approve.add_argument("--note", help=_("e.g. the meeting and its minutes"))
     approve.set_defaults(handler=cmd_approve)
     unapprove = commands.add_parser(
-        "unapprove", help="withdraw the approval of an edition; it is a draft again"
+        "unapprove", help=_("withdraw the approval of an edition; it is a draft again")
     )
-    unapprove.add_argument("--country", required=True, help="ISO3")
-    unapprove.add_argument("--version", required=True, help="the edition")
-    unapprove.add_argument("--reason", required=True, help="why it is withdrawn")
-    unapprove.add_argument("--by", help="who withdraws it")
+    unapprove.add_argument("--country", required=True, help=_("ISO3"))
+    unapprove.add_argument("--version", required=True, help=_("the edition"))
+    unapprove.add_argument("--reason", required=True, help=_("why it is withdrawn"))
+    unapprove.add_argument("--by", help=_("who withdraws it"))
     unapprove.set_defaults(handler=cmd_approve)
     data_template = commands.add_parser(
         "template",
-        help="a data-collection workbook (XLSX) for a dataset, built from its spec, to fill in "
-        "and send back as it is",
+        help=_(
+            "a data-collection workbook (XLSX) for a dataset, built from its spec, to fill in "
+            "and send back as it is"
+        ),
     )
     data_template.add_argument(
-        "--spec", required=True, help="the spec id (project_reports: a project's logframe report)"
+        "--spec",
+        required=True,
+        help=_("the spec id (project_reports: a project's logframe report)"),
     )
-    data_template.add_argument("--period", help="e.g. 2024, 2024-Q3 (default: last year)")
-    data_template.add_argument("--lang", dest="template_lang", help="the instructions' language")
+    data_template.add_argument("--period", help=_("e.g. 2024, 2024-Q3 (default: last year)"))
+    data_template.add_argument("--lang", dest="template_lang", help=_("the instructions' language"))
     data_template.add_argument(
-        "--output", help="file to write (default: the name to send it under)"
+        "--output", help=_("file to write (default: the name to send it under)")
     )
-    data_template.add_argument("--project", help="with --spec project_reports: the registry code")
+    data_template.add_argument(
+        "--project", help=_("with --spec project_reports: the registry code")
+    )
     data_template.set_defaults(handler=cmd_data_template)
     template = commands.add_parser(
-        "logframe-template", help="write a blank logframe report for a project to fill in"
+        "logframe-template", help=_("write a blank logframe report for a project to fill in")
     )
-    template.add_argument("output", help="file to write, e.g. logframe_Morocco-32_2013-S1.xlsx")
-    template.add_argument("--project", required=True, help="registry code, e.g. Morocco-32")
-    template.add_argument("--period", required=True, help="reporting period, e.g. 2013-S1")
+    template.add_argument("output", help=_("file to write, e.g. logframe_Morocco-32_2013-S1.xlsx"))
+    template.add_argument("--project", required=True, help=_("registry code, e.g. Morocco-32"))
+    template.add_argument("--period", required=True, help=_("reporting period, e.g. 2013-S1"))
     template.add_argument(
-        "--actual", action="append", help="a period with an Actual column; repeatable"
+        "--actual", action="append", help=_("a period with an Actual column; repeatable")
     )
     template.set_defaults(handler=cmd_template)
     baseline = commands.add_parser(
         "baseline",
-        help="a project's impact-assessment baseline, from the published snapshots alone",
+        help=_("a project's impact-assessment baseline, from the published snapshots alone"),
     )
-    baseline.add_argument("--project", help="request or project id, e.g. Morocco-32")
+    baseline.add_argument("--project", help=_("request or project id, e.g. Morocco-32"))
     baseline.add_argument(
-        "--request", help="an ad-hoc request YAML, answered from the snapshot's indicators"
+        "--request", help=_("an ad-hoc request YAML, answered from the snapshot's indicators")
     )
     when = baseline.add_mutually_exclusive_group()
-    when.add_argument("--snapshot", help="snapshot version, e.g. 20261122T123514Z")
-    when.add_argument("--as-of", help="the latest snapshot published on or before this date")
+    when.add_argument("--snapshot", help=_("snapshot version, e.g. 20261122T123514Z"))
+    when.add_argument("--as-of", help=_("the latest snapshot published on or before this date"))
     baseline.add_argument(
         "--table",
         choices=("baselines", "panel", "pretrends", "reconciliation"),
         default="baselines",
-        help="baselines (default), the difference-in-differences panel, the pre-period means of "
-        "intervention and comparison areas (pretrends), or the logframe reconciliation",
+        help=_(
+            "baselines (default), the difference-in-differences panel, the pre-period means of "
+            "intervention and comparison areas (pretrends), or the logframe reconciliation"
+        ),
     )
     baseline.add_argument(
         "--compare",
         nargs=2,
         metavar=("OLD", "NEW"),
-        help="list the baseline values snapshot NEW would change from snapshot OLD",
+        help=_("list the baseline values snapshot NEW would change from snapshot OLD"),
     )
     baseline.add_argument("--format", choices=("csv", "parquet", "json"), default="csv")
-    baseline.add_argument("--output", help="file to write (default: standard output)")
-    baseline.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
+    baseline.add_argument("--output", help=_("file to write (default: standard output)"))
+    baseline.add_argument("--snapshots", help=_("snapshots folder (default EMP_SNAPSHOTS)"))
     baseline.set_defaults(handler=cmd_baseline)
     diff = commands.add_parser(
-        "diff", help="indicators added, removed and changed between two snapshot versions"
+        "diff", help=_("indicators added, removed and changed between two snapshot versions")
     )
-    diff.add_argument("old", help="the earlier snapshot version")
-    diff.add_argument("new", help="the later snapshot version")
-    diff.add_argument("--country", help="ISO3 (default: every country with both versions)")
+    diff.add_argument("old", help=_("the earlier snapshot version"))
+    diff.add_argument("new", help=_("the later snapshot version"))
+    diff.add_argument("--country", help=_("ISO3 (default: every country with both versions)"))
     diff.add_argument(
         "--tolerance",
         type=float,
         default=0.1,
-        help="relative change in percent below which a value counts as unchanged (default 0.1)",
+        help=_("relative change in percent below which a value counts as unchanged (default 0.1)"),
     )
-    diff.add_argument("--limit", type=int, default=20, help="changed values listed (table)")
-    diff.add_argument("--json", action="store_true", help="print everything as JSON")
-    diff.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
+    diff.add_argument("--limit", type=int, default=20, help=_("changed values listed (table)"))
+    diff.add_argument("--json", action="store_true", help=_("print everything as JSON"))
+    diff.add_argument("--snapshots", help=_("snapshots folder (default EMP_SNAPSHOTS)"))
     diff.set_defaults(handler=cmd_diff)
     explain = commands.add_parser(
-        "explain", help="trace one published value to its query, observations, files and rows"
+        "explain", help=_("trace one published value to its query, observations, files and rows")
     )
     explain.add_argument(
         "key",
-        help="the value key, INDICATOR.SERIES.AREA.COUNTERPART.PERIOD[.SEX.AGE.STATUS.BREAKDOWN] "
-        "(column value_key of the snapshot), e.g. EMI_RATE.EMI_RATE.MDA._T.2017",
+        help=_(
+            "the value key, INDICATOR.SERIES.AREA.COUNTERPART.PERIOD[.SEX.AGE.STATUS.BREAKDOWN] "
+            "(column value_key of the snapshot), e.g. EMI_RATE.EMI_RATE.MDA._T.2017"
+        ),
     )
-    explain.add_argument("--country", help="ISO3 of the profile (default: from the area)")
-    explain.add_argument("--snapshot", help="snapshot version (default: the latest)")
-    explain.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
+    explain.add_argument("--country", help=_("ISO3 of the profile (default: from the area)"))
+    explain.add_argument("--snapshot", help=_("snapshot version (default: the latest approved)"))
+    explain.add_argument("--snapshots", help=_("snapshots folder (default EMP_SNAPSHOTS)"))
     explain.set_defaults(handler=cmd_explain)
     report = commands.add_parser(
-        "report", help="the country's Extended Migration Profile as one HTML file, or a PDF"
+        "report", help=_("the country's Extended Migration Profile as one HTML file, or a PDF")
     )
-    report.add_argument("--country", required=True, help="ISO3")
-    report.add_argument("--snapshot", help="snapshot version (default: the latest)")
-    report.add_argument("--output", help="HTML file to write (default EMP_<ISO3>_<version>.html)")
-    report.add_argument("--snapshots", help="snapshots folder (default EMP_SNAPSHOTS)")
+    report.add_argument("--country", required=True, help=_("ISO3"))
+    report.add_argument("--snapshot", help=_("snapshot version (default: the latest approved)"))
+    report.add_argument(
+        "--output", help=_("HTML file to write (default EMP_<ISO3>_<version>.html)")
+    )
+    report.add_argument("--snapshots", help=_("snapshots folder (default EMP_SNAPSHOTS)"))
     report.add_argument(
         "--lang",
         dest="report_lang",
-        help="the report's language: en, fr, ar or ro (default: the country's, e.g. MAR fr)",
+        help=_("the report's language: en, fr, ar or ro (default: the country's, e.g. MAR fr)"),
     )
     report.add_argument(
         "--all-languages",
         action="store_true",
-        help="write the report in every language the country's is offered in, side by side",
+        help=_("write the report in every language the country's is offered in, side by side"),
     )
     report.add_argument(
         "--format",
         dest="report_format",
         choices=("html", "pdf"),
         default="html",
-        help="html (default) or pdf: the print edition (A4, table of contents, page numbers), "
-        "with the figures by region and province beside it as CSV and XLSX",
+        help=_(
+            "html (default) or pdf: the print edition (A4, table of contents, page numbers), "
+            "with the figures by region and province beside it as CSV and XLSX"
+        ),
     )
     report.set_defaults(handler=cmd_report)
     translations = commands.add_parser(
-        "translations", help="the message catalogs and catalogue translations: what is missing"
+        "translations", help=_("the message catalogs and catalogue translations: what is missing")
     )
     translations.add_argument(
         "--missing",
         action="store_true",
-        help="list every message and catalogue text without a translation (exit 1 if any)",
+        help=_("list every message and catalogue text without a translation (exit 1 if any)"),
     )
     translations.add_argument(
         "--update",
         action="store_true",
-        help="extract the code's messages into sources/locale/emp.pot and merge each .po",
+        help=_("extract the code's messages into sources/locale/emp.pot and merge each .po"),
     )
     translations.set_defaults(handler=cmd_translations)
     home = commands.add_parser(
         "dagster-home",
-        help="set up and print the Dagster instance folder make run and make dev share",
+        help=_("set up and print the Dagster instance folder make run and make dev share"),
     )
     home.set_defaults(handler=cmd_dagster_home)
     return parser
+
+
+#: argparse's own words, shown in the reader's language (argparse looks them up through `_`)
+ARGPARSE_WORDS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("unrecognized arguments: %s"),
+    N_("expected one argument"),
+    N_("not allowed with argument %s"),
+    N_("one of the arguments %s is required"),
+    N_("invalid %(type)s value: %(value)r"),
+)
+
+
+def _global_language(argv: list[str]) -> str | None:
+    """The value of `--lang` given before the command (`emp --lang fr check ...`)."""
+    for index, token in enumerate(argv):
+        if not token.startswith("-"):
+            return None  # the command: its own --lang is the report's or template's language
+        if token == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if token.startswith("--lang="):
+            return token.split("=", 1)[1]
+    return None
 
 
 def one_line(err: BaseException) -> str:
@@ -1182,17 +1235,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from sources.i18n import set_language
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:  # before the parser is built: --help and argparse's own messages follow --lang
+        set_language(_global_language(argv))
+    except ValueError as err:
+        print(f"emp: {err}", file=sys.stderr)
+        return 2
+    argparse._ = lambda text: _(text)  # argparse's words (usage, options...) from EMP's catalog
     args = build_parser().parse_args(argv)
     _load_heavy_modules()
     from sources.errors import FileLayoutError, SpecError
     from warehouse.settings import SettingsError
 
     where = f"emp {args.command}"
-    try:
-        set_language(args.lang)
-    except ValueError as err:
-        print(f"{where}: {err}", file=sys.stderr)
-        return 2
     try:
         return args.handler(args)
     except KeyboardInterrupt:

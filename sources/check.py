@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -320,6 +320,30 @@ def _check(path, source, read, validate, file_columns, rules=()) -> FileCheck:
         )
     report.would_load = not any(p.severity == "error" for p in report.problems)
     return report
+
+
+HELD_BACK_RULES = N_(
+    "broke its rules: {rules}; kept aside, not used in the profile until it is sent again corrected"
+)
+HELD_BACK = N_(
+    "broke its rules; kept aside, not used in the profile until it is sent again corrected"
+)
+
+
+def held_back_reason(spec: SourceSpec | None, outcomes: Iterable) -> str:
+    """Why a batch is held back, in the words of its file: the error rules it broke."""
+    if spec is None:
+        return HELD_BACK
+    columns = _file_columns(spec)
+    broken = []
+    for outcome in outcomes:
+        found = outcome if isinstance(outcome, dict) else asdict(outcome)
+        if found.get("success") or found.get("severity") != "error":
+            continue
+        text = _described(CheckOutcome(**found), spec.rules, columns)
+        if text not in broken:
+            broken.append(text)
+    return HELD_BACK_RULES.format(rules="; ".join(broken)) if broken else HELD_BACK
 
 
 def _described(outcome: CheckOutcome, rules, file_columns: dict[str, str]) -> str:

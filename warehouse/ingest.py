@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from sources.check import held_back_reason
 from sources.expectations import suite_file, validate_frame
 from sources.i18n import N_
 from sources.inbox import (
@@ -139,7 +140,7 @@ def _ingest_staged(
         return _reject(ministry, staged, spec.id, str(err), rejected)
     except Exception as err:  # one unreadable file holds back only itself
         return _reject(ministry, staged, spec.id, unreadable(path, err), rejected)
-    return _archive(con, ministry, staged, spec.id, report, archive, rejected)
+    return _archive(con, ministry, staged, spec.id, report, archive, rejected, spec)
 
 
 def batch_identity(spec: SourceSpec, path: Path) -> str | None:
@@ -202,7 +203,11 @@ def reread_archived(
                 outcomes.append(FileOutcome(spec.ministry, name, "held back", spec.id, text))
                 continue
             status = "held back" if report.validation == "failed" else "loaded"
-            message = f"read again under version {spec.version} of {spec.id}"
+            message = (
+                held_back_reason(spec, report.outcomes)
+                if report.validation == "failed"
+                else f"read again under version {spec.version} of {spec.id}"
+            )
             outcomes.append(
                 FileOutcome(spec.ministry, name, status, spec.id, message, batch=report)
             )
@@ -255,14 +260,12 @@ def _archive(
     report: BatchReport,
     archive: Path | None,
     rejected: Path | None,
+    spec: SourceSpec | None = None,
 ) -> FileOutcome:
+
     path = staged.original
     status = "held back" if report.validation == "failed" else report.status
-    message = (
-        "failed its expectation suite: kept in raw, not used in the profile"
-        if report.validation == "failed"
-        else None
-    )
+    message = held_back_reason(spec, report.outcomes) if report.validation == "failed" else None
     outcome = FileOutcome(ministry, path.name, status, source_id, message, batch=report)
     if report.validation == "failed" and rejected is not None:
         archive = rejected  # the focal point gets it back with the report
