@@ -148,7 +148,8 @@ def resembling(path: Path, specs: dict[str, SourceSpec]) -> SourceSpec | None:
     name = path.name.lower()
     found = []
     for spec in specs.values():
-        parts = [p.lower() for p in re.split(r"[*?]|\[[^]]*\]", spec.file_pattern) if p]
+        parts = [p.lower().strip("_- ") for p in re.split(r"[*?]|\[[^]]*\]", spec.file_pattern)]
+        parts = [p for p in parts if p]
         stem = [p for p in parts if not re.fullmatch(r"\.[a-z0-9]+", p)]
         if stem and all(part in spec.name_as_sent(name) for part in parts):
             found.append(spec)
