@@ -240,6 +240,16 @@ def _print_summary(summary: dict) -> None:
                 countries=", ".join(summary["unchanged"]),
             )
         )
+    drafts = [c for c, snap in summary["snapshots"].items() if not snap.get("unchanged")]
+    if drafts:
+        console.print(
+            _(
+                "drafts: {countries}: read them in reports/profile/<ISO3>/draft.html; nothing is "
+                "public until the working group approves an edition (emp approve --country ISO3 "
+                "--version V --by NAME)",
+                countries=", ".join(drafts),
+            )
+        )
     for warning in summary["warnings"]:
         console.print(f"[yellow]{WORDS['warning']()}[/yellow] {escape(localise(warning))}")
     for failure in summary["failures"]:
