@@ -107,10 +107,10 @@ def _names() -> dict[str, str]:
 
 
 def open_sdg_frame(rows: pd.DataFrame, country: str, names: dict[str, str]) -> pd.DataFrame:
-    """One indicator's yearly values in Open SDG's layout. A confidential or missing cell keeps
+    """One indicator's values in Open SDG's layout: every period (a quarter or a month in its
+    own column beside the year), with its series and unit. A confidential or missing cell keeps
     its row, with an empty value and its status in words: never mistaken for a zero."""
-    yearly = rows["time_period"].map(lambda p: frequency(p) == "A").astype(bool)
-    rows = rows[yearly]
+    rows = rows[rows["time_period"].map(frequency).notna().astype(bool)]
     if "preferred" in rows:
         rows = rows[rows["preferred"].fillna(True).astype(bool)]
 
@@ -118,11 +118,14 @@ def open_sdg_frame(rows: pd.DataFrame, country: str, names: dict[str, str]) -> p
         values = rows[column]
         return values.map(lambda v: "" if v in ("_T", None) else (mapping or {}).get(v, v))
 
+    periods = rows["time_period"].astype(str)
     frame = pd.DataFrame(
         {
-            "Year": rows["time_period"].astype(int),
-            "Series": rows["series"] if rows["series"].nunique() > 1 else "",
-            "Units": rows["unit_measure"] if rows["unit_measure"].nunique() > 1 else "",
+            "Year": periods.str[:4].astype(int),
+            "Quarter": periods.map(lambda p: p[5:] if frequency(p) == "Q" else ""),
+            "Month": periods.map(lambda p: p[5:] if frequency(p) == "M" else ""),
+            "Series": rows["series"],
+            "Units": rows["unit_measure"],
             "Geographic area": rows["ref_area"].map(
                 lambda a: "" if a == country else names.get(a, a)
             ),
@@ -144,9 +147,51 @@ def open_sdg_frame(rows: pd.DataFrame, country: str, names: dict[str, str]) -> p
             "Value": published_values(rows["obs_value"], f"Open SDG, {country}"),
         }
     )
-    used = [c for c in frame.columns[1:-1] if frame[c].astype(str).ne("").any()]
+    always = {"Series", "Units"}  # what the values are: in every file, even when one
+    used = [c for c in frame.columns[1:-1] if c in always or frame[c].astype(str).ne("").any()]
     frame = frame[["Year", *used, "Value"]]
     return frame.sort_values(["Year", *used]).reset_index(drop=True)
+
+
+#: why a published value is not in its indicator's Open SDG file (said in the metadata)
+LEFT_OUT = {
+    "other_source": N_(
+        "{count} value(s) from another source than the preferred one are not here: each is kept "
+        "beside the preferred value in the edition's table of overlaps (overlaps.parquet)"
+    ),
+    "variant_series": N_(
+        "{count} value(s) of the series {series}, computed another way than the indicator's "
+        "own, are not here: they are in the SDMX export (national dataflow)"
+    ),
+    "other_frequency": N_(
+        "{count} value(s) for periods that are not a year, a quarter or a month are not here"
+    ),
+}
+
+
+def left_out(rows: pd.DataFrame, indicator: Indicator) -> dict[str, int]:
+    """The indicator's published values its Open SDG file does not hold, counted by reason."""
+    variants = rows["series"].isin(variant_series(indicator))
+    periodic = rows["time_period"].map(frequency).notna().astype(bool)
+    preferred = (
+        rows["preferred"].fillna(True).astype(bool)
+        if "preferred" in rows
+        else pd.Series(True, index=rows.index)
+    )
+    counts = {
+        "variant_series": int(variants.sum()),
+        "other_frequency": int((~variants & ~periodic).sum()),
+        "other_source": int((~variants & periodic & ~preferred).sum()),
+    }
+    return {reason: count for reason, count in counts.items() if count}
+
+
+def left_out_note(counts: dict[str, int], indicator: Indicator, language: str) -> list[str]:
+    series = ", ".join(variant_series(indicator))
+    return [
+        localise(LEFT_OUT[reason].format(count=count, series=series), language)
+        for reason, count in counts.items()
+    ]
 
 
 #: How a value from a generated sample is marked wherever it is exported.
@@ -244,9 +289,10 @@ def write_open_sdg(
     names = _names()
     written = []
     for indicator in catalogue:
-        rows = indicators[indicators["indicator_id"] == indicator.id]
-        rows = rows[~rows["series"].isin(variant_series(indicator))]  # the SDG series only
+        everything = indicators[indicators["indicator_id"] == indicator.id]
+        rows = everything[~everything["series"].isin(variant_series(indicator))]
         frame = open_sdg_frame(rows, country, names)
+        missing = left_out(everything, indicator)
         published = (
             rows[rows["preferred"].fillna(True).astype(bool)] if "preferred" in rows else rows
         )
@@ -274,6 +320,13 @@ def write_open_sdg(
             document = open_sdg_meta(
                 indicator, country, manifest, years, sources, synthetic, language
             )
+            notes = left_out_note(missing, indicator, language)
+            if document["data_footnote"]:
+                notes.insert(0, document["data_footnote"])
+            document["data_footnote"] = "; ".join(notes) or None
+            document["emp_values_published"] = len(everything)
+            document["emp_values_in_file"] = len(frame)
+            document["emp_values_left_out"] = missing
             meta.write_text(
                 # libyaml's emitter: the same text as yaml.safe_dump, several times faster
                 yaml.dump(document, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True),

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from indicators.catalogue import catalogue
-from publish.exports import NATIONAL_DIMENSIONS, SDG_DIMENSIONS
+from publish.exports import NATIONAL_DIMENSIONS, SDG_DIMENSIONS, open_sdg_id
 from publish.snapshots import list_snapshots
 
 #: Indicators whose sources publish totals: their headline rows have every disaggregation blank.
@@ -65,7 +65,7 @@ def test_open_sdg_files_follow_the_format(built, country):
 def test_open_sdg_pins_real_values(built):
     frame = pd.read_csv(exports(built, "MDA") / "open-sdg" / "data" / "indicator_10-7-4.csv")
     # Moldova's refugees (all of Moldova) over WDI's population (without Transnistria)
-    assert list(frame.columns) == ["Year", "Observation status", "Value"]
+    assert list(frame.columns) == ["Year", "Series", "Units", "Observation status", "Value"]
     assert set(frame["Observation status"]) == {"Definition differs"}
     assert frame.loc[frame.Year == 2023, "Value"].item() == pytest.approx(216.92, abs=0.01)
     labour = pd.read_csv(
@@ -77,6 +77,37 @@ def test_open_sdg_pins_real_values(built):
     )
     assert {"Migrant", "Non-migrant", ""} == set(labour["Migratory status"])
     assert {"Female", "Male", ""} == set(labour["Sex"])
+
+
+@pytest.mark.parametrize("country", ["GEO", "MAR", "MDA", "PHL"])
+def test_every_published_value_is_in_its_open_sdg_file_or_said_why_not(built, country):
+    folder = exports(built, country) / "open-sdg"
+    snapshot = exports(built, country).parent
+    published = pd.read_parquet(snapshot / "indicators.parquet")
+    for indicator in catalogue():
+        key = open_sdg_id(indicator)
+        meta = yaml.safe_load((folder / "meta" / f"{key}.yml").read_text(encoding="utf-8"))
+        _, rows = rows_of(folder / "data" / f"indicator_{key}.csv")
+        total = int((published["indicator_id"] == indicator.id).sum())
+        left = meta["emp_values_left_out"]
+        assert meta["emp_values_published"] == total, key
+        assert meta["emp_values_in_file"] == len(rows), key
+        assert len(rows) + sum(left.values()) == total, key
+        if left:
+            assert meta["data_footnote"] and "not here" in meta["data_footnote"], key
+            french = yaml.safe_load(
+                (folder / "meta" / "fr" / f"{key}.yml").read_text(encoding="utf-8")
+            )
+            assert "not here" not in french["data_footnote"], key
+
+
+def test_quarterly_values_are_in_the_open_sdg_files(built):
+    """Morocco's quarterly remittances (the Office des Changes' file) are published by quarter."""
+    folder = exports(built, "MAR") / "open-sdg" / "data"
+    remittances = pd.read_csv(folder / "indicator_emp-rem-in-usd.csv", keep_default_na=False)
+    quarterly = remittances[remittances["Quarter"] != ""]
+    assert set(quarterly["Quarter"]) == {"Q1", "Q2", "Q3", "Q4"}
+    assert set(quarterly["Year"]) == {2019}
 
 
 @pytest.mark.parametrize(
