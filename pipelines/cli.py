@@ -1241,16 +1241,22 @@ def one_line(err: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. No traceback reaches the user: every error ends as one line naming what
     went wrong, and an exit code (1 failed, 2 wrong call or setting, 3 warehouse busy)."""
-    import os
 
-    from sources.i18n import set_language
+    from sources.i18n import language_scope, normalise_language
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:  # before the parser is built: --help and argparse's own messages follow --lang
-        set_language(_global_language(argv))
-    except ValueError as err:
-        print(f"emp: {err}", file=sys.stderr)
+    language = _global_language(argv)  # set before the parser is built: --help follows it
+    if language is not None and not normalise_language(language):
+        print(f"emp: unknown language {language!r}; EMP speaks en, fr, ar, ro", file=sys.stderr)
         return 2
+    with language_scope(language):  # restored after the command
+        return _run(argv)
+
+
+def _run(argv: list[str]) -> int:
+    """One command, in the language already set."""
+    import os
+
     argparse._ = lambda text: _(text)  # argparse's words (usage, options...) from EMP's catalog
     args = build_parser().parse_args(argv)
     _load_heavy_modules()

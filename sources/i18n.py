@@ -14,6 +14,8 @@ from __future__ import annotations
 import gettext
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache
@@ -73,6 +75,17 @@ def set_language(language: str | None) -> str:
         raise ValueError(f"unknown language {language!r}; EMP speaks {', '.join(LANGUAGES)}")
     _language.set(found)
     return found
+
+
+@contextmanager
+def language_scope(language: str | None) -> Iterator[str]:
+    """`language` for what is shown inside the block (None: as it is), restored after it, so
+    one command's `--lang` never outlives it."""
+    token = _language.set(_language.get())
+    try:
+        yield set_language(language)
+    finally:
+        _language.reset(token)
 
 
 def catalog_path(language: str) -> Path:
