@@ -43,8 +43,10 @@ SDG_DIMENSIONS = (
     "PRODUCT",
     "TIME_PERIOD",
 )
-#: National dataflow: the SDG names where they apply, plus the counterpart area and breakdown.
+#: National dataflow: the catalogue indicator (one series may feed several), the SDG names
+#: where they apply, plus the counterpart area and breakdown.
 NATIONAL_DIMENSIONS = (
+    "INDICATOR",
     "FREQ",
     "REPORTING_TYPE",
     "SERIES",
@@ -365,6 +367,7 @@ def sdmx_frame(
         dataflow = None
         dimensions = NATIONAL_DIMENSIONS
     values = {
+        "INDICATOR": rows["indicator_id"],
         "FREQ": rows["time_period"].map(frequency),
         "REPORTING_TYPE": "N",
         "SERIES": series,
@@ -398,16 +401,30 @@ def write_sdmx(
     country: str,
     folder: Path,
 ) -> list[Path]:
-    """`sdmx/sdg.csv` (SDG dataflow) and `sdmx/national.csv` (EMP:DF_EMP_<ISO3>)."""
+    """`sdmx/sdg.csv` and `sdmx/national.csv` (SDMX-CSV 1.0: the SDG dataflow and
+    EMP:DF_EMP_<ISO3>), the same data as SDMX-CSV 2.0 in `sdmx/2.0/`, and their structures
+    (data structure definitions, concept scheme, codelists, dataflows) in
+    `sdmx/structure.xml` (SDMX-ML 2.1)."""
+    from publish.sdmx_structures import FLOWS, sdmx_csv_2, structure_message, write_structures
+
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    (folder / "2.0").mkdir(exist_ok=True)
+    written, frames = [], {}
     for name, sdg in (("sdg", True), ("national", False)):
         frame = sdmx_frame(indicators, catalogue, sdg)
         if not sdg:
             frame["DATAFLOW"] = f"{NATIONAL_AGENCY}:DF_EMP_{country}(1.0)"
+        frames[name] = frame
         path = folder / f"{name}.csv"
         neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n")
         written.append(path)
+        version_2 = sdmx_csv_2(frame, FLOWS[name].format(country=country))
+        path = folder / "2.0" / f"{name}.csv"
+        neutralise_formulas(version_2).to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    dimensions = {"sdg": SDG_DIMENSIONS, "national": NATIONAL_DIMENSIONS}
+    xml = structure_message(frames, dimensions, country, catalogue)
+    written.append(write_structures(folder, xml))
     return written
 
 
