@@ -28,6 +28,7 @@ from pipelines.inputs import (
 )
 from pipelines.resources import WarehouseResource
 from publish.country_profiles import build_country_reports, publish_country
+from publish.site import build_site
 from publish.snapshots import refresh_version
 from sources.atomic import sweep_leftovers
 from sources.census.codebook import codebooks
@@ -707,6 +708,35 @@ def profile_report(
 @dg.asset(
     code_version=CODE_VERSION,
     automation_condition=WHEN_STALE,
+    key=["reports", "site"],
+    group_name="reports",
+    kinds={"html"},
+    deps=[profile_report],
+    description="The public site of every profile (EMP_HOME/site/index.html): the countries, a "
+    "page per indicator with every country side by side, local profiles of regions and "
+    "provinces, reporting and disaggregation status, search and downloads, in every profile "
+    "language; built from the published editions alone, opens from file:// or any web server.",
+)
+def public_site(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    result = build_site(
+        Path(warehouse.snapshots_dir),
+        Path(warehouse.snapshots_dir).parent / "site",
+        warehouse.reports,
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "status": result.status,
+            "index": str(result.path / "index.html"),
+            "pages": result.pages,
+            "pdfs_printed": result.pdfs,
+            "seconds": round(result.seconds, 1),
+        }
+    )
+
+
+@dg.asset(
+    code_version=CODE_VERSION,
+    automation_condition=WHEN_STALE,
     key=["core", "admin_areas"],
     group_name="core",
     kinds={"duckdb"},
@@ -781,5 +811,6 @@ ALL_ASSETS = [
     baselines_asset,
     profile_snapshot,
     profile_report,
+    public_site,
     validation_report_asset,
 ]

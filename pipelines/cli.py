@@ -146,7 +146,8 @@ def _refresh_outcome(summary: dict, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        _print_summary(summary)
+        site = site_folder(Settings.from_env().snapshots) / "index.html"
+        _print_summary({**summary, "site": str(site) if site.is_file() else None})
     if not summary["success"]:
         return 1
     return 4 if summary["held_back"] else 0
@@ -250,6 +251,8 @@ def _print_summary(summary: dict) -> None:
                 countries=", ".join(drafts),
             )
         )
+    if summary.get("site"):
+        console.print(_("the public site: open {path} in a browser", path=summary["site"]))
     for warning in summary["warnings"]:
         console.print(f"[yellow]{WORDS['warning']()}[/yellow] {escape(localise(warning))}")
     for failure in summary["failures"]:
@@ -777,6 +780,40 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_site(args: argparse.Namespace) -> int:
+    """`emp site`: the public site of every profile, from the published editions alone."""
+    from publish.site import build_site
+
+    settings = Settings.from_env()
+    snapshots_dir = Path(args.snapshots) if args.snapshots else settings.snapshots
+    output = Path(args.output) if args.output else site_folder(snapshots_dir)
+    refuse_published_output(output / "index.html", [snapshots_dir])
+    result = build_site(snapshots_dir, output, snapshots_dir.parent / "reports", args.force)
+    if result.status == "empty":
+        console.print(
+            _("[red]emp site:[/red] no published edition under {folder}", folder=snapshots_dir)
+        )
+        return 2
+    if result.status == "unchanged":
+        console.print(_("The site is up to date: {path}", path=output / "index.html"))
+        return 0
+    console.print(
+        _(
+            "Site built: {pages} pages and {pdfs} new PDFs in {seconds} s; open {path}",
+            pages=result.pages,
+            pdfs=result.pdfs,
+            seconds=round(result.seconds),
+            path=output / "index.html",
+        )
+    )
+    return 0
+
+
+def site_folder(snapshots_dir: Path) -> Path:
+    """Where the refresh and `emp site` put the site: EMP_HOME/site, beside the snapshots."""
+    return Path(snapshots_dir).parent / "site"
+
+
 def cmd_dagster_home(args: argparse.Namespace) -> int:
     from pipelines.instance import dagster_home
 
@@ -891,6 +928,10 @@ def cmd_approve(args: argparse.Namespace) -> int:
     reports = Path(settings.snapshots).parent / "reports"  # as the refresh writes them
     report = build_country_report(country, settings.snapshots, reports, None)
     console.print(_("Profile pages rebuilt: {path}", path=report.path))
+    from publish.site import build_site
+
+    site = build_site(settings.snapshots, site_folder(settings.snapshots), reports)
+    console.print(_("Site rebuilt: {path}", path=site.path / "index.html"))
     return 0
 
 
@@ -1150,6 +1191,19 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--snapshot", help=_("snapshot version (default: the latest approved)"))
     explain.add_argument("--snapshots", help=_("snapshots folder (default EMP_SNAPSHOTS)"))
     explain.set_defaults(handler=cmd_explain)
+    site = commands.add_parser(
+        "site",
+        help=_(
+            "the public site of every profile (pages per country, indicator and area, status "
+            "pages, search, downloads), from the published editions"
+        ),
+    )
+    site.add_argument("--output", help=_("folder to write the site in (default EMP_HOME/site)"))
+    site.add_argument("--snapshots", help=_("snapshots folder (default EMP_SNAPSHOTS)"))
+    site.add_argument(
+        "--force", action="store_true", help=_("rebuild every page, even when nothing changed")
+    )
+    site.set_defaults(handler=cmd_site)
     report = commands.add_parser(
         "report", help=_("the country's Extended Migration Profile as one HTML file, or a PDF")
     )

@@ -20,6 +20,7 @@ from pipelines.assets import (
     VERSION_TAG,
     profile_report,
     profile_snapshot,
+    public_site,
 )
 from pipelines.inputs import stale_selection
 from pipelines.refresh_summary import new_releases, plan_summary, summary, versions
@@ -97,7 +98,9 @@ def _definitions(settings: Settings, selection, on_step: StepCallback | None) ->
         assets=ALL_ASSETS,
         jobs=[
             dg.define_asset_job("emp_refresh", selection=selection),
-            dg.define_asset_job("emp_snapshot", selection=[profile_snapshot, profile_report]),
+            dg.define_asset_job(
+                "emp_snapshot", selection=[profile_snapshot, profile_report, public_site]
+            ),
         ],
         resources={"warehouse": WarehouseResource.from_settings(settings)},
         loggers={"progress": _progress_logger(on_step or (lambda *_: None))},

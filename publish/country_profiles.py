@@ -26,6 +26,7 @@ from publish.report import (
     render_builder,
     reports_built_from,
 )
+from publish.site_chrome import SITE_VARIANT, country_bar
 from publish.snapshot_index import list_snapshots
 from publish.snapshots import publish_snapshot
 from sources.atomic import copy_atomically, sweep_leftovers, write_atomically
@@ -112,6 +113,12 @@ def _render_edition(snap: dict, folder: Path, languages: list[str], snapshots_di
             folder / SIBLING.format(version=snap["version"], lang=language),
             render_builder(builder, context=context),
         )
+        # the same page with the public site's bar, which the site takes as it is
+        bar = country_bar(language, snap["country"], snap["version"])
+        write_atomically(
+            folder / SITE_VARIANT.format(version=snap["version"], lang=language),
+            render_builder(builder, context={**context, "site": bar}),
+        )
         printed = folder / PRINT_EDITION.format(version=snap["version"], lang=language)
         print_builder(builder, printed, context)
         written.append((language, page, printed))
@@ -156,6 +163,7 @@ def build_country_report(
     is_draft = not approved or approved["version"] != newest["version"]
     present = [folder / SIBLING.format(version=newest["version"], lang=x) for x in languages]
     present += [folder / PRINT_EDITION.format(version=newest["version"], lang=x) for x in languages]
+    present += [folder / SITE_VARIANT.format(version=newest["version"], lang=x) for x in languages]
     if approved:
         present += [folder / "latest.html", *(folder / f"latest.{x}.html" for x in languages)]
     if is_draft:

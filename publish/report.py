@@ -105,7 +105,7 @@ _AGE_UNDER = re.compile(r"Y_LT(\d+)")
 _AGE_OVER = re.compile(r"Y_GE(\d+)")
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _profile_rows(folder: Path, synthetic: frozenset[str]) -> pd.DataFrame:
     """A snapshot's values with the totals computed from breakdowns, each marked synthetic or
     not; read once for all the languages a profile is written in."""
@@ -120,7 +120,7 @@ def _profile_rows(folder: Path, synthetic: frozenset[str]) -> pd.DataFrame:
     return frame.astype({c: object for c in text})
 
 
-@lru_cache(maxsize=1)  # the languages of one country's report follow each other
+@lru_cache(maxsize=8)  # a site takes every country in turn, in each language
 def _shared_slices(folder: Path, synthetic: frozenset[str]) -> dict:
     """Slices of a snapshot's rows that do not depend on the language, shared by the reports
     of every language (filled as they are first asked for)."""
@@ -194,6 +194,11 @@ class ProfileBuilder:
         admin = admin_areas().sort_values("valid_to", na_position="last")
         self.levels = dict(zip(admin["code"], admin["level"], strict=True))
         self.parents = dict(zip(admin["code"], admin["parent_code"], strict=True))
+        self.children: dict[str, list[str]] = {}
+        for child, parent in self.parents.items():
+            if isinstance(parent, str):
+                self.children.setdefault(parent, []).append(child)
+        self._sources: dict[tuple, list[str]] = {}
         self.charts: list[dict] = []
         locale = babel_locale(self.language, self.alpha2)
         self.numbers = NumberStyle(
@@ -287,8 +292,22 @@ class ProfileBuilder:
 
     def sources(self, rows: pd.DataFrame) -> list[str]:
         """Each source by its publisher's name, with the edition used (no internal ids)."""
+        return self._named_sources(rows["source_vintages"], rows["source_ids"])
+
+    def row_sources(self, row: dict) -> str:
+        """The sources of one value, in words, for its line of a CSV."""
+        vintages, ids = row.get("source_vintages"), row.get("source_ids")
+        key = (
+            tuple(vintages if vintages is not None else ()),
+            tuple(ids if ids is not None else ()),
+        )
+        if key not in self._sources:
+            self._sources[key] = self._named_sources([key[0]], [key[1]])
+        return "; ".join(self._sources[key])
+
+    def _named_sources(self, vintage_lists, id_lists) -> list[str]:
         named = set()
-        for vintages in rows["source_vintages"]:
+        for vintages in vintage_lists:
             for vintage in vintages:
                 source, _sep, edition = str(vintage).partition(": ")
                 edition = self.edition(re.sub(r"\s*\(sha256 [0-9a-f]+\)$", "", edition))
@@ -298,7 +317,7 @@ class ProfileBuilder:
                     else source_label(source, self.language)
                 )
         if not named:
-            named = {source_label(s, self.language) for ids in rows["source_ids"] for s in ids}
+            named = {source_label(s, self.language) for ids in id_lists for s in ids}
         return sorted(named)
 
     def named_sources(self, text: str) -> str:
@@ -439,12 +458,21 @@ class ProfileBuilder:
                 "" if self.state(row) in ("confidential", "missing") else row.get("obs_value"),
                 unit_words,
                 self.note(row),
+                self.series_name(row["series"]) if row.get("series") else title,
+                self.row_sources(row),
                 row.get("obs_status") or "",
                 row.get("conf_status") or "",
             ]
             for label, row in labelled
         ]
-        csv_header = [header, self.t("Value"), self.t("Unit"), self.t("Note")]
+        csv_header = [
+            header,
+            self.t("Value"),
+            self.t("Unit"),
+            self.t("Note"),
+            self.t("Series"),
+            self.t("Source"),
+        ]
         chart = {
             "id": f"chart-{number}",
             "kind": kind,

@@ -206,7 +206,7 @@ def test_every_chart_has_its_data_table_and_a_csv_download(pages):
     from urllib.parse import unquote
 
     first = unquote(downloads[0][0].split(",", 1)[1]).lstrip("\ufeff").splitlines()
-    assert first[0] == "Year,Value,Unit,Note,OBS_STATUS,CONF_STATUS"
+    assert first[0] == "Year,Value,Unit,Note,Series,Source,OBS_STATUS,CONF_STATUS"
     assert first[1].split(",")[0].isdigit() and first[1].split(",")[2] == "persons"
 
 
