@@ -809,6 +809,30 @@ def cmd_site(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`emp serve`: the site, the SDMX REST subset and the baselines, read-only."""
+    import uvicorn
+
+    from publish.serve import create_app
+
+    settings = Settings.from_env()
+    snapshots_dir = Path(args.snapshots) if args.snapshots else settings.snapshots
+    site = site_folder(snapshots_dir)
+    console.print(
+        _(
+            "Serving {site} and the published editions on http://{host}:{port}/ (SDMX under "
+            "/sdmx/, baselines under /api/baselines/<ISO3>); Ctrl-C stops",
+            site=site,
+            host=args.host,
+            port=args.port,
+        )
+    )
+    uvicorn.run(
+        create_app(snapshots_dir, site), host=args.host, port=args.port, log_level="warning"
+    )
+    return 0
+
+
 def site_folder(snapshots_dir: Path) -> Path:
     """Where the refresh and `emp site` put the site: EMP_HOME/site, beside the snapshots."""
     return Path(snapshots_dir).parent / "site"
@@ -1204,6 +1228,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help=_("rebuild every page, even when nothing changed")
     )
     site.set_defaults(handler=cmd_site)
+    serve = commands.add_parser(
+        "serve",
+        help=_(
+            "serve the site and, read-only, SDMX (structures and data) and the projects' "
+            "baselines of every published edition"
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help=_("address to listen on"))
+    serve.add_argument("--port", type=int, default=8000, help=_("port to listen on"))
+    serve.add_argument("--snapshots", help=_("snapshots folder (default EMP_SNAPSHOTS)"))
+    serve.set_defaults(handler=cmd_serve)
     report = commands.add_parser(
         "report", help=_("the country's Extended Migration Profile as one HTML file, or a PDF")
     )

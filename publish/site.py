@@ -287,6 +287,7 @@ def _chooser(languages: list[str]) -> str:
         f'<!DOCTYPE html>\n<html lang="{first}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta http-equiv="refresh" content="0; url={first}/index.html">'
+        '<link rel="icon" href="data:,">'
         f"<title>{title}</title>"
         f'<link rel="stylesheet" href="assets/site.css"></head>'
         f'<body class="site-page"><main id="main"><h1>{title}</h1><ul>{links}</ul></main>'
