@@ -15,6 +15,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sdmx
 from sdmx.model import v21
@@ -208,16 +209,20 @@ def create_app(snapshots: Path, site: Path | None = None) -> Starlette:
             buffer = io.BytesIO()
             frame.to_parquet(buffer, index=False)
             return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet")
+        if asked == "json":  # lists stay lists, a missing value is null
+            body = frame.to_json(orient="records", date_format="iso", force_ascii=False)
+            return Response(body, media_type="application/json")
+        if asked != "csv":
+            raise HTTPException(406, "format: json, csv or parquet")
         flat = frame.copy()
         for column in flat.columns:
-            if flat[column].map(lambda v: isinstance(v, (list, tuple))).any():
-                flat[column] = flat[column].map(lambda v: "; ".join(map(str, v)))
-        if asked == "csv":
-            return Response(flat.to_csv(index=False), media_type="text/csv; charset=utf-8")
-        if asked != "json":
-            raise HTTPException(406, "format: json, csv or parquet")
-        records = flat.astype(object).where(flat.notna(), None).to_dict(orient="records")
-        return JSONResponse(records)
+            if flat[column].map(lambda v: isinstance(v, (list, tuple, np.ndarray))).any():
+                flat[column] = flat[column].map(
+                    lambda v: (
+                        "; ".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else v
+                    )
+                )
+        return Response(flat.to_csv(index=False), media_type="text/csv; charset=utf-8")
 
     async def editions(request: Request) -> Response:
         listed = with_status(published.root, list_snapshots(published.root))

@@ -16,6 +16,7 @@ runs in the page. Layout:
 
 from __future__ import annotations
 
+import fcntl
 import filecmp
 import hashlib
 import json
@@ -70,6 +71,7 @@ from sources.i18n import LANGUAGE_NAMES, N_, SOURCE_LANGUAGE, _
 
 ASSETS = Path(__file__).parent / "site_assets"
 BUILT_FROM = ".built-from.json"
+LOCK = ".build.lock"
 #: a region's local profile is also printed when it has at least this many figures
 PDF_MIN_FIGURES = 3
 #: the files of an edition offered for download, and what each holds
@@ -171,7 +173,7 @@ class SiteWriter:
     def sweep(self) -> None:
         """Remove what an earlier build wrote and this one did not (an edition replaced)."""
         for path in sorted(self.output.rglob("*"), reverse=True):
-            if path.is_file() and path not in self.written and path.name != BUILT_FROM:
+            if path.is_file() and path not in self.written and path.name not in (BUILT_FROM, LOCK):
                 path.unlink()
             elif path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
@@ -244,8 +246,20 @@ def build_site(
 ) -> SiteResult:
     """Build (or bring up to date) the site in `output` from the editions in `snapshots_dir`;
     `reports_dir` lends the profiles' print editions when the refresh made them."""
-    started = datetime.now(UTC)
     output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    # one build at a time (a refresh and an approval may end together): the second waits,
+    # then builds from the editions as they are then
+    with open(output / LOCK, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _build(Path(snapshots_dir), output, reports_dir, force)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _build(snapshots_dir: Path, output: Path, reports_dir: Path | None, force: bool) -> SiteResult:
+    started = datetime.now(UTC)
     editions = shown_editions(Path(snapshots_dir))
     if not editions:
         return SiteResult("empty", output)
