@@ -19,8 +19,8 @@ SECTIONS = (
 )
 #: a country's page in the site, from the language's root
 COUNTRY_PAGE = "countries/{country}.html"
-#: beside `<version>.<lang>.html`: the same profile with the site's bar
-SITE_VARIANT = "{version}.{lang}.site.html"
+#: under the report folder (site/): the same profile as `<version>.<lang>.html`, with the site bar
+SITE_VARIANT = "site/{version}.{lang}.html"
 
 
 def site_languages() -> list[str]:
