@@ -156,7 +156,7 @@ def age_label(code: str, language: str = SOURCE_LANGUAGE) -> str:
     return code
 
 
-def _csv_href(header: list[str], rows: list[list]) -> str:
+def csv_href(header: list[str], rows: list[list]) -> str:
     """A data: address holding the rows as CSV, so a chart's data downloads offline."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -484,7 +484,7 @@ class ProfileBuilder:
             "header": [header, unit_words, self.t("Note")],
             "table": table,
             "flagged": any(p["state"] != "value" for p in points),
-            "csv": _csv_href([*csv_header, "OBS_STATUS", "CONF_STATUS"], csv_rows),
+            "csv": csv_href([*csv_header, "OBS_STATUS", "CONF_STATUS"], csv_rows),
             "csv_name": f"{self.country}_{number}.csv",
             "svg": Markup(
                 chart_svg(

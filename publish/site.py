@@ -282,7 +282,7 @@ def _build(snapshots_dir: Path, output: Path, reports_dir: Path | None, force: b
     pdfs = 0
     for language in languages:
         pdfs += _language(writer, language, editions, downloads, Path(snapshots_dir), reports_dir)
-    writer.file("index.html", _chooser(languages))
+    writer.file("index.html", _chooser(writer, languages))
     writer.sweep()
     write_atomically(record, json.dumps(built_from))
     pages = sum(1 for p in writer.written if p.suffix == ".html")
@@ -290,22 +290,17 @@ def _build(snapshots_dir: Path, output: Path, reports_dir: Path | None, force: b
     return SiteResult("built", output, pages, pdfs, seconds)
 
 
-def _chooser(languages: list[str]) -> str:
+def _chooser(writer: SiteWriter, languages: list[str]) -> str:
+    """The site's root: every language, and on to the first (English where offered)."""
     first = SOURCE_LANGUAGE if SOURCE_LANGUAGE in languages else languages[0]
-    links = "".join(
-        f'<li><a lang="{x}" hreflang="{x}" href="{x}/index.html">{name}</a></li>'
-        for x, name in ((x, LANGUAGE_NAMES.get(x, x)) for x in languages)
-    )
-    title = " · ".join(_("Extended Migration Profiles", language=x) for x in languages)
     return (
-        f'<!DOCTYPE html>\n<html lang="{first}"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta http-equiv="refresh" content="0; url={first}/index.html">'
-        '<link rel="icon" href="data:,">'
-        f"<title>{title}</title>"
-        f'<link rel="stylesheet" href="assets/site.css"></head>'
-        f'<body class="site-page"><main id="main"><h1>{title}</h1><ul>{links}</ul></main>'
-        "</body></html>\n"
+        writer.environment(first)
+        .get_template("site/chooser.html.j2")
+        .render(
+            first=first,
+            title=" · ".join(_("Extended Migration Profiles", language=x) for x in languages),
+            languages=[{"code": x, "name": LANGUAGE_NAMES.get(x, x)} for x in languages],
+        )
     )
 
 

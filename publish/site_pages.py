@@ -6,19 +6,16 @@ value, a flag and a source the way the country's profile does."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 import pandas as pd
 
 from indicators.catalogue import Indicator
 from indicators.translations import term
 from publish.profile_data import yearly
-from publish.report import KEY_DATA, LEVEL_NAMES, PARTS, SUBNATIONAL, ProfileBuilder
+from publish.report import KEY_DATA, LEVEL_NAMES, PARTS, SUBNATIONAL, ProfileBuilder, csv_href
 from publish.site_status import (
     DIMENSIONS,
     DISAGGREGATION_STATUSES,
@@ -51,12 +48,6 @@ class Edition:
 def slug(code: str) -> str:
     """A file name for an area or indicator code (letters, digits, - and _ only)."""
     return re.sub(r"[^A-Za-z0-9_-]+", "_", code)
-
-
-def csv_href(header: list[str], rows: list[list]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
-    return "data:text/csv;charset=utf-8," + quote("\ufeff" + buffer.getvalue())
 
 
 def status_word(builder: ProfileBuilder, status: str) -> str:
