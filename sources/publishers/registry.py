@@ -19,7 +19,7 @@ import pandas as pd
 from sources.i18n import N_
 from sources.observations import FileLayoutError, RawRead
 from sources.publishers.peek import peek
-from sources.readers import un_desa, unhcr, wdi, world_bank
+from sources.readers import un_desa, unhcr, wb_rpw, wdi, world_bank
 from sources.yaml_files import read_yaml
 
 SERIES_FILE = Path(__file__).with_name("series.yaml")
@@ -138,6 +138,10 @@ def _wb_harmonise(series: Series, raw: pd.DataFrame) -> pd.DataFrame:
     return world_bank.harmonise_remittances(raw)
 
 
+def _rpw_read(series: Series, path: Path, options: dict) -> RawRead:
+    return wb_rpw.read(path, options.get("series") or series.match["series"])
+
+
 LAYOUTS: dict[str, Layout] = {
     "un_desa_ims": Layout(
         un_desa.recognise,
@@ -148,6 +152,12 @@ LAYOUTS: dict[str, Layout] = {
     "wdi": Layout(wdi.recognise, _wdi_read, _wdi_harmonise, "a World Development Indicators file"),
     "unhcr": Layout(
         unhcr.recognise, _unhcr_read, _unhcr_harmonise, "a UNHCR Refugee Data Finder export"
+    ),
+    "wb_rpw": Layout(
+        wb_rpw.recognise,
+        _rpw_read,
+        lambda series, raw: wb_rpw.harmonise(raw, series.unit or "PT"),
+        "a World Bank Remittance Prices Worldwide corridor export",
     ),
     "wb_bilateral": Layout(
         world_bank.recognise,
