@@ -170,5 +170,6 @@ METHODS: dict[str, str] = {
     "remittances_paid": _passthrough("BM_TRF_PWKR_CD_DT", "REM_OUT_USD", "USD"),
     "remittances_gdp_share": _passthrough("BX_TRF_PWKR_DT_GD_ZS", "BX_TRF_PWKR", "PT"),
     "remittance_cost": _passthrough("SI_RMT_COST_IB_ZS", "SI_RMT_COST", "PT"),
+    "remittance_cost_corridors": _passthrough("RPW_ATCR_CORR", "SI_RMT_COST_CORRIDOR", "PT"),
     "remittance_corridors": _passthrough("WB_REM_BILAT", "REM_CORRIDOR_USD", "USD", "1e6"),
 }
