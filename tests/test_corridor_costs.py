@@ -5,7 +5,6 @@ and pinned to the cells of the released file read here with the csv module."""
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pandas as pd
