@@ -37,8 +37,12 @@ def _passthrough(
     """
 
 
-def _refugees(by: str, counterpart: str) -> str:
-    """Refugees + other people in need of international protection, by asylum or by origin."""
+def _refugees(
+    by: str, counterpart: str, series: tuple[str, ...] = ("UNHCR_REF", "UNHCR_OIP")
+) -> str:
+    """UNHCR end-year stocks (by default refugees + other people in need of international
+    protection), by country of asylum or by country of origin, total and by the other."""
+    wanted = ", ".join(f"'{s}'" for s in series)
     return f"""
     WITH pairs AS (
         SELECT {by} AS area, {counterpart} AS partner, time_period,
@@ -46,7 +50,7 @@ def _refugees(by: str, counterpart: str) -> str:
                list_distinct(list(batch_id)) AS batches,
                list({ROW}) AS rows
         FROM core.observations
-        WHERE series IN ('UNHCR_REF', 'UNHCR_OIP')
+        WHERE series IN ({wanted})
         GROUP BY ALL
     ), totals AS (
         SELECT area, '_T' AS partner, time_period, sum(value) AS value,
@@ -99,6 +103,10 @@ METHODS: dict[str, str] = {
     """,
     "refugees_hosted": _refugees("ref_area", "counterpart_area"),
     "refugees_abroad": _refugees("counterpart_area", "ref_area"),
+    "asylum_seekers_hosted": _refugees("ref_area", "counterpart_area", ("UNHCR_ASY",)),
+    "asylum_seekers_abroad": _refugees("counterpart_area", "ref_area", ("UNHCR_ASY",)),
+    "stateless_hosted": _refugees("ref_area", "counterpart_area", ("UNHCR_STA",)),
+    "idps_of_concern": _refugees("ref_area", "counterpart_area", ("UNHCR_IDP",)),
     "sdg_10_7_4": f"""
     WITH {POPULATION}, refugees AS (
         SELECT counterpart_area AS ref_area, time_period, sum(obs_value) AS refugees,
