@@ -179,5 +179,19 @@ METHODS: dict[str, str] = {
     "remittances_gdp_share": _passthrough("BX_TRF_PWKR_DT_GD_ZS", "BX_TRF_PWKR", "PT"),
     "remittance_cost": _passthrough("SI_RMT_COST_IB_ZS", "SI_RMT_COST", "PT"),
     "remittance_cost_corridors": _passthrough("RPW_ATCR_CORR", "SI_RMT_COST_CORRIDOR", "PT"),
+    "students_inbound": _passthrough("UIS_26637", "STU_INBOUND", "PS"),
+    # outbound = inbound - net flow (UIS publishes the net flow as inbound - outbound): derived
+    # here, so flagged estimated whatever the inputs' flags
+    "students_outbound": f"""
+    SELECT '{{id}}' AS indicator_id, 'STU_OUTBOUND' AS series, i.ref_area,
+           i.counterpart_area, i.time_period, i.sex, i.age, i.migrant_status, i.breakdown,
+           i.obs_value - n.obs_value AS obs_value, 'PS' AS unit_measure, 0 AS unit_mult,
+           [i.source_id, n.source_id] AS source_ids, [i.batch_id, n.batch_id] AS batch_ids,
+           NULL AS denominator_source, NULL AS basis, NULL AS type_of_data, 'E' AS obs_status,
+           [{OBSERVATION_REF.format(t="i.")}, {OBSERVATION_REF.format(t="n.")}] AS source_rows
+    FROM core.observations i JOIN core.observations n
+      USING (ref_area, counterpart_area, time_period, sex, age, migrant_status, breakdown)
+    WHERE i.series = 'UIS_26637' AND n.series = 'UIS_MENF_5T8'
+    """,
     "remittance_corridors": _passthrough("WB_REM_BILAT", "REM_CORRIDOR_USD", "USD", "1e6"),
 }

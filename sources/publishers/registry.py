@@ -19,7 +19,7 @@ import pandas as pd
 from sources.i18n import N_
 from sources.observations import FileLayoutError, RawRead
 from sources.publishers.peek import peek
-from sources.readers import un_desa, unhcr, wb_rpw, wdi, world_bank
+from sources.readers import uis, un_desa, unhcr, wb_rpw, wdi, world_bank
 from sources.yaml_files import read_yaml
 
 SERIES_FILE = Path(__file__).with_name("series.yaml")
@@ -152,6 +152,12 @@ LAYOUTS: dict[str, Layout] = {
     "wdi": Layout(wdi.recognise, _wdi_read, _wdi_harmonise, "a World Development Indicators file"),
     "unhcr": Layout(
         unhcr.recognise, _unhcr_read, _unhcr_harmonise, "a UNHCR Refugee Data Finder export"
+    ),
+    "uis": Layout(
+        uis.recognise,
+        lambda series, path, options: uis.read(path, series.match["indicator"]),
+        lambda series, raw: uis.harmonise(raw, series.unit or "PS"),
+        "a UNESCO Institute for Statistics bulk-data file",
     ),
     "wb_rpw": Layout(
         wb_rpw.recognise,
