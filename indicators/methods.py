@@ -7,6 +7,11 @@ the catalogue id.
 
 from __future__ import annotations
 
+from sources.i18n import N_
+
+#: what a count of recorded events is, said beside every value (it carries no SDMX flag)
+LOWER_BOUND = N_("recorded deaths and disappearances: a lower bound, not an estimate of all deaths")
+
 WDI_POPULATION = "wdi_population (SP.POP.TOTL)"
 #: SQL: the lineage reference of an observation: its batch and its key, `|`-separated.
 OBSERVATION_REF = (
@@ -65,6 +70,23 @@ def _refugees(
            NULL AS basis, NULL AS type_of_data, 'A' AS obs_status, rows AS source_rows
     FROM (SELECT * FROM pairs UNION ALL BY NAME SELECT * FROM totals)
     WHERE area IN (SELECT code FROM core.areas WHERE kind = 'country')
+    """
+
+
+def _missing_migrants(area: str, partner: str, route: str, series: str) -> str:
+    """Persons recorded dead or missing (IOM Missing Migrants), summed per year over what is
+    not kept: `area` and `partner` are columns (or '_T'), `route` the breakdown (or '_T')."""
+    return f"""
+    SELECT '{{id}}' AS indicator_id, {series} AS series, {area} AS ref_area,
+           {partner} AS counterpart_area, time_period, '_T' AS sex, '_T' AS age,
+           '_T' AS migrant_status, {route} AS breakdown, sum(obs_value) AS obs_value,
+           'PS' AS unit_measure, 0 AS unit_mult,
+           list_distinct(list(source_id)) AS source_ids, list_distinct(list(batch_id)) AS batch_ids,
+           NULL AS denominator_source, NULL AS basis, NULL AS type_of_data, 'A' AS obs_status,
+           '{LOWER_BOUND}' AS comment, list({ROW}) AS source_rows
+    FROM core.observations WHERE series IN ('MMP_DEAD', 'MMP_MISSING')
+      AND {area} IN (SELECT code FROM core.areas WHERE kind = 'country')
+    GROUP BY ALL
     """
 
 
@@ -179,6 +201,21 @@ METHODS: dict[str, str] = {
     "remittances_gdp_share": _passthrough("BX_TRF_PWKR_DT_GD_ZS", "BX_TRF_PWKR", "PT"),
     "remittance_cost": _passthrough("SI_RMT_COST_IB_ZS", "SI_RMT_COST", "PT"),
     "remittance_cost_corridors": _passthrough("RPW_ATCR_CORR", "SI_RMT_COST_CORRIDOR", "PT"),
+    "missing_migrants_total": _missing_migrants("ref_area", "'_T'", "'_T'", "'SM_DTH_MIGR'"),
+    "missing_migrants_in_country": _missing_migrants(
+        "ref_area", "counterpart_area", "breakdown", "'MIG_DEAD_MISSING_IN_COUNTRY'"
+    )
+    + " UNION ALL BY NAME "
+    + _missing_migrants("ref_area", "'_T'", "breakdown", "'MIG_DEAD_MISSING_IN_COUNTRY'")
+    + " UNION ALL BY NAME "
+    + _missing_migrants("ref_area", "counterpart_area", "'_T'", "'MIG_DEAD_MISSING_IN_COUNTRY'")
+    + " UNION ALL BY NAME "
+    + _missing_migrants("ref_area", "'_T'", "'_T'", "'MIG_DEAD_MISSING_IN_COUNTRY'"),
+    "missing_migrants_nationals": _missing_migrants(
+        "counterpart_area", "ref_area", "'_T'", "'MIG_DEAD_MISSING_NATIONALS'"
+    )
+    + " UNION ALL BY NAME "
+    + _missing_migrants("counterpart_area", "'_T'", "'_T'", "'MIG_DEAD_MISSING_NATIONALS'"),
     "students_inbound": _passthrough("UIS_26637", "STU_INBOUND", "PS"),
     # outbound = inbound - net flow (UIS publishes the net flow as inbound - outbound): derived
     # here, so flagged estimated whatever the inputs' flags

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from indicators.catalogue import Indicator
 from indicators.census import age_as_total
 from indicators.flags import OBS_STATUS_LABELS, SUPPRESSION_LABELS
+from indicators.methods import LOWER_BOUND
 from indicators.totals import computed_totals
 from indicators.translations import code_label, localised_catalogue, term
 from publish.approvals import APPROVED, DRAFT, WITHDRAWN, edition_status
@@ -274,6 +275,8 @@ class ProfileBuilder:
             ):
                 label = f"{label}: {self.named_sources(localise(comment, self.language))}"
             notes.append(label)
+        elif row.get("comment") == LOWER_BOUND:  # recorded events: no flag, but never a total
+            notes.append(self.t(LOWER_BOUND))
         computed = row.get("computed")
         if isinstance(computed, str) and computed:
             notes.append(self._computed_note(computed))

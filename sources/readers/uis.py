@@ -56,7 +56,7 @@ def recognise(peek: Peek) -> list[dict] | None:
         return None
     table = pd.read_csv(peek.path, dtype=str, keep_default_na=False, usecols=DATA[:3])
     years = sorted(y for y in table["year"].unique() if y.isdigit())
-    edition = _release(peek.path.parent) or {
+    edition = _release(peek.folder) or {
         "edition": f"data to {years[-1]}" if years else "edition not stated",
         "order": years[-1] if years else "",
         "vintage": f"UNESCO UIS, data to {years[-1]}" if years else "UNESCO UIS",
