@@ -741,6 +741,10 @@ class ProfileBuilder:
                 )
             else:
                 reason = localise(gap.get("reason"), self.language)
+            if indicator is not None and indicator.national_source:
+                reason += " " + self.t(
+                    "It would come from {source}.", source=indicator.national_source
+                )
             found.append({"indicator": gap["indicator_id"], "name": what, "reason": reason})
         for check in validation.get("checks", []):
             if check.get("name") == "catalogue_coverage":
