@@ -183,11 +183,10 @@ METHODS: dict[str, str] = {
            CAST(positive + rejected AS BIGINT) AS base_count, rows AS source_rows
     FROM with_totals WHERE positive + rejected > 0
     """.replace("{ROW}", ROW),
-    "remittances_received": _passthrough("BX_TRF_PWKR_CD_DT", "REM_IN_USD", "USD")
-    + f"""
-    UNION ALL BY NAME
-    (WITH {POPULATION}
-    SELECT '{{id}}' AS indicator_id, 'REM_IN_USD_PER_CAPITA' AS series, r.ref_area,
+    "remittances_received": _passthrough("BX_TRF_PWKR_CD_DT", "REM_IN_USD", "USD"),
+    "remittances_per_capita": f"""
+    WITH {POPULATION}
+    SELECT '{{id}}' AS indicator_id, '{{id}}' AS series, r.ref_area,
            r.counterpart_area, r.time_period, r.sex, r.age, r.migrant_status,
            r.obs_value / p.pop AS obs_value, 'USD_PER_PERSON' AS unit_measure, 0 AS unit_mult,
            [r.source_id, p.pop_source] AS source_ids, [r.batch_id, p.pop_batch] AS batch_ids,
@@ -195,7 +194,7 @@ METHODS: dict[str, str] = {
            r.obs_status,
            [{OBSERVATION_REF.format(t="r.")}, p.pop_row] AS source_rows
     FROM core.observations r JOIN population p USING (ref_area, time_period)
-    WHERE r.series = 'BX_TRF_PWKR_CD_DT' AND p.pop > 0)
+    WHERE r.series = 'BX_TRF_PWKR_CD_DT' AND p.pop > 0
     """,
     "remittances_paid": _passthrough("BM_TRF_PWKR_CD_DT", "REM_OUT_USD", "USD"),
     "remittances_gdp_share": _passthrough("BX_TRF_PWKR_DT_GD_ZS", "BX_TRF_PWKR", "PT"),
