@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from indicators.catalogue import Indicator
+from indicators.methods import LOWER_BOUND
 from sources.i18n import N_
 
 #: Most telling first: missing, provisional, break, low reliability, definition differs,
@@ -49,6 +50,7 @@ SUPPRESSION_LABELS = {
 #: The comments flags leave (written by SQL printf or str.format), as message templates, so a
 #: report shows them in its reader's language.
 COMMENT_TEMPLATES = (
+    LOWER_BOUND,
     N_("latest value, {percent} % below {period}: taken as provisional or a partial period"),
     N_("low reliability: rests on {count} {counted} (fewer than {below})"),
     N_("numerator and denominator cover different territories: {numerator}; {denominator}"),

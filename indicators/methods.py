@@ -7,6 +7,11 @@ the catalogue id.
 
 from __future__ import annotations
 
+from sources.i18n import N_
+
+#: what a count of recorded events is, said beside every value (it carries no SDMX flag)
+LOWER_BOUND = N_("recorded deaths and disappearances: a lower bound, not an estimate of all deaths")
+
 WDI_POPULATION = "wdi_population (SP.POP.TOTL)"
 #: SQL: the lineage reference of an observation: its batch and its key, `|`-separated.
 OBSERVATION_REF = (
@@ -37,8 +42,12 @@ def _passthrough(
     """
 
 
-def _refugees(by: str, counterpart: str) -> str:
-    """Refugees + other people in need of international protection, by asylum or by origin."""
+def _refugees(
+    by: str, counterpart: str, series: tuple[str, ...] = ("UNHCR_REF", "UNHCR_OIP")
+) -> str:
+    """UNHCR end-year stocks (by default refugees + other people in need of international
+    protection), by country of asylum or by country of origin, total and by the other."""
+    wanted = ", ".join(f"'{s}'" for s in series)
     return f"""
     WITH pairs AS (
         SELECT {by} AS area, {counterpart} AS partner, time_period,
@@ -46,7 +55,7 @@ def _refugees(by: str, counterpart: str) -> str:
                list_distinct(list(batch_id)) AS batches,
                list({ROW}) AS rows
         FROM core.observations
-        WHERE series IN ('UNHCR_REF', 'UNHCR_OIP')
+        WHERE series IN ({wanted})
         GROUP BY ALL
     ), totals AS (
         SELECT area, '_T' AS partner, time_period, sum(value) AS value,
@@ -61,6 +70,23 @@ def _refugees(by: str, counterpart: str) -> str:
            NULL AS basis, NULL AS type_of_data, 'A' AS obs_status, rows AS source_rows
     FROM (SELECT * FROM pairs UNION ALL BY NAME SELECT * FROM totals)
     WHERE area IN (SELECT code FROM core.areas WHERE kind = 'country')
+    """
+
+
+def _missing_migrants(area: str, partner: str, route: str, series: str) -> str:
+    """Persons recorded dead or missing (IOM Missing Migrants), summed per year over what is
+    not kept: `area` and `partner` are columns (or '_T'), `route` the breakdown (or '_T')."""
+    return f"""
+    SELECT '{{id}}' AS indicator_id, {series} AS series, {area} AS ref_area,
+           {partner} AS counterpart_area, time_period, '_T' AS sex, '_T' AS age,
+           '_T' AS migrant_status, {route} AS breakdown, sum(obs_value) AS obs_value,
+           'PS' AS unit_measure, 0 AS unit_mult,
+           list_distinct(list(source_id)) AS source_ids, list_distinct(list(batch_id)) AS batch_ids,
+           NULL AS denominator_source, NULL AS basis, NULL AS type_of_data, 'A' AS obs_status,
+           '{LOWER_BOUND}' AS comment, list({ROW}) AS source_rows
+    FROM core.observations WHERE series IN ('MMP_DEAD', 'MMP_MISSING')
+      AND {area} IN (SELECT code FROM core.areas WHERE kind = 'country')
+    GROUP BY ALL
     """
 
 
@@ -99,6 +125,10 @@ METHODS: dict[str, str] = {
     """,
     "refugees_hosted": _refugees("ref_area", "counterpart_area"),
     "refugees_abroad": _refugees("counterpart_area", "ref_area"),
+    "asylum_seekers_hosted": _refugees("ref_area", "counterpart_area", ("UNHCR_ASY",)),
+    "asylum_seekers_abroad": _refugees("counterpart_area", "ref_area", ("UNHCR_ASY",)),
+    "stateless_hosted": _refugees("ref_area", "counterpart_area", ("UNHCR_STA",)),
+    "idps_of_concern": _refugees("ref_area", "counterpart_area", ("UNHCR_IDP",)),
     "sdg_10_7_4": f"""
     WITH {POPULATION}, refugees AS (
         SELECT counterpart_area AS ref_area, time_period, sum(obs_value) AS refugees,
@@ -153,11 +183,10 @@ METHODS: dict[str, str] = {
            CAST(positive + rejected AS BIGINT) AS base_count, rows AS source_rows
     FROM with_totals WHERE positive + rejected > 0
     """.replace("{ROW}", ROW),
-    "remittances_received": _passthrough("BX_TRF_PWKR_CD_DT", "REM_IN_USD", "USD")
-    + f"""
-    UNION ALL BY NAME
-    (WITH {POPULATION}
-    SELECT '{{id}}' AS indicator_id, 'REM_IN_USD_PER_CAPITA' AS series, r.ref_area,
+    "remittances_received": _passthrough("BX_TRF_PWKR_CD_DT", "REM_IN_USD", "USD"),
+    "remittances_per_capita": f"""
+    WITH {POPULATION}
+    SELECT '{{id}}' AS indicator_id, '{{id}}' AS series, r.ref_area,
            r.counterpart_area, r.time_period, r.sex, r.age, r.migrant_status,
            r.obs_value / p.pop AS obs_value, 'USD_PER_PERSON' AS unit_measure, 0 AS unit_mult,
            [r.source_id, p.pop_source] AS source_ids, [r.batch_id, p.pop_batch] AS batch_ids,
@@ -165,10 +194,40 @@ METHODS: dict[str, str] = {
            r.obs_status,
            [{OBSERVATION_REF.format(t="r.")}, p.pop_row] AS source_rows
     FROM core.observations r JOIN population p USING (ref_area, time_period)
-    WHERE r.series = 'BX_TRF_PWKR_CD_DT' AND p.pop > 0)
+    WHERE r.series = 'BX_TRF_PWKR_CD_DT' AND p.pop > 0
     """,
     "remittances_paid": _passthrough("BM_TRF_PWKR_CD_DT", "REM_OUT_USD", "USD"),
     "remittances_gdp_share": _passthrough("BX_TRF_PWKR_DT_GD_ZS", "BX_TRF_PWKR", "PT"),
     "remittance_cost": _passthrough("SI_RMT_COST_IB_ZS", "SI_RMT_COST", "PT"),
+    "remittance_cost_corridors": _passthrough("RPW_ATCR_CORR", "SI_RMT_COST_CORRIDOR", "PT"),
+    "missing_migrants_total": _missing_migrants("ref_area", "'_T'", "'_T'", "'SM_DTH_MIGR'"),
+    "missing_migrants_in_country": _missing_migrants(
+        "ref_area", "counterpart_area", "breakdown", "'MIG_DEAD_MISSING_IN_COUNTRY'"
+    )
+    + " UNION ALL BY NAME "
+    + _missing_migrants("ref_area", "'_T'", "breakdown", "'MIG_DEAD_MISSING_IN_COUNTRY'")
+    + " UNION ALL BY NAME "
+    + _missing_migrants("ref_area", "counterpart_area", "'_T'", "'MIG_DEAD_MISSING_IN_COUNTRY'")
+    + " UNION ALL BY NAME "
+    + _missing_migrants("ref_area", "'_T'", "'_T'", "'MIG_DEAD_MISSING_IN_COUNTRY'"),
+    "missing_migrants_nationals": _missing_migrants(
+        "counterpart_area", "ref_area", "'_T'", "'MIG_DEAD_MISSING_NATIONALS'"
+    )
+    + " UNION ALL BY NAME "
+    + _missing_migrants("counterpart_area", "'_T'", "'_T'", "'MIG_DEAD_MISSING_NATIONALS'"),
+    "students_inbound": _passthrough("UIS_26637", "STU_INBOUND", "PS"),
+    # outbound = inbound - net flow (UIS publishes the net flow as inbound - outbound): derived
+    # here, so flagged estimated whatever the inputs' flags
+    "students_outbound": f"""
+    SELECT '{{id}}' AS indicator_id, 'STU_OUTBOUND' AS series, i.ref_area,
+           i.counterpart_area, i.time_period, i.sex, i.age, i.migrant_status, i.breakdown,
+           i.obs_value - n.obs_value AS obs_value, 'PS' AS unit_measure, 0 AS unit_mult,
+           [i.source_id, n.source_id] AS source_ids, [i.batch_id, n.batch_id] AS batch_ids,
+           NULL AS denominator_source, NULL AS basis, NULL AS type_of_data, 'E' AS obs_status,
+           [{OBSERVATION_REF.format(t="i.")}, {OBSERVATION_REF.format(t="n.")}] AS source_rows
+    FROM core.observations i JOIN core.observations n
+      USING (ref_area, counterpart_area, time_period, sex, age, migrant_status, breakdown)
+    WHERE i.series = 'UIS_26637' AND n.series = 'UIS_MENF_5T8'
+    """,
     "remittance_corridors": _passthrough("WB_REM_BILAT", "REM_CORRIDOR_USD", "USD", "1e6"),
 }

@@ -18,6 +18,9 @@ BILATERAL_VS_WDI = 0.02
 MINISTRY_VS_WDI = 0.01
 YEAR_ON_YEAR_BOUND = 0.5
 TERRITORY_GAP = 0.03
+#: percentage points between the mean of a country's corridor costs in a year and WDI's
+#: average for it (the World Bank weights its average; the corridors' plain mean differs)
+CORRIDOR_COST_VS_WDI = 1.0
 
 
 def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -185,9 +188,40 @@ def population_territory(con: duckdb.DuckDBPyConnection, countries: list[str]) -
     )
 
 
+def corridor_costs_vs_wdi(con: duckdb.DuckDBPyConnection, countries: list[str]) -> CheckOutcome:
+    """The plain mean of the Remittance Prices Worldwide corridors into a country over a year
+    (every corridor and quarter published) against WDI's average cost for that year."""
+    rows = _records(
+        con,
+        """
+        WITH corridors AS (
+            SELECT ref_area, left(time_period, 4) AS time_period, avg(obs_value) AS corridors,
+                   count(*) AS corridor_quarters
+            FROM marts.indicators WHERE series = 'SI_RMT_COST_CORRIDOR' GROUP BY ALL
+        )
+        SELECT c.ref_area, c.time_period, c.corridors, c.corridor_quarters, w.obs_value AS wdi,
+               c.corridors - w.obs_value AS gap
+        FROM corridors c JOIN marts.indicators w USING (ref_area, time_period)
+        WHERE w.series = 'SI_RMT_COST' AND w.counterpart_area = '_T'
+          AND list_contains(?, c.ref_area)
+        ORDER BY 1, 2
+        """,
+        [countries],
+    )
+    failing = [r for r in rows if abs(r["gap"]) > CORRIDOR_COST_VS_WDI]
+    return _outcome(
+        "corridor_costs_vs_wdi",
+        f"the mean cost over a country's corridors in a year is within "
+        f"{CORRIDOR_COST_VS_WDI} percentage point of WDI's average cost to that country",
+        rows,
+        failing,
+    )
+
+
 def reconciliations(con: duckdb.DuckDBPyConnection, countries: list[str]) -> list[CheckOutcome]:
     return [
         bilateral_remittances_vs_wdi(con, countries),
+        corridor_costs_vs_wdi(con, countries),
         ministry_remittances_vs_wdi(con),
         consular_vs_emigrant_stock(con),
         year_on_year_jumps(con, countries),
@@ -199,6 +233,7 @@ def reconciliations(con: duckdb.DuckDBPyConnection, countries: list[str]) -> lis
 RECONCILIATIONS = (
     "source_overlaps",
     "bilateral_remittances_vs_wdi",
+    "corridor_costs_vs_wdi",
     "ministry_remittances_vs_wdi",
     "consular_vs_emigrant_stock",
     "year_on_year_jumps",

@@ -16,7 +16,14 @@ from sources.yaml_files import read_yaml
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 #: The indicator fields a reader meets, translated per language.
-INDICATOR_FIELDS = ("name", "definition", "numerator", "denominator", "official_definition")
+INDICATOR_FIELDS = (
+    "name",
+    "definition",
+    "numerator",
+    "denominator",
+    "official_definition",
+    "national_source",
+)
 TERM_KINDS = ("parts", "modules", "units", "series", "codes")
 _DEPARTED = re.compile(r"DEPARTED_(\d{4})")
 

@@ -212,6 +212,15 @@ def _print_summary(summary: dict) -> None:
             snap["path"],
         )
     Console(width=200).print(table)
+    from indicators.catalogue import catalogue
+
+    console.print(
+        _(
+            "{count} indicators in the catalogue; `gaps` counts those a country's edition has "
+            "no value for, and Part D of its profile says why and which source would give them",
+            count=len(catalogue()),
+        )
+    )
     for release in summary.get("new_releases", []):
         console.print(
             f"[green]{WORDS['new release']()}[/green] {escape(release['series'])}: "

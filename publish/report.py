@@ -24,6 +24,7 @@ from markupsafe import Markup
 from indicators.catalogue import Indicator
 from indicators.census import age_as_total
 from indicators.flags import OBS_STATUS_LABELS, SUPPRESSION_LABELS
+from indicators.methods import LOWER_BOUND
 from indicators.totals import computed_totals
 from indicators.translations import code_label, localised_catalogue, term
 from publish.approvals import APPROVED, DRAFT, WITHDRAWN, edition_status
@@ -54,7 +55,7 @@ from sources.recommendations import RecommendationError, recommendations
 from sources.reporting import STATUSES as REPORTING_STATUSES
 from sources.reporting import by_dataset
 from sources.reporting import rates as reporting_rates
-from sources.source_names import source_label
+from sources.source_names import source_covers, source_label
 from sources.specs import spec_set
 from sources.synthetic import synthetic_sources
 
@@ -274,6 +275,8 @@ class ProfileBuilder:
             ):
                 label = f"{label}: {self.named_sources(localise(comment, self.language))}"
             notes.append(label)
+        elif row.get("comment") == LOWER_BOUND:  # recorded events: no flag, but never a total
+            notes.append(self.t(LOWER_BOUND))
         computed = row.get("computed")
         if isinstance(computed, str) and computed:
             notes.append(self._computed_note(computed))
@@ -399,10 +402,11 @@ class ProfileBuilder:
             return "flagged"
         return "value"
 
-    def note(self, row: dict) -> str:
-        """Every flag a value carries, in words: the table cell beside it."""
+    def note(self, row: dict, synthetic_said: bool = False) -> str:
+        """Every flag a value carries, in words: the table cell beside it (without "synthetic
+        data" where the chart or table already says it of every value)."""
         parts = [self.flag(row) or ""]
-        if row.get("synthetic"):
+        if row.get("synthetic") and not synthetic_said:
             parts.insert(0, self.t("synthetic data"))
         return "; ".join(p for p in parts if p)
 
@@ -428,6 +432,7 @@ class ProfileBuilder:
         """A chart and its data: `labelled` pairs a label (a year, a category in words) with
         the row of its value. Charts, tables and downloads show the same values and flags."""
         synthetic = bool(rows["synthetic"].any()) if "synthetic" in rows else False
+        every_synthetic = all(bool(r.get("synthetic")) for _label, r in labelled)
         number = len(self.charts) + 1
         values = [r.get("obs_value") for _label, r in labelled]
         largest = max((abs(v) for v in values if v is not None and v == v), default=0.0)
@@ -448,6 +453,8 @@ class ProfileBuilder:
                 self.note(row),
                 row.get("value_key"),
                 self.scale(row.get("obs_value"), unit),
+                # the print line: the badge beside the title says "synthetic data" of every value
+                self.note(row, synthetic_said=every_synthetic),
             ]
             for label, row in labelled
         ]
@@ -473,9 +480,14 @@ class ProfileBuilder:
             self.t("Series"),
             self.t("Source"),
         ]
+        notes = {row[5] for row in table}
         chart = {
             "id": f"chart-{number}",
             "kind": kind,
+            # in print, two bars say no more than their two numbers: the line of values stays
+            "drawn_in_print": kind != "bar" or len(points) > 2,
+            # one note every value carries is said once in print, not after each value
+            "common_note": notes.pop() if len(notes) == 1 and len(table) > 1 else None,
             "title": title,
             "unit": unit_words,
             "series": series or [],
@@ -511,8 +523,8 @@ class ProfileBuilder:
         rows = yearly(self.national(indicator.id)).dropna(subset=["obs_value"])
         for series, group in rows.groupby("series"):
             group = group.sort_values("time_period")
-            if len(group) < 3:
-                continue
+            if len(group) < 3 or not group["obs_value"].ne(0).any():
+                continue  # too short for a line, or a line at zero: the table says it
             name = self.series_name(series, indicator)
             labelled = [(r["time_period"], r) for r in self._records(group)]
             charts.append(
@@ -531,6 +543,7 @@ class ProfileBuilder:
     def top_counterparts(self, indicator: Indicator, top: int = 10) -> list[dict]:
         rows = self.totals(indicator.id)
         rows = rows[(rows["counterpart_area"] != "_T") & rows["obs_value"].notna()]
+        rows = rows[rows["obs_value"] != 0]  # a partner with nothing is not among the top
         rows = yearly(rows[rows["ref_area"] == self.country])
         if rows.empty:
             return []
@@ -585,6 +598,9 @@ class ProfileBuilder:
                 "bar", title, group.unit_measure.iloc[0], labelled, group, self.t("Region")
             )
             chart["note"] = self._hidden_note(group)
+            # the print edition draws the first series by region; the annex beside it (CSV,
+            # XLSX) holds every series by region and province
+            chart["in_print"] = not charts
             charts.append(chart)
         return charts
 
@@ -738,6 +754,10 @@ class ProfileBuilder:
                 )
             else:
                 reason = localise(gap.get("reason"), self.language)
+            if indicator is not None and indicator.national_source:
+                reason += " " + self.t(
+                    "It would come from {source}.", source=indicator.national_source
+                )
             found.append({"indicator": gap["indicator_id"], "name": what, "reason": reason})
         for check in validation.get("checks", []):
             if check.get("name") == "catalogue_coverage":
@@ -1042,10 +1062,15 @@ class ProfileBuilder:
                     "denominator": indicator.denominator,
                     "official": indicator.official_definition,
                     "unit": self.unit_name(indicator.unit),
-                    "sources": ", ".join(source_label(s, self.language) for s in indicator.sources),
-                    "flags": [
-                        f"{f}: {self.flag_words()[f]}" for f in flags if f in self.flag_words()
-                    ],
+                    "sources": ", ".join(
+                        dict.fromkeys(
+                            source_label(s, self.language)
+                            for s in indicator.sources
+                            if source_covers(s, self.country)
+                        )
+                    ),
+                    # the codes: the annex's opening list says each in words
+                    "flags": [f for f in flags if f in self.flag_words()],
                     "synthetic": bool(rows["synthetic"].any()),
                 }
             )

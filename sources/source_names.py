@@ -32,3 +32,17 @@ def source_label(source_id: str, language: str | None = None) -> str:
     from sources.i18n import localise
 
     return localise(_labels().get(source_id, source_id), language) or source_id
+
+
+@cache
+def _countries() -> dict[str, str]:
+    countries = {spec_id: spec.country for spec_id, spec in spec_set(None).specs.items()}
+    for codebook in codebooks().values():
+        countries[census_source_id(codebook)] = codebook.country
+    return countries
+
+
+def source_covers(source_id: str, country: str) -> bool:
+    """Whether a source can give values for `country`: a ministry's file or a census covers
+    its own country, a publisher's release (or a spec for every country, `*`) every country."""
+    return _countries().get(source_id, "*") in ("*", country)

@@ -248,7 +248,7 @@ def test_provenance_lists_the_series_and_edition_of_each_default_release():
 
     with open(PROVENANCE_FILE, encoding="utf-8", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["path"].startswith("public/") and r["series"]]
-    assert len(rows) == 10
+    assert len(rows) == 14
     for row in rows:
         found = [r for r in recognise(_located(row["path"])) if isinstance(r, Release)]
         assert [(r.source_id, r.edition) for r in found] == [(row["series"], row["edition"])]

@@ -85,7 +85,7 @@ def test_emp_refresh_summary_and_exit_code(tmp_path):
     assert geo["indicators"] >= 10 and "EMI_FLOW" in geo["gaps"]  # no Georgian border data
     assert list(summary["snapshots"]) == ["GEO"]
     picked_up = {r["series"]: r["vintage"] for r in summary["new_releases"]}
-    assert len(picked_up) == 10  # a fresh warehouse: every default release is new
+    assert len(picked_up) == 14  # a fresh warehouse: every default release is new
     assert picked_up["un_desa_ims"].startswith("International Migrant Stock 2019")
     # the run is in the instance `make dev` opens: EMP_HOME/dagster, prompts and statistics off
     home = tmp_path / "dagster"

@@ -113,7 +113,7 @@ def take_in_file(
 def _take_in_staged(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> list[ReleaseOutcome]:
     path = staged.original
     try:
-        found = recognise(staged.path, name=path.name)
+        found = recognise(staged.path, name=path.name, sent_from=path.parent)
     except NotRecognisedError as err:
         return [ReleaseOutcome(str(path), "not recognised", message=str(err))]
     except FileLayoutError as err:

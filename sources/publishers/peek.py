@@ -26,6 +26,13 @@ class Peek:
     sheets: list[str] = field(default_factory=list)
     lines: list[list[str]] = field(default_factory=list)
     _tops: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: the folder the file lies in as it was sent (its release's other files are there), when
+    #: `path` is a staged copy
+    sent_from: Path | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.sent_from or self.path.parent
 
     def top(self, sheet: str, rows: int = TOP_ROWS) -> pd.DataFrame:
         """The first `rows` rows of `sheet`, no header, Excel row r at index r - 1."""

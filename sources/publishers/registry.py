@@ -19,7 +19,7 @@ import pandas as pd
 from sources.i18n import N_
 from sources.observations import FileLayoutError, RawRead
 from sources.publishers.peek import peek
-from sources.readers import un_desa, unhcr, wdi, world_bank
+from sources.readers import mmp, uis, un_desa, unhcr, wb_rpw, wdi, world_bank
 from sources.yaml_files import read_yaml
 
 SERIES_FILE = Path(__file__).with_name("series.yaml")
@@ -138,6 +138,10 @@ def _wb_harmonise(series: Series, raw: pd.DataFrame) -> pd.DataFrame:
     return world_bank.harmonise_remittances(raw)
 
 
+def _rpw_read(series: Series, path: Path, options: dict) -> RawRead:
+    return wb_rpw.read(path, options.get("series") or series.match["series"])
+
+
 LAYOUTS: dict[str, Layout] = {
     "un_desa_ims": Layout(
         un_desa.recognise,
@@ -148,6 +152,24 @@ LAYOUTS: dict[str, Layout] = {
     "wdi": Layout(wdi.recognise, _wdi_read, _wdi_harmonise, "a World Development Indicators file"),
     "unhcr": Layout(
         unhcr.recognise, _unhcr_read, _unhcr_harmonise, "a UNHCR Refugee Data Finder export"
+    ),
+    "iom_mmp": Layout(
+        mmp.recognise,
+        lambda series, path, options: mmp.read(path),
+        lambda series, raw: mmp.harmonise(raw),
+        "an IOM Missing Migrants Project incident file",
+    ),
+    "uis": Layout(
+        uis.recognise,
+        lambda series, path, options: uis.read(path, series.match["indicator"]),
+        lambda series, raw: uis.harmonise(raw, series.unit or "PS"),
+        "a UNESCO Institute for Statistics bulk-data file",
+    ),
+    "wb_rpw": Layout(
+        wb_rpw.recognise,
+        _rpw_read,
+        lambda series, raw: wb_rpw.harmonise(raw, series.unit or "PT"),
+        "a World Bank Remittance Prices Worldwide corridor export",
     ),
     "wb_bilateral": Layout(
         world_bank.recognise,
@@ -186,12 +208,15 @@ def series_by_id() -> dict[str, Series]:
     return {s.id: s for s in all_series()}
 
 
-def recognise(path: Path, name: str | None = None) -> list[Release | Companion]:
+def recognise(
+    path: Path, name: str | None = None, sent_from: Path | None = None
+) -> list[Release | Companion]:
     """The releases (or the companion file) that `path` holds, from its content. `name` is the
-    file's name as sent (when `path` is a staged copy). Raises NotRecognisedError with what was
-    seen, or FileLayoutError if the file cannot be looked at."""
+    file's name as sent and `sent_from` its folder (when `path` is a staged copy). Raises
+    NotRecognisedError with what was seen, or FileLayoutError if the file cannot be looked at."""
     name = name or Path(path).name
     look = peek(Path(path))
+    look.sent_from = sent_from
     for layout_name, layout in LAYOUTS.items():
         try:
             matches = layout.recognise(look)
