@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
+from threadpoolctl import threadpool_limits
 
 NONE, PRIMARY, SECONDARY = 0, 1, 2
 SUPPRESSION_NAMES = {PRIMARY: "primary", SECONDARY: "secondary"}
@@ -127,7 +128,13 @@ def _singletons(relations: Relations, suppressed: np.ndarray, cost: np.ndarray) 
 
 def derivable(relations: Relations, suppressed: np.ndarray, tolerance: float = 1e-8) -> np.ndarray:
     """Suppressed cells whose value the published cells determine exactly, through any
-    combination of relations (the linear audit)."""
+    combination of relations (the linear audit). BLAS runs on one thread here: the blocks are
+    small, and a multi-threaded BLAS on a loaded machine spends its time waiting for cores."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _derivable(relations, suppressed, tolerance)
+
+
+def _derivable(relations: Relations, suppressed: np.ndarray, tolerance: float) -> np.ndarray:
     unknown = np.flatnonzero(suppressed)
     if not len(unknown) or relations.matrix.shape[0] == 0:
         return np.array([], dtype=int)

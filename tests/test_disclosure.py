@@ -242,6 +242,25 @@ def test_the_linear_audit_finds_what_the_singleton_rule_misses():
     assert (status > 0).sum() >= 4 and len(derivable(relations, status > 0)) == 0
 
 
+def test_the_audit_runs_blas_on_one_thread(monkeypatch):
+    """Small dense algebra on a shared machine: one BLAS thread in the audit, whatever the
+    machine's default (its time must not grow with the load of the other cores)."""
+    from threadpoolctl import threadpool_info
+
+    seen: list[int] = []
+    eigh = np.linalg.eigh
+
+    def recorded(matrix):
+        seen.extend(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+        return eigh(matrix)
+
+    monkeypatch.setattr(np.linalg, "eigh", recorded)
+    relations = Relations.build(3, [(2, [0, 1])])
+    hidden = np.array([True, True, False])
+    assert list(derivable(relations, hidden)) == []
+    assert seen and set(seen) == {1}
+
+
 def _two_editions(census, carry: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The same census published at threshold 10, then at 11 (with the first edition's
     confidential cells carried forward, or not)."""
