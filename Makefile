@@ -47,9 +47,11 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The Dagster UI over the same instance `make run` records into ($EMP_HOME/dagster).
+# The Dagster UI over the same instance `make run` records into ($EMP_HOME/dagster). Ctrl-C or
+# SIGTERM stops it with every process it started (pipelines/dev.py); DAGSTER_DEV_ARGS passes
+# options to `dagster dev` (for example -p 3001).
 dev: setup
-	DAGSTER_HOME="$$($(BIN)/emp dagster-home)" $(BIN)/dagster dev -w workspace.yaml
+	DAGSTER_HOME="$$($(BIN)/emp dagster-home)" exec $(BIN)/python -m pipelines.dev $(DAGSTER_DEV_ARGS)
 
 clean:
 	rm -rf var
