@@ -9,6 +9,7 @@ import dagster as dg
 from pipelines.assets import ALL_ASSETS, COUNTRIES
 from pipelines.country_jobs import publish_countries
 from pipelines.inputs import stale_selection
+from pipelines.jobs import loggers, publish_job, refresh_job
 from pipelines.resources import WarehouseResource
 from pipelines.sensors import inbox_job, inbox_sensor
 from warehouse.fingerprints import Fingerprint, plan_refresh, record_refresh
@@ -16,12 +17,6 @@ from warehouse.settings import Settings
 
 #: the input digests a scheduled run was planned on, recorded when it succeeds
 FINGERPRINT_TAG = "emp/fingerprint"
-
-refresh_job = dg.define_asset_job(
-    "refresh_profiles",
-    selection=dg.AssetSelection.all(),
-    description="Load every source, rebuild core and indicators, publish a snapshot per country.",
-)
 
 
 #: Working groups refresh the profile each quarter (first day of January, April, July, October,
@@ -124,10 +119,11 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     return dg.Definitions(
         assets=ALL_ASSETS,
-        jobs=[refresh_job, inbox_job, publish_countries],
+        jobs=[refresh_job, publish_job, inbox_job, publish_countries],
         sensors=[inbox_sensor, releases_sensor, record_scheduled_refresh, automation_sensor],
         schedules=[quarterly_refresh],
         resources={"warehouse": WarehouseResource.from_settings(settings)},
+        loggers=loggers(),
         executor=dg.in_process_executor,
     )
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,11 +17,17 @@ from pipelines.assets import (
     COUNTRIES,
     FORCE_TAG,
     VERSION_TAG,
-    profile_report,
-    profile_snapshot,
-    public_site,
 )
 from pipelines.inputs import stale_selection
+from pipelines.jobs import (
+    PUBLISH_JOB,
+    REFRESH_JOB,
+    StepCallback,
+    loggers,
+    publish_job,
+    refresh_job,
+    workspace_origin,
+)
 from pipelines.refresh_summary import new_releases, plan_summary, summary, versions
 from pipelines.resources import WarehouseResource
 from publish.snapshots import refresh_version
@@ -38,34 +43,12 @@ from warehouse.fingerprints import (
 )
 from warehouse.settings import Settings, SettingsError
 
+#: the command line's runs report each step through the progress logger
+RUN_CONFIG = {"loggers": {"progress": {}}}
+
 # A refresh that selects part of the graph mixes partitioned assets (one backfill policy) and
 # unpartitioned ones (none); Dagster warns about it on every such refresh, to no one's use.
 warnings.filterwarnings("ignore", message="Asset job .* varying BackfillPolicies")
-
-STEP_EVENTS = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")
-#: callback(event type, step key) as each step starts and ends
-StepCallback = Callable[[str, str], None]
-
-
-class _StepHandler(logging.Handler):
-    def __init__(self, callback: StepCallback) -> None:
-        super().__init__(logging.DEBUG)
-        self.callback = callback
-
-    def emit(self, record: logging.LogRecord) -> None:
-        meta = getattr(record, "dagster_meta", None) or {}
-        event = meta.get("dagster_event")
-        if event is not None and event.event_type_value in STEP_EVENTS:
-            self.callback(event.event_type_value, event.step_key or "")
-
-
-def _progress_logger(callback: StepCallback) -> dg.LoggerDefinition:
-    def build(_init_context) -> logging.Logger:
-        logger = logging.Logger("emp-refresh", level=logging.DEBUG)
-        logger.addHandler(_StepHandler(callback))
-        return logger
-
-    return dg.LoggerDefinition(build, description="reports each step to `emp refresh`")
 
 
 def _tags(start: str, end: str) -> dict[str, str]:
@@ -93,19 +76,48 @@ def step_count() -> int:
     return len(ALL_ASSETS)
 
 
-def _definitions(settings: Settings, selection, on_step: StepCallback | None) -> dg.Definitions:
+def _definitions(settings: Settings, on_step: StepCallback | None) -> dg.Definitions:
+    """The workspace's jobs (same names, same assets), with the progress logger reporting to
+    the command line."""
     return dg.Definitions(
         assets=ALL_ASSETS,
-        jobs=[
-            dg.define_asset_job("emp_refresh", selection=selection),
-            dg.define_asset_job(
-                "emp_snapshot", selection=[profile_snapshot, profile_report, public_site]
-            ),
-        ],
+        jobs=[refresh_job, publish_job],
         resources={"warehouse": WarehouseResource.from_settings(settings)},
-        loggers={"progress": _progress_logger(on_step or (lambda *_: None))},
+        loggers=loggers(on_step),
         executor=dg.in_process_executor,
     )
+
+
+def _execute(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance | None,
+    tags: dict[str, str],
+    selection: set[dg.AssetKey] | None = None,
+    partition_key: str | None = None,
+):
+    """Run `job` here, in this process. With the shared instance, the run is recorded as the
+    workspace's job (its code location and repository), so the UI lists it under that job and
+    can re-execute it; without one (tests, no DAGSTER_HOME), an ephemeral instance."""
+    if partition_key is not None:
+        tags = {**tags, "dagster/partition": partition_key}
+    if instance is None:
+        return job.execute_in_process(
+            run_config=RUN_CONFIG,
+            tags=tags,
+            asset_selection=sorted(selection, key=str) if selection else None,
+            raise_on_error=False,
+        )
+    from dagster._core.definitions.job_base import InMemoryJob
+    from dagster._core.execution.api import execute_run
+
+    run = instance.create_run_for_job(
+        job_def=job,
+        run_config=RUN_CONFIG,
+        tags={**job.run_tags, **tags},
+        asset_selection=frozenset(selection) if selection else None,
+        remote_job_origin=workspace_origin(job.name),
+    )
+    return execute_run(InMemoryJob(job), run, instance, raise_on_error=False)
 
 
 def run_refresh(
@@ -123,7 +135,6 @@ def run_refresh(
             f"{', '.join(unknown)} not among the profile countries {', '.join(known)} "
             "(set EMP_COUNTRIES)"
         )
-    run_config = {"loggers": {"progress": {}}}
     started = time.monotonic()
     specs = spec_set(settings.specs).specs
     with refresh_lock(settings.database, settings.lock_wait_seconds):
@@ -137,7 +148,9 @@ def run_refresh(
         if plan.nothing_changed:
             done = summary(settings, countries, [], before, time.monotonic() - started, countries)
             return {**done, **plan_summary(plan), "new_releases": []}
-        defs = _definitions(settings, stale_selection(plan), on_step)
+        defs = _definitions(settings, on_step)
+        graph = defs.resolve_asset_graph()
+        selection = stale_selection(plan).resolve(graph)
         # one refresh at a time opens the shared Dagster instance (SQLite)
         instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
         started_at = datetime.now(UTC).replace(tzinfo=None)
@@ -150,24 +163,20 @@ def run_refresh(
         publish = plan.publish or list(countries[:1])  # the shared steps still run once
         first, *rest = publish
         everything = publish == known
+        refresh = defs.resolve_job_def(REFRESH_JOB)
+        everything_selected = selection == set(graph.get_all_asset_keys())
         results = [
-            defs.resolve_job_def("emp_refresh").execute_in_process(
-                run_config=run_config,
-                instance=instance,
-                tags={**_tags(first, known[-1] if everything else first), **shared},
-                raise_on_error=False,
+            _execute(
+                refresh,
+                instance,
+                {**_tags(first, known[-1] if everything else first), **shared},
+                None if everything_selected else selection,
             )
         ]
         if not everything:
             for country in rest:
                 results.append(
-                    defs.resolve_job_def("emp_snapshot").execute_in_process(
-                        run_config=run_config,
-                        instance=instance,
-                        partition_key=country,
-                        tags=shared,
-                        raise_on_error=False,
-                    )
+                    _execute(defs.resolve_job_def(PUBLISH_JOB), instance, shared, None, country)
                 )
         picked_up = new_releases(settings, started_at)
         if instance is not None:

@@ -4,18 +4,81 @@ freshness policies on the sources, asset metadata, and `emp refresh`'s summary a
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import httpx
 import pytest
+import yaml
 
 from pipelines.assets import COUNTRIES, RAW_ASSETS
 from pipelines.definitions import QUARTERLY_CRON, defs, quarterly_refresh
+from pipelines.jobs import LOCATION_NAME, PUBLISH_JOB, REFRESH_JOB
 from pipelines.resources import WarehouseResource
 from warehouse.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_refresh_jobs_are_the_workspaces():
+    """`emp refresh` runs the workspace's own jobs, in the code location workspace.yaml names."""
+    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text(encoding="utf-8"))
+    assert workspace["load_from"][0]["python_module"]["location_name"] == LOCATION_NAME
+    for name in (REFRESH_JOB, PUBLISH_JOB):
+        assert defs.resolve_job_def(name) is not None
+
+
+def _reexecuted_from_the_ui(home: Path, run_id: str, env: dict) -> None:
+    """The Dagster webserver over the refresh's instance finds the run's job and accepts its
+    re-execution (queued for the daemon, which `make dev` runs)."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dagster_webserver", "-w", "workspace.yaml", "-p", str(port)],
+        cwd=ROOT,
+        env={**os.environ, **env, "DAGSTER_HOME": str(home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/graphql"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/server_info", timeout=2).raise_for_status()
+                break
+            except httpx.HTTPError:
+                time.sleep(1)
+        run = httpx.post(url, json={"query": RUN_QUERY, "variables": {"id": run_id}}, timeout=60)
+        found = run.json()["data"]["runOrError"]
+        assert found["repositoryOrigin"]["repositoryLocationName"] == LOCATION_NAME, found
+        assert found["hasReExecutePermission"]
+        params = {"parentRunId": run_id, "strategy": "ALL_STEPS"}
+        again = httpx.post(url, json={"query": REEXECUTE, "variables": {"p": params}}, timeout=120)
+        launched = again.json()["data"]["launchPipelineReexecution"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        assert launched["run"]["jobName"] == found["jobName"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+RUN_QUERY = """query($id: ID!) { runOrError(runId: $id) { __typename ... on Run {
+  jobName hasReExecutePermission repositoryOrigin { repositoryLocationName repositoryName } } } }"""
+REEXECUTE = """mutation($p: ReexecutionParams!) { launchPipelineReexecution(reexecutionParams: $p) {
+  __typename ... on LaunchRunSuccess { run { runId jobName } }
+  ... on PythonError { message } ... on InvalidSubsetError { message } } }"""
 
 
 def test_definitions_load_with_schedule_sensor_and_partitions(tmp_path, monkeypatch):
@@ -101,6 +164,10 @@ def test_emp_refresh_summary_and_exit_code(tmp_path):
             runs[0].run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
         )
         assert len(checks) >= 5
+        # the runs belong to the workspace's jobs, as the UI's own runs do
+        assert {r.job_name for r in runs} <= {REFRESH_JOB, PUBLISH_JOB}
+        assert all(r.remote_job_origin.location_name == LOCATION_NAME for r in runs)
+    _reexecuted_from_the_ui(home, runs[-1].run_id, env)
     wrong = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "refresh", "--country", "FRA"],
         capture_output=True,
