@@ -34,6 +34,14 @@ def test_the_refresh_jobs_are_the_workspaces():
         assert defs.resolve_job_def(name) is not None
 
 
+def test_every_sensor_and_schedule_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = [s.name for s in defs.sensors or []] + [s.name for s in defs.schedules or []]
+    assert len(names) >= 5
+    for name in names:
+        assert f"| `{name}` |" in readme, name
+
+
 def _reexecuted_from_the_ui(home: Path, run_id: str, env: dict) -> None:
     """The Dagster webserver over the refresh's instance finds the run's job and accepts its
     re-execution (queued for the daemon, which `make dev` runs)."""
