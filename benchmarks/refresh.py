@@ -6,8 +6,12 @@ In one run on the same machine: the floor (every bundled input file read once wi
 its format needs: calamine for Excel, the csv module for CSV, pyarrow for Parquet), then
 `emp refresh` from an empty EMP_HOME, again with nothing changed, and again after one new
 ministry file lands in the inbox; each with its ratio to the floor, and the peak memory of the
-refreshes. With --scale 4,50,all, full refreshes of that many countries (time, time per country,
-peak memory). The last line is one JSON object.
+refreshes. Beside them: the fixed costs measured in the same run (importing Great Expectations
+and Dagster, and starting an in-process Dagster run), the data work of the full refresh without
+them (`own_s`: the steps from reading to snapshots and exports, from Dagster's step timings),
+each publication product per country and language (HTML profile, PDF, site), and full refreshes
+of the first 4, 50 and every country with data (time, time per country, peak memory; --scale).
+The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -97,6 +101,96 @@ def refresh(home: Path, countries: list[str] | None = None) -> tuple[float, dict
         return seconds, json.loads(out.read()), usage.ru_maxrss / 1024
 
 
+FIXED_COSTS = {
+    "import_great_expectations_s": "import great_expectations",
+    "import_dagster_s": "import dagster",
+    "dagster_in_process_run_s": (
+        "import dagster as dg\n@dg.asset\ndef one() -> int:\n    return 1\ndg.materialize([one])"
+    ),
+}
+
+
+def fixed_costs() -> dict[str, float]:
+    """Each library cost a refresh pays once, in a fresh interpreter (minus Python's own start)."""
+
+    def timed(code: str) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
+        return time.perf_counter() - started
+
+    bare = min(timed("pass") for _ in range(3))
+    costs = {name: round(timed(code) - bare, 2) for name, code in FIXED_COSTS.items()}
+    costs["dagster_in_process_run_s"] = round(
+        costs["dagster_in_process_run_s"] - costs["import_dagster_s"], 2
+    )
+    return costs
+
+
+#: the publication steps of a refresh; every other step is data work
+PUBLISH_STEPS = ("reports__",)
+
+
+def own_seconds(summary: dict) -> float:
+    """The data work of a refresh (reading to snapshots and exports), from its step timings."""
+    steps = summary.get("steps", {})
+    return sum(s for key, s in steps.items() if not key.startswith(PUBLISH_STEPS))
+
+
+def publication(home: Path, country: str) -> dict:
+    """Each publication product of one country's latest edition, per language, and the site
+    of every profile country: seconds."""
+    from publish.report import profile_languages
+
+    env = {**os.environ, "EMP_HOME": str(home)}
+    products: dict[str, float] = {}
+    out = Path(tempfile.mkdtemp(prefix="emp-publish-"))
+    try:
+        for language in profile_languages(country)[1]:
+            for kind in ("html", "pdf"):
+                started = time.perf_counter()
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pipelines.cli",
+                        "report",
+                        "--country",
+                        country,
+                        "--lang",
+                        language,
+                        "--format",
+                        kind,
+                        "--output",
+                        str(out / f"{country}.{language}.{kind}"),
+                    ],
+                    check=True,
+                    cwd=ROOT,
+                    env=env,
+                    capture_output=True,
+                )
+                products[f"{kind}_{language}_s"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "site",
+                "--force",
+                "--output",
+                str(out / "site"),
+            ],
+            check=True,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+        )
+        products["site_s"] = round(time.perf_counter() - started, 2)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return products
+
+
 def countries_with_data(database: Path) -> list[str]:
     """The countries the international data give indicators for: the four profile countries
     first, then the others in code order."""
@@ -125,6 +219,7 @@ def scale(sizes: list[str], database: Path) -> list[dict]:
         published = len(summary.get("snapshots", {}))
         rows.append(
             {
+                "size": size,
                 "countries": len(chosen),
                 "published": published,
                 "seconds": round(seconds, 1),
@@ -145,15 +240,23 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the EMP_HOME it builds")
     parser.add_argument(
         "--scale",
-        default="",
+        default="4,50,all",
         help="also refresh the first N countries with data from an empty EMP_HOME, for each N "
-        "listed (e.g. 4,50,all)",
+        "listed (default 4,50,all; empty to skip)",
     )
     args = parser.parse_args()
     home = args.workdir or Path(tempfile.mkdtemp(prefix="emp-refresh-"))
 
+    fixed = fixed_costs()
+    fixed_s = round(sum(fixed.values()), 2)
+    print(f"fixed costs: {fixed_s:.2f} s ({', '.join(f'{k} {v}' for k, v in fixed.items())})")
+
     full_s, first, full_peak = refresh(home)
-    print(f"full refresh from an empty EMP_HOME: {full_s:.1f} s (peak {full_peak:.0f} MB)")
+    own_s = own_seconds(first)
+    print(
+        f"full refresh from an empty EMP_HOME: {full_s:.1f} s (peak {full_peak:.0f} MB); "
+        f"its data work without the fixed costs: {own_s:.1f} s"
+    )
 
     files = input_files(home / "census" / "source")
     started = time.perf_counter()
@@ -178,7 +281,10 @@ def main() -> None:
         f"skipped: {', '.join(third.get('skipped', [])) or 'none'}"
     )
     skipped = set(third.get("skipped", []))
+    published = publication(home, "MAR")
+    print("publication, Morocco: " + ", ".join(f"{k} {v}" for k, v in published.items()))
     scaled = scale(args.scale.split(","), home / "emp.duckdb") if args.scale else []
+    every = next((row for row in scaled if row["size"] == "all"), None)
 
     result = {
         "floor_s": round(floor_s, 2),
@@ -188,6 +294,14 @@ def main() -> None:
         "full_ratio": round(full_s / floor_s, 1),
         "unchanged_ratio": round(unchanged_s / floor_s, 1),
         "one_file_ratio": round(one_file_s / floor_s, 1),
+        "fixed_s": fixed_s,
+        "fixed": fixed,
+        "own_s": round(own_s, 1),
+        "own_ratio": round(own_s / floor_s, 1),
+        "one_file_over_fixed_ratio": round(max(one_file_s - fixed_s, 0) / floor_s, 1),
+        "all_countries_s": every["seconds"] if every else None,
+        "per_country_s": every["seconds_per_country"] if every else None,
+        "publish_s": {"MAR": published},
         "peak_rss_mb": round(max(full_peak, unchanged_peak, one_file_peak)),
         "input_files": len(files),
         "census_codebooks": len(codebooks()),

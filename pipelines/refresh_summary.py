@@ -58,6 +58,17 @@ def _failures(results) -> list[str]:
     return failures
 
 
+def step_seconds(results) -> dict[str, float]:
+    """How long each step that succeeded took, by step key (summed over runs)."""
+    taken: dict[str, float] = {}
+    for result in results:
+        for event in result.all_events:
+            if event.event_type_value == "STEP_SUCCESS" and event.step_key:
+                seconds = event.event_specific_data.duration_ms / 1000
+                taken[event.step_key] = round(taken.get(event.step_key, 0.0) + seconds, 3)
+    return taken
+
+
 def summary(
     settings: Settings,
     countries,
@@ -115,6 +126,7 @@ def summary(
     held = {(h["item"], h["reason"]): h for snap in written.values() for h in snap["held_back"]}
     return {
         "success": all(r.success for r in results) and not failures,
+        "steps": step_seconds(results),
         "held_back": list(held.values()),
         "seconds": round(seconds, 1),
         "database": str(settings.database),
