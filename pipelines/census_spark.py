@@ -2,8 +2,8 @@
 Dagster Pipes and reads back the cells the job wrote.
 
 Locally the client is `PipesSubprocessClient` running `spark-submit --master EMP_SPARK_MASTER`.
-On a cluster, only the client changes (README, "Census indicators on Spark"): the job reports
-through Pipes in the same way.
+On a cluster, only the client changes (docs/operator.md, "Census indicators on Spark"): the
+job reports through Pipes in the same way.
 """
 
 from __future__ import annotations
