@@ -58,6 +58,27 @@ def _failures(results) -> list[str]:
     return failures
 
 
+CHECK_WARNED = N_("{asset}: check {check} warned")
+CHECK_FAILED = N_("{asset}: check {check} failed")
+
+
+def asset_checks(results) -> tuple[list[str], list[str]]:
+    """The asset checks that did not pass, as the Dagster UI lists them (asset, check and
+    severity): warnings, then failures."""
+    warned, failed = {}, {}
+    for result in results:
+        for evaluation in result.get_asset_check_evaluations():
+            if evaluation.passed:
+                continue
+            asset = evaluation.asset_key.to_user_string()
+            error = evaluation.severity.value == "ERROR"
+            template = CHECK_FAILED if error else CHECK_WARNED
+            (failed if error else warned)[(asset, evaluation.check_name)] = template.format(
+                asset=asset, check=evaluation.check_name
+            )
+    return list(warned.values()), list(failed.values())
+
+
 def step_seconds(results) -> dict[str, float]:
     """How long each step that succeeded took, by step key (summed over runs)."""
     taken: dict[str, float] = {}
@@ -94,7 +115,6 @@ def summary(
         checks = validation.get("checks", [])
         warned = [c["name"] for c in checks if not c["success"] and c["severity"] == "warn"]
         failed = [c["name"] for c in checks if not c["success"] and c["severity"] == "error"]
-        warnings += [f"{country}: check {name} warned" for name in warned]
         refused = (manifest.get("changes") or {}).get("refused_edition")
         if refused and snap["version"] not in before.get(country, set()):
             warnings.append(
@@ -115,8 +135,13 @@ def summary(
             "changes": manifest.get("changes", {}),
         }
     failures = _failures(results)
+    checks_warned, checks_failed = asset_checks(results)
+    warnings = checks_warned + warnings
+    failures += checks_failed
     failures += [
-        f"{c}: check {name} failed" for c, s in written.items() for name in s["checks_failed"]
+        CHECK_FAILED.format(asset=c, check=name)
+        for c, s in written.items()
+        for name in s["checks_failed"]
     ]
     missing = [c for c in countries if c not in written]
     failures += [

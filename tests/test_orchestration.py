@@ -172,6 +172,16 @@ def test_emp_refresh_summary_and_exit_code(tmp_path):
             runs[0].run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
         )
         assert len(checks) >= 5
+        # the command line lists the checks that did not pass as the UI does, same severity
+        in_the_ui = set()
+        for record in checks:
+            evaluation = record.get_dagster_event().event_specific_data
+            if not evaluation.passed:
+                word = "failed" if evaluation.severity.value == "ERROR" else "warned"
+                asset = evaluation.asset_key.to_user_string()
+                in_the_ui.add(f"{asset}: check {evaluation.check_name} {word}")
+        said = {w for w in summary["warnings"] + summary["failures"] if ": check " in w}
+        assert in_the_ui and said == in_the_ui
         # the runs belong to the workspace's jobs, as the UI's own runs do
         assert {r.job_name for r in runs} <= {REFRESH_JOB, PUBLISH_JOB}
         assert all(r.remote_job_origin.location_name == LOCATION_NAME for r in runs)
