@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +82,26 @@ class RawRead:
 
     def reject(self, source_row: int, record: dict[str, Any], reasons: list[str]) -> None:
         self.rejected.append({"source_row": source_row, "raw_record": record, "reasons": reasons})
+
+
+def parse_values(
+    result: RawRead,
+    table: pd.DataFrame,
+    column: str,
+    record: Callable[[pd.Series], dict],
+    where: Callable[[pd.Series], str],
+) -> tuple[pd.Series, pd.Series]:
+    """The numbers in `column` of `table` (float64, missing where the cell is empty): a cell
+    that is not a number is rejected into `result` with its row, its `record` and `where` it
+    was (for example "column '2019'"). Returns the numbers and the mask of rows kept."""
+    if not len(table):
+        return pd.Series(dtype="float64"), pd.Series(dtype=bool)
+    parsed = table[column].map(parse_number)
+    problems = parsed.str[1]
+    for index in problems[problems.notna()].index:
+        rec = table.loc[index]
+        result.reject(int(rec["source_row"]), record(rec), [f"{where(rec)}: {problems[index]}"])
+    return pd.Series(parsed.str[0], dtype="float64", index=table.index), problems.isna()
 
 
 def no_value_note(rows: list[int]) -> str:

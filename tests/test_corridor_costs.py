@@ -74,3 +74,24 @@ def test_france_to_morocco_2020q3_is_published_as_released(built, release):
     assert row["unit_measure"].tolist() == ["PT"]
     sources = row["source_vintages"].iloc[0]
     assert any("last updated 2020-12-07" in str(s) for s in sources)
+
+
+def test_a_cell_that_is_not_a_number_is_rejected_with_its_row_and_quarter(release, tmp_path):
+    with open(release, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header = [" ".join(c.split()) for c in rows[0]]
+    column = next(i for i, c in enumerate(header) if c.startswith("2020Q3 "))
+    row = next(i for i, r in enumerate(rows) if len(r) > 5 and r[1] == "FRA" and r[5] == "MAR")
+    rows[row][column] = "5,03 %"
+    copy = tmp_path / "corridors.csv"
+    with open(copy, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    (found,) = recognise(copy)
+    raw = found.read(copy)
+    (rejected,) = raw.rejected
+    assert rejected["source_row"] == row + 1  # the file's line, header first
+    record = rejected["raw_record"]
+    assert record["sending"] == "FRA" and record["value"] == "5,03 %"
+    assert rejected["reasons"][0].startswith("column '2020Q3")
+    kept = raw.frame[(raw.frame.sending_code == "FRA") & (raw.frame.receiving_code == "MAR")]
+    assert len(kept) > 10  # the corridor's other quarters load

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from sources.limits import limits
-from sources.observations import FileLayoutError, RawRead, observations, parse_number
+from sources.observations import FileLayoutError, RawRead, observations, parse_values
 from sources.publishers.peek import Peek
 
 DATA = ["indicatorId", "geoUnit", "year", "value", "qualifier", "magnitude"]
@@ -79,25 +79,20 @@ def read(path: Path, indicator: str) -> RawRead:
     table = table[table["indicatorId"] == indicator]
     release = _release(path.parent)
     result = RawRead(frame=pd.DataFrame(), vintage=release["vintage"] if release else None)
-    parsed = table["value"].map(parse_number)
-    problems = parsed.str[1] if len(table) else pd.Series(dtype=object)
-    for index in problems[problems.notna()].index:
-        rec = table.loc[index]
-        result.reject(
-            int(rec["source_row"]),
-            {"geoUnit": rec["geoUnit"], "year": rec["year"], "value": rec["value"]},
-            [f"column 'value': {problems[index]}"],
-        )
-    keep = problems.isna() if len(table) else pd.Series(dtype=bool)
+    values, keep = parse_values(
+        result,
+        table,
+        "value",
+        lambda rec: {"geoUnit": rec["geoUnit"], "year": rec["year"], "value": rec["value"]},
+        lambda _rec: "column 'value'",
+    )
     result.frame = pd.DataFrame(
         {
             "source_row": table["source_row"].astype("int64"),
             "indicator_id": table["indicatorId"],
             "geo_unit": table["geoUnit"],
             "year": table["year"],
-            "value": pd.Series(
-                parsed.str[0] if len(table) else [], dtype="float64", index=table.index
-            ),
+            "value": values,
             "qualifier": table.get("qualifier", ""),
             "magnitude": table.get("magnitude", ""),
         }

@@ -21,7 +21,13 @@ import pandas as pd
 
 from sources.excel import read_sheet
 from sources.limits import limits
-from sources.observations import FileLayoutError, RawRead, no_value_note, observations, parse_number
+from sources.observations import (
+    FileLayoutError,
+    RawRead,
+    no_value_note,
+    observations,
+    parse_values,
+)
 from sources.publishers.peek import Peek, cell_text
 from sources.readers.wdi import _updated
 
@@ -141,21 +147,18 @@ def read(path: Path, series: str | None = None) -> RawRead:
     result = RawRead(
         frame=pd.DataFrame(), vintage=_edition(updated, [])["vintage"] if updated else None
     )
-    parsed = long["cell"].map(parse_number)
-    problems = parsed.str[1] if len(long) else pd.Series(dtype=object)
-    for index in problems[problems.notna()].index:
-        rec = long.loc[index]
-        result.reject(
-            int(rec["source_row"]),
-            {
-                "sending": rec["Sending Countries Code"],
-                "receiving": rec["Receiving Countries Code"],
-                "quarter": rec["quarter"],
-                "value": rec["cell"],
-            },
-            [f"column {rec['quarter']!r}: {problems[index]}"],
-        )
-    keep = problems.isna() if len(long) else pd.Series(dtype=bool)
+    values, keep = parse_values(
+        result,
+        long,
+        "cell",
+        lambda rec: {
+            "sending": rec["Sending Countries Code"],
+            "receiving": rec["Receiving Countries Code"],
+            "quarter": rec["quarter"],
+            "value": rec["cell"],
+        },
+        lambda rec: f"column {rec['quarter']!r}",
+    )
     frame = pd.DataFrame(
         {
             "source_row": long["source_row"].astype("int64"),
@@ -166,9 +169,7 @@ def read(path: Path, series: str | None = None) -> RawRead:
             "series_code": long["Series Code"],
             "series_name": long["Series Name"],
             "period": long["quarter"].map(_period),
-            "value": pd.Series(
-                parsed.str[0] if len(long) else [], dtype="float64", index=long.index
-            ),
+            "value": values,
         }
     )
     result.frame = frame[keep].reset_index(drop=True)

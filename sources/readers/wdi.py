@@ -30,6 +30,7 @@ from sources.observations import (
     no_value_note,
     observations,
     parse_number,
+    parse_values,
 )
 from sources.publishers.peek import Peek, cell_text
 
@@ -258,16 +259,17 @@ def _wide(path: Path, table: pd.DataFrame, header_row: int | None, updated: str 
 
 def _finish(path: Path, table: pd.DataFrame, vintage: str | None) -> RawRead:
     result = RawRead(frame=pd.DataFrame(), vintage=vintage)
-    parsed = table["value"].map(parse_number)
-    problems = parsed.str[1] if len(table) else pd.Series(dtype=object)
-    for index in problems[problems.notna()].index:
-        rec = table.loc[index]
-        result.reject(
-            int(rec["source_row"]),
-            {"country_code": rec["Country Code"], "year": rec["year"], "value": str(rec["value"])},
-            [f"column {rec['year']!r}: {problems[index]}"],
-        )
-    keep = problems.isna() if len(table) else pd.Series(dtype=bool)
+    values, keep = parse_values(
+        result,
+        table,
+        "value",
+        lambda rec: {
+            "country_code": rec["Country Code"],
+            "year": rec["year"],
+            "value": str(rec["value"]),
+        },
+        lambda rec: f"column {rec['year']!r}",
+    )
     years = table["year"].map(lambda y: parse_number(y)[0])
     bad_years = years.isna() & keep
     for index in bad_years[bad_years].index:
@@ -278,7 +280,6 @@ def _finish(path: Path, table: pd.DataFrame, vintage: str | None) -> RawRead:
             [f"column 'Year': {rec['year']!r} is not a year"],
         )
     keep = keep & ~bad_years
-    values = parsed.str[0] if len(table) else pd.Series(dtype="float64")
     frame = pd.DataFrame(
         {
             "source_row": table["source_row"].astype("int64"),
@@ -287,7 +288,7 @@ def _finish(path: Path, table: pd.DataFrame, vintage: str | None) -> RawRead:
             "indicator_name": table["Indicator Name"],
             "indicator_code": table["Indicator Code"],
             "year": years.where(keep, 0).astype("int64"),
-            "value": pd.Series(values, dtype="float64", index=table.index),
+            "value": values,
         }
     )
     result.frame = frame[keep].reset_index(drop=True)
