@@ -104,6 +104,17 @@ def parse_values(
     return pd.Series(parsed.str[0], dtype="float64", index=table.index), problems.isna()
 
 
+def note_rows_without_value(result: RawRead, frame: pd.DataFrame, keep: pd.Series) -> None:
+    """Note the file's rows whose every value is missing (and none rejected): counted in the
+    batch's notes, not dropped unsaid. `frame` holds `source_row` and `value` per cell."""
+    if not len(frame):
+        return
+    empty = frame["value"].isna().groupby(frame["source_row"]).all()
+    empty &= keep.groupby(frame["source_row"]).all()
+    if empty.any():
+        result.notes.append(no_value_note(sorted(int(r) for r in empty[empty].index)))
+
+
 def no_value_note(rows: list[int]) -> str:
     """The batch note for the rows of a file whose every value is blank or marked missing."""
     from sources.i18n import N_

@@ -24,7 +24,7 @@ from sources.limits import limits
 from sources.observations import (
     FileLayoutError,
     RawRead,
-    no_value_note,
+    note_rows_without_value,
     observations,
     parse_values,
 )
@@ -173,10 +173,7 @@ def read(path: Path, series: str | None = None) -> RawRead:
         }
     )
     result.frame = frame[keep].reset_index(drop=True)
-    if len(frame):  # corridors with no value in any quarter: counted in the batch's notes
-        empty = frame["value"].isna().groupby(frame["source_row"]).all()
-        if empty.any():
-            result.notes.append(no_value_note(sorted(int(r) for r in empty[empty].index)))
+    note_rows_without_value(result, frame, keep)  # corridors with no value in any quarter
     return result
 
 

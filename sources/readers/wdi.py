@@ -27,7 +27,7 @@ from sources.limits import limits
 from sources.observations import (
     FileLayoutError,
     RawRead,
-    no_value_note,
+    note_rows_without_value,
     observations,
     parse_number,
     parse_values,
@@ -292,11 +292,7 @@ def _finish(path: Path, table: pd.DataFrame, vintage: str | None) -> RawRead:
         }
     )
     result.frame = frame[keep].reset_index(drop=True)
-    if len(table):  # rows of the file whose every value is missing: counted, not dropped unsaid
-        empty = frame["value"].isna().groupby(frame["source_row"]).all()
-        empty &= keep.groupby(frame["source_row"]).all()
-        if empty.any():
-            result.notes.append(no_value_note(sorted(int(r) for r in empty[empty].index)))
+    note_rows_without_value(result, frame, keep)
     return result
 
 
