@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from indicators.census import age_as_total
+from indicators.evaluation import add_event_time, add_rates
 from sources.data_home import BASELINE_REQUESTS_DIR
 from sources.geography import admin_area_on, admin_areas
 from sources.yaml_files import read_yaml
@@ -70,6 +71,10 @@ BASELINE_COLUMNS = [
     "conf_status",
     "suppression",
     "computed",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "uncertainty",
     "reason",
 ]
 PANEL_COLUMNS = [
@@ -90,9 +95,14 @@ PANEL_COLUMNS = [
     "time_period",
     "period_end",
     "post",
+    "first_treated",
+    "event_time",
     "status",
     "obs_value",
     "unit_measure",
+    "population",
+    "population_source",
+    "rate_per_1000",
     "obs_status",
     "conf_status",
     "suppression",
@@ -102,6 +112,7 @@ PANEL_COLUMNS = [
     "std_error",
     "ci_low",
     "ci_high",
+    "synthetic",
     "reason",
 ]
 PRETREND_COLUMNS = [
@@ -565,16 +576,59 @@ def _pick(
         "conf_status": latest.get("conf_status") or "F",
         "suppression": latest.get("suppression"),
         "computed": latest.get("computed") if isinstance(latest.get("computed"), str) else None,
+        **({} if suppressed or missing else uncertainty(latest)),
         "reason": reason,
     }
 
 
-def did_panel(indicators: pd.DataFrame, request: BaselineRequest) -> pd.DataFrame:
+#: What uncertainty a value carries, by how its source made it (sources/source_names.py).
+UNCERTAINTY = {
+    "census_sample": "census sample: standard error of the share and its 95 % interval",
+    "census_full": "full census count, no sampling error",
+    "census": "census figure: its sampling error is not computed",
+    "administrative": "administrative count, no sampling error",
+    "survey": "sample survey: the office or publisher gives no standard error with it",
+    "estimate": "published estimate: the publisher gives no standard error with it",
+    "unknown": "no standard error known",
+}
+
+
+def uncertainty(row: pd.Series) -> dict:
+    """A value's standard error and 95 % interval where it is a census share (as in the panel),
+    and in words what uncertainty it carries otherwise."""
+    from sources.source_names import source_collection
+
+    frame = pd.DataFrame([row])
+    for column in ("base_count", "weight_sum"):
+        if column not in frame:
+            frame[column] = np.nan
+    error = share_standard_errors(frame).iloc[0]
+    kinds = {source_collection(s) for s in row["source_ids"]}
+    if pd.notna(error):
+        kind = "census_sample" if error > 0 else "census_full"
+        value = float(row["obs_value"])
+        return {
+            "std_error": float(error),
+            "ci_low": max(value - Z95 * error, 0.0),
+            "ci_high": min(value + Z95 * error, 100.0),
+            "uncertainty": UNCERTAINTY[kind],
+        }
+    for kind in ("census", "survey", "estimate", "administrative"):
+        if kind in kinds:
+            return {"uncertainty": UNCERTAINTY[kind]}
+    return {"uncertainty": UNCERTAINTY["unknown"]}
+
+
+def did_panel(
+    indicators: pd.DataFrame, request: BaselineRequest, populations: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Every period of every requested indicator in the intervention and comparison areas, with
     the treated and post-start flags a difference-in-differences model needs; each row says
     its area's level and validity, whether it holds a value (`status`: value, suppressed,
     missing, never a bare NaN), and for census cells the unweighted record count, the sum of
-    weights and the standard error of a share (95 % interval beside it)."""
+    weights and the standard error of a share (95 % interval beside it); time relative to the
+    start (`first_treated`, `event_time`) and, where `populations` holds the area's population
+    in the period, the count per 1,000 residents."""
     areas = request_areas(request)
     areas = areas[areas["role"] != "national"]
     parts = []
@@ -620,6 +674,9 @@ def did_panel(indicators: pd.DataFrame, request: BaselineRequest) -> pd.DataFram
     panel["std_error"] = share_standard_errors(panel)
     panel["ci_low"] = (panel["obs_value"] - Z95 * panel["std_error"]).clip(lower=0)
     panel["ci_high"] = (panel["obs_value"] + Z95 * panel["std_error"]).clip(upper=100)
+    panel["synthetic"] = panel.get("synthetic", pd.Series(False, index=panel.index))
+    panel["synthetic"] = panel["synthetic"].fillna(False).astype(bool)
+    panel = add_rates(add_event_time(panel, request.start), populations)
     return (
         panel[PANEL_COLUMNS]
         .sort_values(

@@ -599,6 +599,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         choose_snapshot,
         frozen_request,
         frozen_tables,
+        panel_notes,
         panel_problems,
         render,
         render_dictionary,
@@ -663,18 +664,35 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     if args.table == "baselines" and "status" in frame:
         counts = frame["status"].value_counts().to_dict()
         console.print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    clusters = _say_clusters(tables["panel"])
+    if args.table == "donors" and asked is not None:
+        from publish.snapshot_baselines import donors_left_out
+
+        for area, donor, missing in donors_left_out(folder, tables["panel"], asked):
+            console.print(
+                "  "
+                + _(
+                    "{donor} is not a donor for {area}: no value in {missing} of its periods",
+                    donor=donor,
+                    area=area,
+                    missing=missing,
+                )
+            )
     about = {
         "table": args.table,
         "request": asked.model_dump(mode="json") if asked is not None else {"id": project},
         "snapshot": snapshot_identity(folder),
+        "design": clusters,
     }
-    data = render(frame, args.format, about)
+    notes = panel_notes(tables["panel"]) if args.table in ("panel", "donors") else {}
+    data = render(frame, args.format, about, notes)
     if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_bytes(data)
         console.print("  " + _("written to {path}", path=args.output))
         if args.format == "csv":
             sidecar = Path(f"{args.output}.dictionary.csv")
-            sidecar.write_bytes(render_dictionary(list(frame.columns)))
+            sidecar.write_bytes(render_dictionary(list(frame.columns), notes))
             console.print("  " + _("data dictionary: {path}", path=sidecar))
     elif args.format == "parquet":
         console.print("[red]emp baseline:[/red] " + _("--format parquet needs --output FILE"))
@@ -682,6 +700,43 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(data.decode("utf-8"))
     return 0
+
+
+def _say_clusters(panel) -> list[dict]:
+    """How many clusters (areas) and treated clusters each series of the panel has, said on the
+    console with a warning where cluster-robust standard errors cannot be trusted."""
+    from indicators.evaluation import FEW_CLUSTERS, FEW_TREATED_CLUSTERS, design
+
+    if panel.empty or "status" not in panel:
+        return []
+    found = design(panel)
+    for row in found.itertuples():
+        console.print(
+            "  "
+            + _(
+                "{indicator} ({series}): {clusters} areas (clusters), {treated} of them treated",
+                indicator=row.indicator_id,
+                series=row.series,
+                clusters=row.clusters,
+                treated=row.treated_clusters,
+            )
+        )
+        if row.few_clusters:
+            console.print(
+                "  [yellow]"
+                + _(
+                    "warning: fewer than {treated} treated clusters or {clusters} clusters: "
+                    "cluster-robust standard errors are far too small here; use a wild cluster "
+                    "bootstrap or randomisation inference (docs/evaluator.md)",
+                    treated=FEW_TREATED_CLUSTERS,
+                    clusters=FEW_CLUSTERS,
+                )
+                + "[/yellow]"
+            )
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+        for r in found.to_dict(orient="records")
+    ]
 
 
 def _compare_baselines(args, snapshots_dir: Path, project: str, request) -> int:
@@ -1177,11 +1232,12 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--as-of", help=_("the latest snapshot published on or before this date"))
     baseline.add_argument(
         "--table",
-        choices=("baselines", "panel", "pretrends", "reconciliation"),
+        choices=("baselines", "panel", "pretrends", "reconciliation", "donors"),
         default="baselines",
         help=_(
             "baselines (default), the difference-in-differences panel, the pre-period means of "
-            "intervention and comparison areas (pretrends), or the logframe reconciliation"
+            "intervention and comparison areas (pretrends), the logframe reconciliation, or the "
+            "synthetic-control inputs (donors)"
         ),
     )
     baseline.add_argument(

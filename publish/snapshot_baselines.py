@@ -23,9 +23,18 @@ from indicators.baselines import (
     pretrends,
     reconcile,
 )
+from indicators.evaluation import (
+    PREDICTOR_PREFIX,
+    add_event_time,
+    add_rates,
+    census_populations,
+    design,
+    donor_table,
+)
 from indicators.translations import localised_catalogue, term
 from publish.snapshot_check import read_manifest
 from publish.snapshots import BASELINE_FILES, INDICATORS_FILE, MANIFEST_FILE, list_snapshots
+from sources.source_names import source_label
 from sources.yaml_files import read_yaml
 from warehouse.safe_output import neutralise_formulas
 
@@ -34,7 +43,10 @@ TABLES = {
     "panel": "panel",
     "reconciliation": "reconciliation",
     "pretrends": "pretrends",
+    "donors": "donors",
 }
+#: Tables frozen in a snapshot (the others are derived from them when asked for).
+FROZEN = ("baselines", "panel", "reconciliation", "pretrends")
 FORMATS = ("csv", "parquet", "json")
 DICTIONARY_PATH = Path(__file__).resolve().parents[1] / "indicators" / "baseline_dictionary.yaml"
 #: The columns that say which value a baseline row is (compared between snapshots).
@@ -108,9 +120,9 @@ def _knows(folder: Path, project: str) -> bool:
     )
 
 
-def render_dictionary(columns: list[str]) -> bytes:
+def render_dictionary(columns: list[str], notes: dict[str, str] | None = None) -> bytes:
     """The data dictionary as CSV: the sidecar of a CSV output."""
-    return pd.DataFrame(dictionary(columns)).to_csv(index=False).encode("utf-8")
+    return pd.DataFrame(dictionary(columns, notes)).to_csv(index=False).encode("utf-8")
 
 
 def frozen_tables(folder: Path, project: str) -> dict[str, pd.DataFrame]:
@@ -122,7 +134,7 @@ def frozen_tables(folder: Path, project: str) -> dict[str, pd.DataFrame]:
         ]
     )
     out = {}
-    for key in TABLES:
+    for key in FROZEN:
         path = folder / BASELINE_FILES[key]
         frame = pd.read_parquet(path) if path.exists() else pd.DataFrame()
         out[key] = (
@@ -130,19 +142,48 @@ def frozen_tables(folder: Path, project: str) -> dict[str, pd.DataFrame]:
         )
     if out["pretrends"].empty and len(out["panel"]) and "status" in out["panel"]:
         out["pretrends"] = pretrends(out["panel"])  # a snapshot frozen before pretrends
+    request = frozen_request(folder, project)
+    if request is not None and len(out["panel"]) and "event_time" not in out["panel"]:
+        # a snapshot frozen before event time and rates: added from what the snapshot holds
+        panel = add_event_time(out["panel"], request.start)
+        out["panel"] = add_rates(panel, _census_populations(folder))
+    out["donors"] = _donors(folder, out["panel"], request)
     return out
+
+
+def _census_populations(folder: Path) -> pd.DataFrame:
+    indicators = pd.read_parquet(folder / INDICATORS_FILE)
+    labels = {sid: source_label(sid) for ids in indicators["source_ids"] for sid in ids}
+    return census_populations(indicators, labels)
+
+
+def _donors(folder: Path, panel: pd.DataFrame, request: BaselineRequest | None) -> pd.DataFrame:
+    """The synthetic-control inputs of a panel (computed when asked, from the snapshot)."""
+    if request is None or panel.empty or "status" not in panel:
+        return pd.DataFrame()
+    indicators = pd.read_parquet(folder / INDICATORS_FILE)
+    donors, _left_out = donor_table(panel, indicators, request.start)
+    return donors
+
+
+def donors_left_out(folder: Path, panel: pd.DataFrame, request: BaselineRequest) -> list:
+    """(intervention area, comparison area, periods it lacks) for each area left out of a donor
+    pool."""
+    indicators = pd.read_parquet(folder / INDICATORS_FILE)
+    return donor_table(panel, indicators, request.start)[1]
 
 
 def tables_for_request(folder: Path, request: BaselineRequest) -> dict[str, pd.DataFrame]:
     """An ad-hoc request answered from the snapshot's indicators (read-only)."""
     indicators = pd.read_parquet(folder / INDICATORS_FILE)
     version = folder.name
-    panel = did_panel(indicators, request)
+    panel = did_panel(indicators, request, _census_populations(folder))
     return {
         "baselines": baselines(indicators, request).assign(snapshot_version=version),
         "panel": panel.assign(snapshot_version=version),
         "reconciliation": reconcile(indicators, request).assign(snapshot_version=version),
         "pretrends": pretrends(panel).assign(snapshot_version=version),
+        "donors": donor_table(panel, indicators, request.start)[0].assign(snapshot_version=version),
     }
 
 
@@ -180,17 +221,67 @@ def _dictionary() -> dict[str, dict]:
     return read_yaml(DICTIONARY_PATH)["columns"]
 
 
-def dictionary(columns: list[str]) -> list[dict]:
-    """What each column of an output holds and its unit (indicators/baseline_dictionary.yaml)."""
-    known = _dictionary()
-    return [
-        {
-            "column": column,
-            "meaning": (known.get(column) or {}).get("meaning", ""),
-            "unit": (known.get(column) or {}).get("unit", ""),
-        }
-        for column in columns
-    ]
+def dictionary(columns: list[str], notes: dict[str, str] | None = None) -> list[dict]:
+    """What each column of an output holds and its unit (indicators/baseline_dictionary.yaml),
+    with what this output says about it (`notes`: how many clusters, where rates exist)."""
+    known = dict(_dictionary())
+    for column in columns:
+        if column.startswith(PREDICTOR_PREFIX):
+            series = column.removeprefix(PREDICTOR_PREFIX)
+            known[column] = {
+                "meaning": f"predictor: {term('series', series, 'en')} ({series}) in the area, "
+                "latest census on or before the start",
+                "unit": "per cent",
+            }
+    rows = []
+    for column in columns:
+        meaning = (known.get(column) or {}).get("meaning", "")
+        if notes and notes.get(column):
+            meaning = f"{meaning}. {notes[column]}" if meaning else notes[column]
+        rows.append(
+            {
+                "column": column,
+                "meaning": meaning,
+                "unit": (known.get(column) or {}).get("unit", ""),
+            }
+        )
+    return rows
+
+
+def panel_notes(panel: pd.DataFrame) -> dict[str, str]:
+    """What a panel's dictionary says of this panel: its clusters and treated clusters (with a
+    warning when too few for cluster-robust errors), and where a rate per 1,000 exists."""
+    if panel.empty or "status" not in panel:
+        return {}
+    notes = {}
+    found = design(panel)
+    if len(found):
+        notes["ref_area"] = "This panel's clusters (areas with a value): " + "; ".join(
+            f"{r.indicator_id} ({r.series}) {r.clusters}" for r in found.itertuples()
+        )
+        notes["treated"] = "Treated clusters: " + "; ".join(
+            f"{r.indicator_id} ({r.series}) {r.treated_clusters} of {r.clusters}"
+            + (
+                " (fewer than 5 treated or 30 clusters: cluster-robust standard errors are "
+                "too small; use a wild cluster bootstrap or randomisation inference)"
+                if r.few_clusters
+                else ""
+            )
+            for r in found.itertuples()
+        )
+    if "rate_per_1000" in panel:
+        counts = panel[(panel["status"] == "value") & (panel["unit_measure"] == "PS")]
+        rated = counts["rate_per_1000"].notna().sum() if len(counts) else 0
+        if len(counts) and not rated:
+            notes["rate_per_1000"] = (
+                "This panel: EMP holds no population for these areas and periods, so no rate"
+            )
+        elif len(counts):
+            notes["rate_per_1000"] = (
+                f"This panel: given for {rated} of {len(counts)} counts (where a census or the "
+                "World Bank gives the area's population in that period)"
+            )
+    return notes
 
 
 def with_names(frame: pd.DataFrame, language: str = "en") -> pd.DataFrame:
@@ -272,7 +363,9 @@ def _missing(value) -> bool:
         return False
 
 
-def render(frame: pd.DataFrame, fmt: str, about: dict | None = None) -> bytes:
+def render(
+    frame: pd.DataFrame, fmt: str, about: dict | None = None, notes: dict | None = None
+) -> bytes:
     """The table as CSV, Parquet or JSON bytes. JSON is one object: `about` (the request, the
     snapshot, the table's name), the data dictionary, and the rows."""
     if fmt == "csv":
@@ -281,7 +374,7 @@ def render(frame: pd.DataFrame, fmt: str, about: dict | None = None) -> bytes:
         records = json.loads(frame.to_json(orient="records", date_format="iso"))
         document = {
             **(about or {}),
-            "dictionary": dictionary(list(frame.columns)),
+            "dictionary": dictionary(list(frame.columns), notes),
             "rows": records,
         }
         return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -46,3 +46,19 @@ def source_covers(source_id: str, country: str) -> bool:
     """Whether a source can give values for `country`: a ministry's file or a census covers
     its own country, a publisher's release (or a spec for every country, `*`) every country."""
     return _countries().get(source_id, "*") in ("*", country)
+
+
+@cache
+def _collections() -> dict[str, str]:
+    found = {sid: s.collection for sid, s in series_by_id().items()}
+    for spec_id, spec in spec_set(None).specs.items():
+        found[spec_id] = spec.collection
+    for codebook in codebooks().values():
+        found[census_source_id(codebook)] = "census"
+    return found
+
+
+def source_collection(source_id: str) -> str:
+    """How a source's figures were made: estimate, survey, administrative or census (a
+    publisher's series, a ministry's spec or a census codebook says; `unknown` otherwise)."""
+    return _collections().get(source_id, "unknown")

@@ -181,6 +181,9 @@ class SourceSpec(_Strict):
     #: reference area comes from a column
     country: str = Field(pattern=r"^([A-Z]{3}|\*)$")
     synthetic: bool = False
+    #: how the office made the figures: administrative (registered events or persons, no
+    #: sampling error), survey (a sample) or census
+    collection: Literal["administrative", "survey", "census"] = "administrative"
     file_pattern: str
     format: Literal["csv", "xlsx", "xls", "parquet"]
     sheet: str | int | None = None

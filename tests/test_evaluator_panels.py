@@ -228,3 +228,187 @@ def test_a_later_snapshot_lists_the_baseline_values_it_would_change(built, tmp_p
     (row,) = rows
     assert (row["ref_area"], row["time_period_new"], row["change"]) == ("PH-01", "2009", "revised")
     assert row["difference"] == pytest.approx(100)
+
+
+def _frozen(built, country: str, name: str) -> pd.DataFrame:
+    folder = Path(list_snapshots(built.snapshots, country)[-1]["path"])
+    return pd.read_parquet(folder / name)
+
+
+def test_census_counts_carry_a_rate_per_1000_residents_of_the_census_year(built):
+    rows = _frozen(built, "MAR", "baseline_panel.parquet")
+    rows = rows[rows["request_id"] == "Morocco-32"]
+    rated = rows[rows["rate_per_1000"].notna()]
+    assert (
+        len(rated)
+        and set(rated["unit_measure"]) == {"PS"}
+        and set(rated["time_period"]) == {"2014"}
+    )
+    assert rated["population_source"].str.contains("census", case=False).all()
+    assert np.allclose(rated["rate_per_1000"], rated["obs_value"] / rated["population"] * 1000)
+    # the population is the weighted usual residents the census's shares of all residents divide
+    # by (foreign-born, foreign citizens, net internal migration): the same for each of them
+    values = _frozen(built, "MAR", "indicators.parquet")
+    totals = values[
+        values["series"].isin(["CEN_FB_SHARE", "CEN_FC_SHARE", "CEN_NETMIG_RATE"])
+        & values["sex"].eq("_T")
+        & values["migrant_status"].eq("_T")
+        & values["age"].isin(["_T", "Y_GE0"])
+        & values["conf_status"].ne("C")
+        & values["weight_sum"].notna()
+    ]
+    residents = totals.groupby("ref_area")["weight_sum"].agg(["min", "max"])
+    assert np.allclose(residents["min"], residents["max"])
+    for area, population in rated.groupby("ref_area")["population"].first().items():
+        assert population == pytest.approx(residents.loc[area, "min"])
+    shares = rows[rows["unit_measure"] == "PT"]
+    assert shares["rate_per_1000"].isna().all()  # a share is not turned into a rate
+
+
+def test_a_country_row_divides_by_the_world_banks_population(built):
+    import csv
+
+    import duckdb
+
+    from sources.data_home import public_data_dir
+    from warehouse.baselines import area_populations
+
+    with duckdb.connect(str(built.database), read_only=True) as con:
+        populations = area_populations(con)
+    with (public_data_dir() / "wdi" / "population.csv").open(encoding="utf-8-sig") as handle:
+        published = {
+            (r["Country Code"], r["Year"]): float(r["Value"])
+            for r in csv.DictReader(handle)
+            if r["Country Code"] == "MAR" and r["Value"]
+        }
+    row = populations[(populations["ref_area"] == "MAR") & (populations["time_period"] == "2019")]
+    assert row["population"].iloc[0] == pytest.approx(published[("MAR", "2019")])
+    assert "SP.POP.TOTL" in row["population_source"].iloc[0]
+
+
+def test_the_baseline_gives_standard_errors_or_says_there_is_no_sampling_error(built):
+    table = _frozen(built, "MAR", "baselines.parquet")
+    shares = table[(table["status"] == "value") & (table["unit_measure"] == "PT")]
+    census = shares[
+        (shares["indicator_id"] == "CEN_HOUSEHOLDS_MEMBER_ABROAD") & (shares["role"] != "national")
+    ]
+    assert len(census) and census["std_error"].notna().all()
+    panel = _frozen(built, "MAR", "baseline_panel.parquet")
+    same = census.merge(
+        panel[
+            [
+                "request_id",
+                "indicator_id",
+                "series",
+                "ref_area",
+                "sex",
+                "age",
+                "time_period",
+                "std_error",
+                "ci_low",
+                "ci_high",
+            ]
+        ],
+        on=["request_id", "indicator_id", "series", "ref_area", "sex", "age", "time_period"],
+        suffixes=("", "_panel"),
+    )
+    assert len(same) == len(census)
+    for column in ("std_error", "ci_low", "ci_high"):
+        assert np.allclose(same[column], same[f"{column}_panel"])
+    full = census["std_error"] == 0  # every record weighs 1: a full count, no sampling error
+    assert (census.loc[full, "uncertainty"] == "full census count, no sampling error").all()
+    assert census.loc[~full, "uncertainty"].str.startswith("census sample").all() and (~full).any()
+    phl = _frozen(built, "PHL", "baselines.parquet")
+    counts = phl[phl["status"] == "value"]
+    assert (counts["uncertainty"] == "administrative count, no sampling error").all()
+    assert counts["std_error"].isna().all()
+
+
+def test_emp_baseline_counts_clusters_and_warns_when_they_are_few(built, tmp_path):
+    out = tmp_path / "panel.json"
+    done = emp(
+        "baseline",
+        "--project",
+        CASE,
+        "--table",
+        "panel",
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        snapshots=built.snapshots,
+    )
+    said = " ".join(done.stderr.decode().split())
+    assert done.returncode == 0, said
+    assert "17 areas (clusters), 2 of them treated" in said and "wild cluster bootstrap" in said
+    document = json.loads(out.read_text(encoding="utf-8"))
+    (design,) = document["design"]
+    assert (design["clusters"], design["treated_clusters"], design["few_clusters"]) == (17, 2, True)
+    columns = {d["column"]: d["meaning"] for d in document["dictionary"]}
+    assert "2 of 17" in columns["treated"]
+    assert {"event_time", "first_treated", "synthetic", "rate_per_1000"} <= set(document["rows"][0])
+
+
+def test_donor_tables_carry_census_shares_as_predictors(built, tmp_path):
+    out = tmp_path / "donors.csv"
+    done = emp(
+        "baseline",
+        "--project",
+        "Morocco-32",
+        "--table",
+        "donors",
+        "--output",
+        str(out),
+        snapshots=built.snapshots,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    donors = pd.read_csv(out)
+    predictors = [c for c in donors.columns if c.startswith("predictor_")]
+    assert predictors and donors[predictors].notna().any().all()
+    assert set(donors["role"]) == {"intervention", "donor"}
+    for (_, area), table in donors.groupby(["series", "intervention_area"]):
+        assert table["outcome"].notna().all()
+        # a predictor is given for every area of a table or for none (Synth needs it whole)
+        assert all(table[c].notna().all() or table[c].isna().all() for c in predictors)
+        periods = table.groupby("ref_area")["time_period"].agg(frozenset)
+        assert periods.nunique() == 1  # every donor has every period of its intervention area
+        assert (table.loc[table["role"] == "intervention", "ref_area"] == area).all()
+    values = _frozen(built, "MAR", "indicators.parquet")
+    first = donors[donors[predictors[0]].notna()].iloc[0]
+    series = predictors[0].removeprefix("predictor_")
+    published = values[
+        (values["series"] == series)
+        & (values["ref_area"] == first["ref_area"])
+        & values["sex"].eq("_T")
+        & values["migrant_status"].eq("_T")
+        & values["age"].isin(["_T", "Y_GE15", "Y_GE25"])
+    ]["obs_value"].dropna()
+    assert first[predictors[0]] == pytest.approx(published.iloc[-1])
+
+
+@pytest.mark.parametrize(
+    ("start", "periods", "first", "event_times"),
+    [
+        ("2010-01-01", ["2009", "2010", "2011"], "2010", [-1, 0, 1]),
+        ("2010-12-31", ["2010", "2011"], "2011", [-1, 0]),  # 2010 ends on the start day
+        ("2010-02-15", ["2009-Q4", "2010-Q1", "2010-Q2"], "2010-Q1", [-1, 0, 1]),
+        ("2010-03-31", ["2010-Q1", "2010-Q2"], "2010-Q2", [-1, 0]),
+        ("2016-07-01", ["2016-06", "2016-07", "2017-01"], "2016-07", [-1, 0, 6]),
+    ],
+)
+def test_event_time_counts_periods_from_the_first_one_after_the_start(
+    start, periods, first, event_times
+):
+    from datetime import date
+
+    from indicators.evaluation import add_event_time
+
+    panel = pd.DataFrame(
+        {"time_period": periods * 2, "treated": [True] * len(periods) + [False] * len(periods)}
+    )
+    out = add_event_time(panel, date.fromisoformat(start))
+    treated = out[out["treated"]]
+    assert set(treated["first_treated"]) == {first}
+    assert list(treated["event_time"]) == event_times
+    never = out[~out["treated"]]
+    assert set(never["first_treated"]) == {"0"} and never["event_time"].isna().all()

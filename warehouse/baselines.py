@@ -58,6 +58,35 @@ def indicators_for(con: duckdb.DuckDBPyConnection, requests: list[BaselineReques
     ).df()
 
 
+def area_populations(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Residents by area and period, for rates per 1,000: the census's weighted residents by area
+    (census year) and the World Bank's total population of each country (every year)."""
+    from indicators.census import series_definitions
+    from indicators.evaluation import census_populations
+    from sources.source_names import source_label
+
+    of_all = [s for s, spec in series_definitions().items() if spec.denominator == "all"]
+    census = con.sql(
+        "SELECT * FROM marts.indicators WHERE list_contains($series, series)",
+        params={"series": of_all},
+    ).df()
+    labels = {sid: source_label(sid) for ids in census["source_ids"] for sid in ids}
+    national = con.execute(
+        "SELECT o.ref_area, o.time_period, o.obs_value * power(10, coalesce(o.unit_mult, 0)), "
+        "o.source_id, b.vintage FROM core.observations o LEFT JOIN meta.batches b USING (batch_id) "
+        "WHERE o.series = 'SP_POP_TOTL' AND o.obs_value IS NOT NULL"
+    ).df()
+    national.columns = ["ref_area", "time_period", "population", "source_id", "vintage"]
+    national["population_source"] = [
+        f"{source_label(sid)} ({vintage})" if vintage else source_label(sid)
+        for sid, vintage in zip(national["source_id"], national["vintage"], strict=True)
+    ]
+    return pd.concat(
+        [census_populations(census, labels), national.drop(columns=["source_id", "vintage"])],
+        ignore_index=True,
+    )
+
+
 def request_record(request: BaselineRequest) -> dict:
     return {
         "request_id": request.id,
@@ -73,7 +102,8 @@ def build_baselines(con: duckdb.DuckDBPyConnection, requests: list[BaselineReque
     """Compute every request's baseline, panel and reconciliation and replace the marts tables
     in one transaction."""
     indicators = indicators_for(con, requests)
-    panels = [did_panel(indicators, r) for r in requests]
+    populations = area_populations(con)
+    panels = [did_panel(indicators, r, populations) for r in requests]
     frames = {
         "baselines": [baselines(indicators, r) for r in requests],
         "panel": panels,

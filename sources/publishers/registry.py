@@ -44,6 +44,8 @@ class Series:
     unit: str = ""
     unit_mult: int = 0
     tidy_file_stem: str | None = None
+    #: how the figures were made: estimate, survey, administrative or census
+    collection: str = "estimate"
 
     @property
     def raw_table(self) -> str:
