@@ -9,7 +9,6 @@ Everything here works on an indicator table shaped like `marts.indicators` (or a
 from __future__ import annotations
 
 import calendar
-import re
 from datetime import date
 from functools import lru_cache
 from itertools import product
@@ -22,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from indicators.census import age_as_total
-from indicators.evaluation import add_event_time, add_rates
+from indicators.evaluation import PERIOD_PATTERN, add_event_time, add_rates
 from sources.data_home import BASELINE_REQUESTS_DIR
 from sources.geography import admin_area_on, admin_areas
 from sources.yaml_files import read_yaml
@@ -366,14 +365,11 @@ def all_requests(registered: list[BaselineRequest], derived: list[BaselineReques
     ]
 
 
-_PERIOD = re.compile(r"^(?P<y>\d{4})(?:-(?:Q(?P<q>[1-4])|S(?P<s>[12])|(?P<m>\d{2})))?$")
-
-
 @lru_cache(maxsize=4096)
 def period_end(period: str) -> date | None:
     """The last day a period covers: 2019 -> 2019-12-31, 2019-Q2 -> 2019-06-30 (remembered:
     a baseline run asks for the same few hundred periods hundreds of thousands of times)."""
-    match = _PERIOD.match(str(period))
+    match = PERIOD_PATTERN.match(str(period))
     if not match:
         return None
     year = int(match["y"])

@@ -24,14 +24,15 @@ FEW_CLUSTERS = 30
 COUNT_UNITS = {"PS"}
 NEVER_TREATED = "0"
 
-_PERIOD = re.compile(r"^(?P<y>\d{4})(?:-(?:Q(?P<q>[1-4])|S(?P<s>[12])|(?P<m>\d{2})))?$")
+#: A period as the indicators write it: 2019, 2019-S1, 2019-Q2, 2019-06.
+PERIOD_PATTERN = re.compile(r"^(?P<y>\d{4})(?:-(?:Q(?P<q>[1-4])|S(?P<s>[12])|(?P<m>\d{2})))?$")
 _PER_YEAR = {"A": 1, "S": 2, "Q": 4, "M": 12}
 
 
 def period_position(period: object) -> tuple[str, int] | None:
     """A period's frequency and its number on that frequency's scale: 2010 -> (A, 2010),
     2010-Q1 -> (Q, 8040); None for a period that is not one of these."""
-    match = _PERIOD.match(str(period))
+    match = PERIOD_PATTERN.match(str(period))
     if not match:
         return None
     year = int(match["y"])
