@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 
@@ -187,6 +187,13 @@ def localise(text: str | None, language: str | None = None, depth: int = 0) -> s
     language = language or current_language()
     if language == SOURCE_LANGUAGE or depth > 3:
         return text
+    return _localised(text, language, depth)
+
+
+@lru_cache(maxsize=65536)
+def _localised(text: str, language: str, depth: int) -> str:
+    """`localise` once per text and language: a site or a report asks for the same source
+    names and notes thousands of times, and each miss tries every template."""
     plain, patterns = _templates(language)
     if text in plain:
         return plain[text]
