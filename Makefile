@@ -37,7 +37,7 @@ run: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/emp translations --missing
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow" -n 2 --dist loadfile
 
 # Whole refreshes killed with kill -9, run side by side, or run with broken specs (minutes).
 test-slow: setup
