@@ -216,11 +216,24 @@ def edition_downloads(writer: SiteWriter, edition: Edition, reports_dir: Path | 
     return {"base": base, "files": files, "zip": zip_name}
 
 
+def printing_language(country: str, language: str) -> str:
+    """The language of the print edition a page in `language` offers: its own when the
+    country's profile is offered in it, else the profile's default language (the site has
+    every page in every language; print editions are made in the profile's languages)."""
+    default, offered = profile_languages(country)
+    return language if language in offered else default
+
+
 def profile_pdf(
     writer: SiteWriter, edition: Edition, builder: ProfileBuilder, context: dict, reports_dir
 ) -> str:
-    """The profile's print edition in the site: the report step's PDF when there is one."""
-    relative = f"{edition_files(edition.country, edition.version)}/profile.{builder.language}.pdf"
+    """The profile's print edition in the site: the report step's PDF when there is one. A page
+    in a language the profile is not offered in links to the default language's (printed
+    when the site comes to that language)."""
+    printed_in = printing_language(edition.country, builder.language)
+    relative = f"{edition_files(edition.country, edition.version)}/profile.{printed_in}.pdf"
+    if printed_in != builder.language:
+        return relative
     printed = None
     if reports_dir is not None:
         printed = Path(reports_dir) / "profile" / edition.country
@@ -335,7 +348,9 @@ def _language(
             writer.copy(rendered, page)
         else:
             context = builder.context()
-            context["site"] = country_bar(language, country, edition.version)
+            context["site"] = country_bar(
+                language, country, edition.version, printing_language(country, language)
+            )
             writer.file(page, render_builder(builder, context=context))
         pdf_of[country] = profile_pdf(writer, edition, builder, context, reports_dir)
     # --- home
@@ -349,6 +364,7 @@ def _language(
             "status_code": e.status,
             "figures": headline_figures(builders[c]),
             "pdf": "../" + pdf_of[c],
+            "pdf_language": _other_language(c, language),
             "zip": "../" + downloads[c]["zip"],
         }
         for c, e in editions.items()
@@ -523,7 +539,9 @@ def _language(
             {
                 "name": Path(pdf_of[c]).name,
                 "href": "../" + pdf_of[c],
-                "what": t("Print edition (PDF)"),
+                "what": " ".join(
+                    filter(None, [t("Print edition (PDF)"), _in_brackets(c, language)])
+                ),
             }
         )
         listed.append(
@@ -542,6 +560,17 @@ def _language(
     writer.page(language, "search.html", "search.html.j2", t("Search"))
     writer.file(f"search/{language}.js", f"window.EMP_SEARCH = {script_safe_json(search)};\n")
     return pdfs
+
+
+def _other_language(country: str, language: str) -> str | None:
+    """The name of the print edition's language when it is not the page's."""
+    printed_in = printing_language(country, language)
+    return LANGUAGE_NAMES.get(printed_in, printed_in) if printed_in != language else None
+
+
+def _in_brackets(country: str, language: str) -> str | None:
+    other = _other_language(country, language)
+    return f"({other})" if other else None
 
 
 def _area_href(code: str) -> str:

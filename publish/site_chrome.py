@@ -29,7 +29,7 @@ def site_languages() -> list[str]:
     found = {SOURCE_LANGUAGE}
     with open(REFERENCE_DIR / "profile_languages.csv", newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            found |= {x for x in row["languages"].split(";") if x}
+            found |= {x for x in row["languages"].split(";") if x} | {row["default_language"]}
     return [x for x in LANGUAGE_NAMES if x in found] + sorted(found - set(LANGUAGE_NAMES))
 
 
@@ -70,17 +70,19 @@ def site_bar(language: str, page: str, downloads: list[dict] | None = None) -> d
     }
 
 
-def country_bar(language: str, country: str, version: str) -> dict:
-    """The bar of a country's profile in the site, with its print edition and its files."""
+def country_bar(language: str, country: str, version: str, printed_in: str | None = None) -> dict:
+    """The bar of a country's profile in the site, with its print edition (in `printed_in`
+    when the profile is not printed in `language`) and its files."""
     files = "../../" + edition_files(country, version)
+    printed_in = printed_in or language
+    label = _("Print edition (PDF)", language=language)
+    if printed_in != language:
+        label = f"{label} ({LANGUAGE_NAMES.get(printed_in, printed_in)})"
     return site_bar(
         language,
         COUNTRY_PAGE.format(country=country),
         [
-            {
-                "href": f"{files}/profile.{language}.pdf",
-                "label": _("Print edition (PDF)", language=language),
-            },
+            {"href": f"{files}/profile.{printed_in}.pdf", "label": label, "lang": printed_in},
             {
                 "href": f"{files}/emp-{country}-{version}.zip",
                 "label": _("Every file of this edition (zip)", language=language),

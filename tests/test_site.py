@@ -360,3 +360,38 @@ def test_the_site_is_built_from_snapshots_alone_and_follows_approvals(built, tmp
     assert again.status == "built" and again.pdfs == 0  # the local profiles did not change
     home = (output / "en" / "index.html").read_text(encoding="utf-8")
     assert "approved edition" in home
+
+
+@pytest.mark.slow
+def test_a_country_offered_in_english_alone_is_printed_once_and_linked_from_every_language(
+    built, tmp_path
+):
+    """A country outside the working groups' list (sources/reference/profile_languages.csv)
+    has its pages in every language of the site but one print edition, in English: the
+    French page and home link to it and say its language; no French PDF is printed."""
+    import duckdb
+
+    from publish.country_profiles import publish_country
+    from publish.report import profile_languages
+    from tests.conftest import warehouse_resource
+
+    with duckdb.connect(str(built.database), read_only=True) as con:
+        rows = con.execute("SELECT DISTINCT ref_area FROM marts.indicators").fetchall()
+        areas = [r[0] for r in rows]
+        country = next(a for a in sorted(areas) if profile_languages(a) == ("en", ["en"]))
+        assert country == "ABW"  # Aruba: the first code of the international data
+        warehouse = warehouse_resource(built.snapshots.parent)
+        snapshots = tmp_path / "snapshots"
+        published = publish_country(
+            con, country, snapshots, warehouse.specs, warehouse.disclosure, "20261206T000000Z"
+        )
+    assert published.status == "published"
+    output = tmp_path / "site"
+    assert build_site(snapshots, output).status == "built"
+    files = output / "downloads" / country / "20261206T000000Z"
+    assert sorted(p.name for p in files.glob("profile.*.pdf")) == ["profile.en.pdf"]
+    page = (output / "fr" / "countries" / f"{country}.html").read_text(encoding="utf-8")
+    assert 'href="../../downloads/ABW/20261206T000000Z/profile.en.pdf" hreflang="en"' in page
+    assert "Édition imprimable (PDF) (English)" in unescape(page)
+    home = unescape((output / "ar" / "index.html").read_text(encoding="utf-8"))
+    assert "profile.en.pdf" in home and "(English)" in home
