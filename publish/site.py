@@ -20,7 +20,10 @@ import fcntl
 import filecmp
 import hashlib
 import json
+import multiprocessing
+import os
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -292,15 +295,39 @@ def _build(snapshots_dir: Path, output: Path, reports_dir: Path | None, force: b
     for asset in ASSETS.iterdir():
         writer.copy(asset, f"assets/{asset.name}")
     downloads = {c: edition_downloads(writer, e, reports_dir) for c, e in editions.items()}
+    jobs = [
+        (output, languages, x, editions, downloads, Path(snapshots_dir), reports_dir)
+        for x in languages
+    ]
     pdfs = 0
-    for language in languages:
-        pdfs += _language(writer, language, editions, downloads, Path(snapshots_dir), reports_dir)
+    for printed, written in _each_language(jobs):
+        pdfs += printed
+        writer.written |= written
     writer.file("index.html", _chooser(writer, languages))
     writer.sweep()
     write_atomically(record, json.dumps(built_from))
     pages = sum(1 for p in writer.written if p.suffix == ".html")
     seconds = (datetime.now(UTC) - started).total_seconds()
     return SiteResult("built", output, pages, pdfs, seconds)
+
+
+def _each_language(jobs: list[tuple]) -> list[tuple[int, set[Path]]]:
+    """Every language's pages, languages side by side in worker processes (one per core):
+    each writes only its own folder and its own print editions."""
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1:
+        return [_language_job(job) for job in jobs]
+    context = multiprocessing.get_context("spawn")  # no inherited locks or open files
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_language_job, jobs))
+
+
+def _language_job(job: tuple) -> tuple[int, set[Path]]:
+    """One language's pages (in a worker process): the PDFs it printed and the files it wrote."""
+    output, languages, language, editions, downloads, snapshots_dir, reports_dir = job
+    writer = SiteWriter(output, languages)
+    printed = _language(writer, language, editions, downloads, snapshots_dir, reports_dir)
+    return printed, writer.written
 
 
 def _chooser(writer: SiteWriter, languages: list[str]) -> str:
