@@ -102,27 +102,26 @@ class CountryReport:
     languages: list[str]
 
 
-def _render_edition(snap: dict, folder: Path, languages: list[str], snapshots_dir: Path) -> list:
-    """One edition's page and print edition in each language: <version>.<lang>.html and .pdf."""
+def _render_language(job: tuple) -> tuple[str, Path, Path]:
+    """One edition's page, its site variant and its print edition in one language:
+    <version>.<lang>.html, site/<version>.<lang>.html and <version>.<lang>.pdf."""
+    snap, folder, language, snapshots_dir = job
     previous = compared_with(snapshots_dir, snap["country"], snap["version"])
-    written = []
-    for language in languages:
-        builder = ProfileBuilder(Path(snap["path"]), language, previous)
-        context = builder.context()
-        page = write_atomically(
-            folder / SIBLING.format(version=snap["version"], lang=language),
-            render_builder(builder, context=context),
-        )
-        # the same page with the public site's bar, which the site takes as it is
-        bar = country_bar(language, snap["country"], snap["version"])
-        write_atomically(
-            folder / SITE_VARIANT.format(version=snap["version"], lang=language),
-            render_builder(builder, context={**context, "site": bar}),
-        )
-        printed = folder / PRINT_EDITION.format(version=snap["version"], lang=language)
-        print_builder(builder, printed, context)
-        written.append((language, page, printed))
-    return written
+    builder = ProfileBuilder(Path(snap["path"]), language, previous)
+    context = builder.context()
+    page = write_atomically(
+        folder / SIBLING.format(version=snap["version"], lang=language),
+        render_builder(builder, context=context),
+    )
+    # the same page with the public site's bar, which the site takes as it is
+    bar = country_bar(language, snap["country"], snap["version"])
+    write_atomically(
+        folder / SITE_VARIANT.format(version=snap["version"], lang=language),
+        render_builder(builder, context={**context, "site": bar}),
+    )
+    printed = folder / PRINT_EDITION.format(version=snap["version"], lang=language)
+    print_builder(builder, printed, context)
+    return language, page, printed
 
 
 def _point(folder: Path, name: str, written: list, default: str) -> None:
@@ -139,13 +138,29 @@ def _point(folder: Path, name: str, written: list, default: str) -> None:
             copy_atomically(page, folder / f"{name}.html")
 
 
-def build_country_report(
+@dataclass(frozen=True)
+class _ReportPlan:
+    """What a country's report needs: the editions to render in each of its languages, and
+    what the pointers (draft.*, latest.*) will point at once they are rendered."""
+
+    country: str
+    folder: Path
+    default: str
+    languages: list[str]
+    built_from: dict
+    newest: dict
+    approved: dict | None
+    is_draft: bool
+    editions: list[dict]  # rendered: the newest, and the approved one when not kept
+
+    def jobs(self, snapshots_dir: Path) -> list[tuple]:
+        return [(s, self.folder, x, snapshots_dir) for s in self.editions for x in self.languages]
+
+
+def _plan_report(
     country: str, snapshots_dir: Path, reports_dir: Path, configuration: str | None
-) -> CountryReport:
-    """The country's profile report, in each of its languages: its newest edition as
-    `<version>.<lang>.html/.pdf` (also `draft.*` while it is a draft, marked as one on every
-    page), and its latest approved edition as `latest.*`, what the public reads. Kept as it is
-    when already built from the same editions, approvals and configuration."""
+) -> CountryReport | _ReportPlan:
+    """The country's report as it stands (unchanged), or the plan to build it."""
     found = list_snapshots(snapshots_dir, country)
     if not found:
         raise FileNotFoundError(f"{country}: no snapshot to build the profile report from")
@@ -171,39 +186,85 @@ def build_country_report(
     before = reports_built_from(folder)
     if configuration and before == built_from and all(p.is_file() for p in present):
         return CountryReport(country, "unchanged", None, languages)
-    written = _render_edition(newest, folder, languages, snapshots_dir)
-    _point(folder, "draft", written if is_draft else [], default)
-    shown = written if not is_draft else []
-    if approved and is_draft:
-        kept = (before or {}).get("approved") == approved["version"] and (
-            (before or {}).get("configuration") == configuration
+    editions = [newest]
+    if (
+        approved
+        and is_draft
+        and not _approved_kept(folder, approved, languages, before, configuration)
+    ):
+        editions.append(approved)
+    return _ReportPlan(
+        country, folder, default, languages, built_from, newest, approved, is_draft, editions
+    )
+
+
+def _approved_pages(folder: Path, approved: dict, languages: list[str]) -> list[tuple]:
+    return [
+        (
+            x,
+            folder / SIBLING.format(version=approved["version"], lang=x),
+            folder / PRINT_EDITION.format(version=approved["version"], lang=x),
         )
-        pages = [
-            (
-                x,
-                folder / SIBLING.format(version=approved["version"], lang=x),
-                folder / PRINT_EDITION.format(version=approved["version"], lang=x),
-            )
-            for x in languages
-        ]
-        if kept and all(page.is_file() and printed.is_file() for _, page, printed in pages):
-            shown = pages
+        for x in languages
+    ]
+
+
+def _approved_kept(
+    folder: Path, approved: dict, languages: list[str], before: dict | None, configuration
+) -> bool:
+    """Whether the approved edition's pages built before still stand (same configuration)."""
+    kept = (before or {}).get("approved") == approved["version"] and (
+        (before or {}).get("configuration") == configuration
+    )
+    pages = _approved_pages(folder, approved, languages)
+    return kept and all(page.is_file() and printed.is_file() for _, page, printed in pages)
+
+
+def _finish_report(plan: _ReportPlan, rendered: dict[tuple[str, str], tuple]) -> CountryReport:
+    """Point draft.* and latest.* at the rendered editions and record what they came from;
+    `rendered` maps (version, language) to what `_render_language` returned."""
+    written = [rendered[(plan.newest["version"], x)] for x in plan.languages]
+    _point(plan.folder, "draft", written if plan.is_draft else [], plan.default)
+    shown = written if not plan.is_draft else []
+    if plan.approved and plan.is_draft:
+        version = plan.approved["version"]
+        if plan.approved in plan.editions:
+            shown = [rendered[(version, x)] for x in plan.languages]
         else:
-            shown = _render_edition(approved, folder, languages, snapshots_dir)
-    _point(folder, "latest", shown, default)
-    record_reports_built_from(folder, built_from)
-    path = next((str(page) for language, page, _ in written if language == default), None)
-    return CountryReport(country, "written", path, languages)
+            shown = _approved_pages(plan.folder, plan.approved, plan.languages)
+    _point(plan.folder, "latest", shown, plan.default)
+    record_reports_built_from(plan.folder, plan.built_from)
+    path = next((str(page) for language, page, _ in written if language == plan.default), None)
+    return CountryReport(plan.country, "written", path, plan.languages)
 
 
-def _report_or_error(args: tuple) -> CountryReport | str:
-    """One country's reports in a worker process: the result, or why it failed (one country's
-    failure never stops the others')."""
-    country, snapshots_dir, reports_dir, configuration = args
+def build_country_report(
+    country: str, snapshots_dir: Path, reports_dir: Path, configuration: str | None
+) -> CountryReport:
+    """The country's profile report, in each of its languages: its newest edition as
+    `<version>.<lang>.html/.pdf` (also `draft.*` while it is a draft, marked as one on every
+    page), and its latest approved edition as `latest.*`, what the public reads. Kept as it is
+    when already built from the same editions, approvals and configuration."""
+    plan = _plan_report(country, snapshots_dir, reports_dir, configuration)
+    if isinstance(plan, CountryReport):
+        return plan
+    rendered = {}
+    for job in plan.jobs(snapshots_dir):
+        rendered[(job[0]["version"], job[2])] = _render_language(job)
+    return _finish_report(plan, rendered)
+
+
+def _why(err: Exception) -> str:
+    return f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
+
+
+def _render_or_error(job: tuple) -> tuple | str:
+    """One edition in one language in a worker process: what it wrote, or why it failed (one
+    country's failure never stops the others')."""
     try:
-        return build_country_report(country, snapshots_dir, reports_dir, configuration)
+        return _render_language(job)
     except Exception as err:  # noqa: BLE001 - reported per country by the caller
-        return f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
+        return _why(err)
 
 
 def build_country_reports(
@@ -213,13 +274,48 @@ def build_country_reports(
     configuration: str | None,
     workers: int | None = None,
 ) -> dict[str, CountryReport | str]:
-    """Every country's reports (HTML and PDF in each language), countries side by side in
-    worker processes, one per core: each reads only its snapshot and writes only its own
-    folder. A country maps to its CountryReport, or to why it failed."""
-    jobs = [(c, Path(snapshots_dir), Path(reports_dir), configuration) for c in countries]
+    """Every country's reports (HTML and PDF in each language), each edition and language
+    rendered side by side in worker processes, one per core (one new file republishes one
+    country: its languages share the cores): a worker reads only a snapshot and writes only
+    its own files. A country maps to its CountryReport, or to why it failed."""
+    snapshots_dir, reports_dir = Path(snapshots_dir), Path(reports_dir)
+    results: dict[str, CountryReport | str] = {}
+    plans: dict[str, _ReportPlan] = {}
+    for country in countries:
+        try:
+            plan = _plan_report(country, snapshots_dir, reports_dir, configuration)
+        except Exception as err:  # noqa: BLE001 - one country's failure stops only itself
+            results[country] = _why(err)
+            continue
+        if isinstance(plan, CountryReport):
+            results[country] = plan
+        else:
+            plans[country] = plan
+    jobs = [job for plan in plans.values() for job in plan.jobs(snapshots_dir)]
+    outcomes = _render_all(jobs, workers)
+    for country, plan in plans.items():
+        mine = [
+            (job, out)
+            for job, out in zip(jobs, outcomes, strict=True)
+            if job[0]["country"] == country
+        ]
+        failed = next((out for _, out in mine if isinstance(out, str)), None)
+        if failed is not None:
+            results[country] = failed
+            continue
+        try:
+            results[country] = _finish_report(
+                plan, {(job[0]["version"], job[2]): out for job, out in mine}
+            )
+        except Exception as err:  # noqa: BLE001
+            results[country] = _why(err)
+    return {country: results[country] for country in countries}
+
+
+def _render_all(jobs: list[tuple], workers: int | None) -> list:
     workers = min(len(jobs), workers or os.cpu_count() or 1)
     if workers <= 1:
-        return {job[0]: _report_or_error(job) for job in jobs}
+        return [_render_or_error(job) for job in jobs]
     context = multiprocessing.get_context("spawn")  # no inherited locks or open warehouse
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return dict(zip(countries, pool.map(_report_or_error, jobs), strict=True))
+        return list(pool.map(_render_or_error, jobs))
