@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from indicators.census import age_as_total
+from indicators.census import UNIVERSE_TOTALS
 from sources.i18n import N_
 
 #: Units whose values add up across a breakdown (counts and amounts, not shares or rates).
@@ -32,94 +32,85 @@ DIMENSION_WORDS = {
 }
 
 
-def _status(statuses: pd.Series) -> str:
-    present = set(statuses.dropna())
-    return next((s for s in STATUS_ORDER if s in present), "A")
-
-
-def _union(lists: pd.Series) -> list[str]:
-    """The sorted union of list cells (a missing cell adds nothing)."""
-    found: set[str] = set()
-    for items in lists:
-        if isinstance(items, str) or items is None:
-            continue
-        try:
-            found.update(items)
-        except TypeError:  # pd.NA, NaN
-            continue
-    return sorted(found)
-
-
-def computed_totals(frame: pd.DataFrame) -> pd.DataFrame:
-    """Totals for the series of `frame` (indicator rows) that have no all-totals row: the sum
-    of one reported cross-classification whose cells all have a value, where the unit adds up.
-    Of several (a series sent by sex in one file and by age in another), the one with the
-    fewest breakdowns is summed. Rows carry `computed` ("sex", "counterpart_area+sex")."""
-    empty = frame.iloc[0:0].assign(computed=pd.Series(dtype=object))
-    every = frame[frame["unit_measure"].isin(ADDITIVE_UNITS)]
-    rows = every[every["preferred"].fillna(True).astype(bool)] if "preferred" in every else every
-    if rows.empty:
-        return empty
-    age = age_as_total(rows["age"])
-    pattern = rows[list(SUMMED_OVER)].assign(age=age).ne("_T")
-    rows = rows.assign(
-        pattern=pattern.apply(lambda r: "+".join(d for d in SUMMED_OVER if r[d]), axis=1),
-        width=pattern.sum(axis=1),
+def totals_query(source: str, skip_computed: bool = True) -> str:
+    """SQL giving the totals of the series in `source` (a table, view or relation of indicator
+    rows) that have no all-totals row: the sum of one reported cross-classification whose
+    cells all have a value, where the unit adds up. Of several (a series sent by sex in one file
+    and by age in another), the one with the fewest breakdowns is summed. A total reported in
+    any form (a value, confidential, missing, another source's value kept beside the preferred
+    one) is never computed again. Rows carry `computed` ("sex", "counterpart_area+sex")."""
+    ages = ", ".join(f"'{code}'" for code in sorted(UNIVERSE_TOTALS))
+    dims = {d: d for d in SUMMED_OVER}
+    dims["age"] = f"CASE WHEN age IN ({ages}) THEN '_T' ELSE age END"
+    broken = {d: f"(({expr}) IS DISTINCT FROM '_T')" for d, expr in dims.items()}
+    pattern = ", ".join(f"CASE WHEN {broken[d]} THEN '{d}' END" for d in SUMMED_OVER)
+    width = " + ".join(f"{broken[d]}::INTEGER" for d in SUMMED_OVER)
+    units = ", ".join(f"'{u}'" for u in sorted(ADDITIVE_UNITS))
+    group = ", ".join(GROUP)
+    same_group = " AND ".join(f"r.{c} IS NOT DISTINCT FROM k.{c}" for c in GROUP)
+    status = " ".join(f"WHEN bool_or(obs_status = '{s}') THEN '{s}'" for s in STATUS_ORDER)
+    unions = ", ".join(
+        f"coalesce(list_sort(list_distinct(flatten(list({c}) FILTER ({c} IS NOT NULL)))), "
+        f"[]::VARCHAR[]) AS {c}"
+        for c in ("source_ids", "source_vintages", "batch_ids", "source_rows")
     )
-    # a total reported in any form (a value, confidential, missing, another source's value
-    # kept beside the preferred one) is never computed again
-    totals_mask = (
-        every[list(SUMMED_OVER)].assign(age=age_as_total(every["age"])).eq("_T").all(axis=1)
-    )
-    reported = set(map(tuple, every.loc[totals_mask, GROUP].to_numpy().tolist()))
-    candidates = rows[rows["width"] > 0]
-    if candidates.empty:
-        return empty
-    sums = candidates.groupby([*GROUP, "pattern", "width"], as_index=False, dropna=False).agg(
-        obs_value=("obs_value", lambda s: s.sum() if s.notna().all() else float("nan")),
-        obs_status=("obs_status", _status),
-        hidden=("conf_status", lambda s: bool((s == "C").any())),
-        source_ids=("source_ids", _union),
-        source_vintages=("source_vintages", _union),
-        batch_ids=("batch_ids", _union),
-        source_rows=("source_rows", _union),
-        basis=("basis", "first"),
-        type_of_data=("type_of_data", "first"),
-    )
-    sums = sums[sums["obs_value"].notna() & ~sums["hidden"]]
-    sums = sums.sort_values(["width", "pattern"]).drop_duplicates(GROUP, keep="first")
-    sums = sums[[tuple(k) not in reported for k in sums[GROUP].to_numpy().tolist()]]
-    if sums.empty:
-        return empty
-    words = sums["pattern"].map(
+    return f"""
+        WITH every AS (
+            SELECT *, concat_ws('+', {pattern}) AS pattern, {width} AS width
+            FROM {source}
+            WHERE unit_measure IN ({units}){" AND computed IS NULL" if skip_computed else ""}
+        ),
+        reported AS (SELECT DISTINCT {group} FROM every WHERE width = 0),
+        sums AS (
+            SELECT {group}, pattern, width,
+                   CASE WHEN count(*) FILTER (obs_value IS NULL OR isnan(obs_value)) = 0
+                        THEN sum(obs_value) END AS obs_value,
+                   CASE {status} ELSE 'A' END AS obs_status,
+                   coalesce(bool_or(conf_status = 'C'), false) AS hidden,
+                   {unions},
+                   any_value(basis) AS basis, any_value(type_of_data) AS type_of_data
+            FROM every
+            WHERE width > 0 AND coalesce(preferred, true)
+            GROUP BY {group}, pattern, width
+        ),
+        kept AS (
+            SELECT * FROM sums
+            WHERE obs_value IS NOT NULL AND NOT hidden
+            QUALIFY row_number() OVER (PARTITION BY {group} ORDER BY width, pattern) = 1
+        )
+        SELECT k.* EXCLUDE (width, hidden, pattern), k.pattern AS computed
+        FROM kept k
+        WHERE NOT EXISTS (SELECT 1 FROM reported r WHERE {same_group})
+        ORDER BY {group}
+    """
+
+
+def computed_totals(
+    con: duckdb.DuckDBPyConnection, source: str, skip_computed: bool = True
+) -> pd.DataFrame:
+    """The totals of `totals_query` as indicator rows: every other dimension the total,
+    flagged `F` (free), preferred, with a comment naming what was summed."""
+    sums = con.execute(totals_query(source, skip_computed)).df()
+    words = sums["computed"].map(
         lambda p: " and ".join(DIMENSION_WORDS.get(d, d) for d in p.split("+"))
     )
-    return (
-        sums.drop(columns=["width", "hidden"])
-        .rename(columns={"pattern": "computed"})
-        .assign(
-            counterpart_area="_T",
-            sex="_T",
-            age="_T",
-            migrant_status="_T",
-            breakdown="_T",
-            unit_mult=0,
-            conf_status="F",
-            preferred=True,
-            comment=[COMMENT.format(what=w) for w in words],
-        )
+    return sums.assign(
+        counterpart_area="_T",
+        sex="_T",
+        age="_T",
+        migrant_status="_T",
+        breakdown="_T",
+        unit_mult=0,
+        conf_status="F",
+        preferred=True,
+        comment=[COMMENT.format(what=w) for w in words],
     )
 
 
 def add_computed_totals(con: duckdb.DuckDBPyConnection) -> int:
     """Insert into marts.indicators the totals computed from reported breakdowns; returns how
     many."""
-    frame = con.execute(
-        "SELECT * FROM marts.indicators WHERE computed IS NULL "
-        "AND unit_measure IN (SELECT unnest($units::VARCHAR[]))",
-        {"units": sorted(ADDITIVE_UNITS)},
-    ).df()
-    totals = computed_totals(frame)
+    totals = computed_totals(con, "marts.indicators")
     if totals.empty:
         return 0
     con.register("computed_totals", totals)

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
+import duckdb
 import pandas as pd
 import pycountry
 from babel import Locale, UnknownLocaleError
@@ -112,13 +113,21 @@ def _profile_rows(folder: Path, synthetic: frozenset[str]) -> pd.DataFrame:
     not; read once for all the languages a profile is written in."""
     frame = pd.read_parquet(folder / INDICATORS_FILE)
     if "computed" not in frame:  # an edition published before totals were computed upstream
-        frame = frame.assign(computed=None)
-        frame = pd.concat([frame, computed_totals(frame)], ignore_index=True)
+        totals = _edition_totals(folder / INDICATORS_FILE, "preferred" in frame)
+        frame = pd.concat([frame.assign(computed=None), totals], ignore_index=True)
     frame["synthetic"] = frame["source_ids"].map(lambda ids: rests_on(ids, synthetic))
     # plain Python strings: the report takes hundreds of small slices, each far cheaper on
     # NumPy object arrays than on Arrow-backed strings
     text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c].dtype)]
     return frame.astype({c: object for c in text})
+
+
+def _edition_totals(path: Path, has_preferred: bool) -> pd.DataFrame:
+    """The totals an edition's values imply (indicators.totals), computed from its file."""
+    with duckdb.connect() as con:
+        rows = con.read_parquet(str(path))
+        (rows if has_preferred else rows.project("*, true AS preferred")).create_view("edition")
+        return computed_totals(con, "edition", skip_computed=False)
 
 
 @lru_cache(maxsize=8)  # a site takes every country in turn, in each language
