@@ -392,6 +392,7 @@ def _language(
             "figures": headline_figures(builders[c]),
             "pdf": "../" + pdf_of[c],
             "pdf_language": _other_language(c, language),
+            "pdf_lang": printing_language(c, language),
             "zip": "../" + downloads[c]["zip"],
         }
         for c, e in editions.items()

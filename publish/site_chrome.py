@@ -76,13 +76,17 @@ def country_bar(language: str, country: str, version: str, printed_in: str | Non
     files = "../../" + edition_files(country, version)
     printed_in = printed_in or language
     label = _("Print edition (PDF)", language=language)
-    if printed_in != language:
-        label = f"{label} ({LANGUAGE_NAMES.get(printed_in, printed_in)})"
+    other = LANGUAGE_NAMES.get(printed_in, printed_in) if printed_in != language else None
     return site_bar(
         language,
         COUNTRY_PAGE.format(country=country),
         [
-            {"href": f"{files}/profile.{printed_in}.pdf", "label": label, "lang": printed_in},
+            {
+                "href": f"{files}/profile.{printed_in}.pdf",
+                "label": label,
+                "lang": printed_in,
+                "other_language": other,  # the PDF's language, named when not the page's
+            },
             {
                 "href": f"{files}/emp-{country}-{version}.zip",
                 "label": _("Every file of this edition (zip)", language=language),

@@ -392,6 +392,6 @@ def test_a_country_offered_in_english_alone_is_printed_once_and_linked_from_ever
     assert sorted(p.name for p in files.glob("profile.*.pdf")) == ["profile.en.pdf"]
     page = (output / "fr" / "countries" / f"{country}.html").read_text(encoding="utf-8")
     assert 'href="../../downloads/ABW/20261206T000000Z/profile.en.pdf" hreflang="en"' in page
-    assert "Édition imprimable (PDF) (English)" in unescape(page)
+    assert 'Édition imprimable (PDF) <bdi lang="en">(English)</bdi>' in unescape(page)
     home = unescape((output / "ar" / "index.html").read_text(encoding="utf-8"))
-    assert "profile.en.pdf" in home and "(English)" in home
+    assert "profile.en.pdf" in home and '<bdi lang="en">(English)</bdi>' in home
