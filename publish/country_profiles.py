@@ -6,9 +6,6 @@ reads only snapshot files.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +26,7 @@ from publish.report import (
 from publish.site_chrome import SITE_VARIANT, country_bar
 from publish.snapshot_index import list_snapshots
 from publish.snapshots import publish_snapshot
+from publish.workers import map_in_processes
 from sources.atomic import copy_atomically, sweep_leftovers, write_atomically
 from sources.expectations import verdict
 from sources.reporting import RegisterError
@@ -292,7 +290,7 @@ def build_country_reports(
         else:
             plans[country] = plan
     jobs = [job for plan in plans.values() for job in plan.jobs(snapshots_dir)]
-    outcomes = _render_all(jobs, workers)
+    outcomes = map_in_processes(_render_or_error, jobs, workers)
     for country, plan in plans.items():
         mine = [
             (job, out)
@@ -310,12 +308,3 @@ def build_country_reports(
         except Exception as err:  # noqa: BLE001
             results[country] = _why(err)
     return {country: results[country] for country in countries}
-
-
-def _render_all(jobs: list[tuple], workers: int | None) -> list:
-    workers = min(len(jobs), workers or os.cpu_count() or 1)
-    if workers <= 1:
-        return [_render_or_error(job) for job in jobs]
-    context = multiprocessing.get_context("spawn")  # no inherited locks or open warehouse
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_render_or_error, jobs))

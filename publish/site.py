@@ -20,10 +20,7 @@ import fcntl
 import filecmp
 import hashlib
 import json
-import multiprocessing
-import os
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +43,8 @@ from publish.site_chrome import (
     SITE_VARIANT,
     country_bar,
     edition_files,
+    other_language,
+    printing_language,
     site_bar,
     site_languages,
 )
@@ -69,6 +68,7 @@ from publish.site_pages import (
 )
 from publish.site_status import DIMENSIONS
 from publish.snapshot_index import list_snapshots
+from publish.workers import map_in_processes
 from sources.atomic import copy_atomically, write_atomically
 from sources.i18n import LANGUAGE_NAMES, N_, SOURCE_LANGUAGE, _
 
@@ -219,14 +219,6 @@ def edition_downloads(writer: SiteWriter, edition: Edition, reports_dir: Path | 
     return {"base": base, "files": files, "zip": zip_name}
 
 
-def printing_language(country: str, language: str) -> str:
-    """The language of the print edition a page in `language` offers: its own when the
-    country's profile is offered in it, else the profile's default language (the site has
-    every page in every language; print editions are made in the profile's languages)."""
-    default, offered = profile_languages(country)
-    return language if language in offered else default
-
-
 def profile_pdf(
     writer: SiteWriter, edition: Edition, builder: ProfileBuilder, context: dict, reports_dir
 ) -> str:
@@ -300,7 +292,7 @@ def _build(snapshots_dir: Path, output: Path, reports_dir: Path | None, force: b
         for x in languages
     ]
     pdfs = 0
-    for printed, written in _each_language(jobs):
+    for printed, written in map_in_processes(_language_job, jobs):
         pdfs += printed
         writer.written |= written
     writer.file("index.html", _chooser(writer, languages))
@@ -309,17 +301,6 @@ def _build(snapshots_dir: Path, output: Path, reports_dir: Path | None, force: b
     pages = sum(1 for p in writer.written if p.suffix == ".html")
     seconds = (datetime.now(UTC) - started).total_seconds()
     return SiteResult("built", output, pages, pdfs, seconds)
-
-
-def _each_language(jobs: list[tuple]) -> list[tuple[int, set[Path]]]:
-    """Every language's pages, languages side by side in worker processes (one per core):
-    each writes only its own folder and its own print editions."""
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1:
-        return [_language_job(job) for job in jobs]
-    context = multiprocessing.get_context("spawn")  # no inherited locks or open files
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_language_job, jobs))
 
 
 def _language_job(job: tuple) -> tuple[int, set[Path]]:
@@ -375,9 +356,7 @@ def _language(
             writer.copy(rendered, page)
         else:
             context = builder.context()
-            context["site"] = country_bar(
-                language, country, edition.version, printing_language(country, language)
-            )
+            context["site"] = country_bar(language, country, edition.version)
             writer.file(page, render_builder(builder, context=context))
         pdf_of[country] = profile_pdf(writer, edition, builder, context, reports_dir)
     # --- home
@@ -391,7 +370,7 @@ def _language(
             "status_code": e.status,
             "figures": headline_figures(builders[c]),
             "pdf": "../" + pdf_of[c],
-            "pdf_language": _other_language(c, language),
+            "pdf_language": other_language(c, language),
             "pdf_lang": printing_language(c, language),
             "zip": "../" + downloads[c]["zip"],
         }
@@ -590,14 +569,8 @@ def _language(
     return pdfs
 
 
-def _other_language(country: str, language: str) -> str | None:
-    """The name of the print edition's language when it is not the page's."""
-    printed_in = printing_language(country, language)
-    return LANGUAGE_NAMES.get(printed_in, printed_in) if printed_in != language else None
-
-
 def _in_brackets(country: str, language: str) -> str | None:
-    other = _other_language(country, language)
+    other = other_language(country, language)
     return f"({other})" if other else None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 
+from publish.report import profile_languages
 from sources.geography import REFERENCE_DIR
 from sources.i18n import LANGUAGE_NAMES, N_, SOURCE_LANGUAGE, _, text_direction
 
@@ -70,13 +71,27 @@ def site_bar(language: str, page: str, downloads: list[dict] | None = None) -> d
     }
 
 
-def country_bar(language: str, country: str, version: str, printed_in: str | None = None) -> dict:
-    """The bar of a country's profile in the site, with its print edition (in `printed_in`
-    when the profile is not printed in `language`) and its files."""
+def printing_language(country: str, language: str) -> str:
+    """The language of the print edition a page in `language` offers: its own when the
+    country's profile is offered in it, else the profile's default language (the site has
+    every page in every language; print editions are made in the profile's languages)."""
+    default, offered = profile_languages(country)
+    return language if language in offered else default
+
+
+def other_language(country: str, language: str) -> str | None:
+    """The name of the print edition's language when it is not the page's."""
+    printed_in = printing_language(country, language)
+    return LANGUAGE_NAMES.get(printed_in, printed_in) if printed_in != language else None
+
+
+def country_bar(language: str, country: str, version: str) -> dict:
+    """The bar of a country's profile in the site, with its print edition (named by its
+    language when the profile is not printed in `language`) and its files."""
     files = "../../" + edition_files(country, version)
-    printed_in = printed_in or language
+    printed_in = printing_language(country, language)
     label = _("Print edition (PDF)", language=language)
-    other = LANGUAGE_NAMES.get(printed_in, printed_in) if printed_in != language else None
+    other = other_language(country, language)
     return site_bar(
         language,
         COUNTRY_PAGE.format(country=country),
