@@ -27,7 +27,7 @@ from pipelines.inputs import (
     build_inputs,
 )
 from pipelines.resources import WarehouseResource
-from publish.country_profiles import build_country_reports, publish_country
+from publish.country_profiles import build_country_reports, publish_countries
 from publish.site import build_site
 from publish.snapshots import refresh_version
 from sources.atomic import sweep_leftovers
@@ -624,29 +624,31 @@ def profile_snapshot(
     # one refresh, one version: every country this run publishes shares the refresh's id
     version = tags.get(VERSION_TAG) or refresh_version(datetime.now(UTC))
     force = tags.get(FORCE_TAG) == "true"
-    with warehouse.connect(read_only=True) as con:  # reads only: other readers may run beside
-        for country in context.partition_keys:
-            outcome = publish_country(
-                con,
-                country,
-                Path(warehouse.snapshots_dir),
-                warehouse.specs,
-                warehouse.disclosure,
-                version,
-                force,
-                Path(warehouse.specs_dir),
+    # read-only connections: other readers may run beside, and many countries are published
+    # by one worker process per core
+    outcomes = publish_countries(
+        Path(warehouse.database),
+        list(context.partition_keys),
+        Path(warehouse.snapshots_dir),
+        warehouse.specs,
+        warehouse.disclosure,
+        version,
+        force,
+        Path(warehouse.specs_dir),
+        wait_seconds=warehouse.lock_wait_seconds,
+    )
+    for country, outcome in zip(context.partition_keys, outcomes, strict=True):
+        if outcome.status == "no_data":
+            context.log.warning(f"{country}: no indicator has a value; no snapshot written")
+        elif outcome.status == "unchanged":
+            unchanged.append(country)
+            context.log.info(
+                f"{country}: content unchanged since {Path(outcome.path).name}; no new version"
             )
-            if outcome.status == "no_data":
-                context.log.warning(f"{country}: no indicator has a value; no snapshot written")
-            elif outcome.status == "unchanged":
-                unchanged.append(country)
-                context.log.info(
-                    f"{country}: content unchanged since {Path(outcome.path).name}; no new version"
-                )
-            else:
-                published[country] = outcome.path
-                rows += outcome.rows
-                context.log.info(f"{country}: published {outcome.path}")
+        else:
+            published[country] = outcome.path
+            rows += outcome.rows
+            context.log.info(f"{country}: published {outcome.path}")
     columns = [*INDICATOR_COLUMNS.items(), ("value_key", "VARCHAR"), ("synthetic", "BOOLEAN")]
     return dg.MaterializeResult(
         metadata={

@@ -787,6 +787,7 @@ def _published_folders(settings: Settings, snapshots_dir: Path) -> list[Path]:
 def cmd_report(args: argparse.Namespace) -> int:
     """The country's profile as one HTML file, from a published snapshot, in its default
     language or the one asked for (or, with --all-languages, one file per language)."""
+    from publish.chart_cache import chart_cache
     from publish.report import profile_languages, write_profile
     from sources.i18n import normalise_language
 
@@ -816,6 +817,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         console.print(_("[red]emp report:[/red] unknown language {lang}", lang=asked))
         return 2
     languages = offered if args.all_languages else [normalise_language(asked) or default]
+    # the refresh's own editions: the charts it drew are kept beside its reports
+    charts = None if args.snapshots else chart_cache(snapshots_dir.parent / "reports")
     sibling = f"EMP_{snap['country']}_{snap['version']}.{{lang}}.html"
     extension = ".pdf" if args.report_format == "pdf" else ".html"
     for language in languages:
@@ -829,9 +832,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         if extension == ".pdf":
             from publish.pdf import write_print_edition
 
-            write_print_edition(Path(snap["path"]), output, language, previous)
+            write_print_edition(Path(snap["path"]), output, language, previous, charts)
         else:
-            write_profile(Path(snap["path"]), output, language, previous, sibling)
+            write_profile(Path(snap["path"]), output, language, previous, sibling, charts)
         console.print(
             _(
                 "{country} profile from snapshot {version} ({lang}): {path}",

@@ -17,6 +17,8 @@ from pathlib import Path
 import altair as alt
 import vl_convert
 
+from publish.chart_cache import chart_key, kept_or_drawn
+
 BLUE = "#1f4e79"
 PALE = "#8fb0cf"
 GREY = "#5b6670"
@@ -223,12 +225,19 @@ def chart_svg(
     decimals: int,
     words: ChartWords,
     numbers: NumberStyle,
+    cache: Path | None = None,
 ) -> str:
-    """The chart as an SVG document (vector, no script), numbers in the reader's style."""
-    _fonts()
+    """The chart as an SVG document (vector, no script), numbers in the reader's style; the
+    drawing kept in `cache` when the same chart was drawn before (publish/chart_cache.py)."""
     build = line_spec if kind == "line" else bar_spec
     spec = build(points, unit, decimals, words, numbers.rtl)
-    svg = vl_convert.vegalite_to_svg(spec, format_locale=numbers.locale())
+    locale = numbers.locale()
+    return kept_or_drawn(cache, chart_key(spec, locale), lambda: _drawn(spec, locale))
+
+
+def _drawn(spec: dict, locale: dict) -> str:
+    _fonts()
+    svg = vl_convert.vegalite_to_svg(spec, format_locale=locale)
     # the figure around it names the chart and its data table follows: screen readers skip it
     # Vega places text for a left-to-right drawing: kept so inside a right-to-left page
     # (Arabic labels are still shaped and ordered right to left within themselves)

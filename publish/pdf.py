@@ -111,10 +111,15 @@ def printable_charts(page: str) -> str:
 
 
 def write_print_edition(
-    folder: Path, output: Path, language: str | None = None, previous: Path | None = None
+    folder: Path,
+    output: Path,
+    language: str | None = None,
+    previous: Path | None = None,
+    chart_cache: Path | None = None,
 ) -> list[Path]:
-    """Write the PDF at `output` and its sub-national annex beside it; returns the paths."""
-    return print_builder(ProfileBuilder(folder, language, previous), output)
+    """Write the PDF at `output` and its sub-national annex beside it; returns the paths.
+    Drawn charts are kept in `chart_cache`."""
+    return print_builder(ProfileBuilder(folder, language, previous, chart_cache), output)
 
 
 def print_builder(builder: ProfileBuilder, output: Path, context: dict | None = None) -> list[Path]:

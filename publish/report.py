@@ -179,9 +179,15 @@ class ProfileBuilder:
     """Everything the template shows, from one snapshot, in one language."""
 
     def __init__(
-        self, folder: Path, language: str | None = None, previous: Path | None = None
+        self,
+        folder: Path,
+        language: str | None = None,
+        previous: Path | None = None,
+        chart_cache: Path | None = None,
     ) -> None:
+        """`chart_cache`: where drawn charts are kept between builds (publish/chart_cache.py)."""
         self.folder = Path(folder)
+        self.chart_cache = chart_cache
         self.manifest = read_manifest(self.folder)  # refuses a tampered edition
         self.country = self.manifest["profile"]
         default, offered = profile_languages(self.country)
@@ -509,7 +515,13 @@ class ProfileBuilder:
             "csv_name": f"{self.country}_{number}.csv",
             "svg": Markup(
                 chart_svg(
-                    kind, points, axis_unit, DECIMALS.get(unit, 0), self.chart_words, self.numbers
+                    kind,
+                    points,
+                    axis_unit,
+                    DECIMALS.get(unit, 0),
+                    self.chart_words,
+                    self.numbers,
+                    self.chart_cache,
                 )
             ),
             "alt": self.t(
@@ -1210,13 +1222,15 @@ def render_profile(
     previous: Path | None = None,
     sibling: str = SIBLING,
     annex: dict[str, str] | None = None,
+    chart_cache: Path | None = None,
 ) -> str:
     """The profile of a snapshot in `language` (default: the country's), compared with the
     `previous` snapshot for the summary; `sibling` names the same profile in another language
     ({version}, {lang}, {country}). With `annex` (the file names of the sub-national annex,
     `csv` and `xlsx`), the print edition: page numbers, a running header, and the tables by
-    region and province left to the annex."""
-    return render_builder(ProfileBuilder(folder, language, previous), sibling, annex)
+    region and province left to the annex. Drawn charts are kept in `chart_cache`."""
+    builder = ProfileBuilder(folder, language, previous, chart_cache)
+    return render_builder(builder, sibling, annex)
 
 
 def render_builder(
@@ -1240,8 +1254,10 @@ def write_profile(
     language: str | None = None,
     previous: Path | None = None,
     sibling: str = SIBLING,
+    chart_cache: Path | None = None,
 ) -> Path:
-    return write_atomically(output, render_profile(folder, language, previous, sibling))
+    page = render_profile(folder, language, previous, sibling, chart_cache=chart_cache)
+    return write_atomically(output, page)
 
 
 #: beside a country's reports: the snapshot, previous edition and configuration they show

@@ -29,6 +29,7 @@ import weasyprint
 from jinja2 import Environment
 
 from publish.approvals import compared_with, current_edition
+from publish.chart_cache import chart_cache
 from publish.pdf import PRINT_EDITION, print_builder, printable_charts
 from publish.report import (
     FIRST_TIER,
@@ -335,7 +336,12 @@ def _language(
 ) -> int:
     """Every page of the site in one language; returns how many PDFs it printed."""
     builders = {
-        c: ProfileBuilder(e.path, language, compared_with(snapshots_dir, c, e.version))
+        c: ProfileBuilder(
+            e.path,
+            language,
+            compared_with(snapshots_dir, c, e.version),
+            chart_cache(reports_dir),
+        )
         for c, e in editions.items()
     }
     statuses_for(editions, builders)

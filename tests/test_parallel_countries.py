@@ -65,3 +65,41 @@ def test_two_countries_publish_side_by_side_with_the_same_results(built, tmp_pat
         assert new["content_sha256"] == old["content_sha256"]
         report = home / "reports" / "profile" / country / "draft.html"  # awaiting approval
         assert after[country]["version"] in report.read_text(encoding="utf-8")
+
+
+def test_many_countries_are_published_by_worker_processes_with_the_same_content(built, tmp_path):
+    """From PARALLEL_SNAPSHOTS_FROM countries on, the snapshot step shares the countries among
+    worker processes: each edition's content is the one published one country after another,
+    under the same version, and a country with no data is said to have none."""
+    from publish.country_profiles import PARALLEL_SNAPSHOTS_FROM, publish_countries
+    from tests.conftest import warehouse_resource
+
+    with duckdb.connect(str(built.database), read_only=True) as con:
+        rows = con.execute("SELECT DISTINCT ref_area FROM marts.indicators ORDER BY 1").fetchall()
+    others = [r[0] for r in rows if r[0] not in ("GEO", "MAR", "MDA", "PHL") and len(r[0]) == 3]
+    countries = ["MDA", *others[: PARALLEL_SNAPSHOTS_FROM - 2], "XXX"]
+    warehouse = warehouse_resource(built.snapshots.parent)
+    version = "20261206T000000Z"
+    editions = {}
+    for label, workers in (("side by side", 2), ("one after another", 1)):
+        folder = tmp_path / label
+        outcomes = publish_countries(
+            built.database,
+            countries,
+            folder,
+            warehouse.specs,
+            warehouse.disclosure,
+            version,
+            workers=workers,
+        )
+        assert [o.country for o in outcomes] == countries
+        assert [o.status for o in outcomes] == ["published"] * (len(countries) - 1) + ["no_data"]
+        editions[label] = {
+            o.country: json.loads((Path(o.path) / MANIFEST_FILE).read_text(encoding="utf-8"))
+            for o in outcomes
+            if o.path
+        }
+    for country, manifest in editions["side by side"].items():
+        alone = editions["one after another"][country]
+        assert manifest["version"] == alone["version"] == version
+        assert manifest["content_sha256"] == alone["content_sha256"]
