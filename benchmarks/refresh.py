@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -77,8 +78,44 @@ def input_files(census_dir: Path | None) -> list[Path]:
     return sorted(set(files))
 
 
+class TreeMemory:
+    """The peak of the summed resident memory of a process and all its descendants (the report
+    step's and the site's worker processes run beside the refresh), sampled every 0.2 s."""
+
+    def __init__(self, pid: int) -> None:
+        import psutil
+
+        self.root = psutil.Process(pid)
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        import psutil
+
+        while not self._stop.wait(0.2):
+            try:
+                tree = [self.root, *self.root.children(recursive=True)]
+            except psutil.Error:
+                return
+            total = 0
+            for process in tree:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    continue
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb
+
+
 def refresh(home: Path, countries: list[str] | None = None) -> tuple[float, dict, float]:
-    """One `emp refresh` in a child process: seconds, its JSON summary, its peak RSS (MB)."""
+    """One `emp refresh` in a child process: seconds, its JSON summary, and its peak memory
+    (MB): the largest of the process's own peak and the summed peak of it with its workers."""
     env = {**os.environ, "EMP_HOME": str(home)}
     if countries:
         env["EMP_COUNTRIES"] = ",".join(countries)
@@ -92,14 +129,16 @@ def refresh(home: Path, countries: list[str] | None = None) -> tuple[float, dict
             stderr=err,
             text=True,
         )
+        tree = TreeMemory(child.pid)
         _, status, usage = os.wait4(child.pid, 0)
+        tree_peak = tree.stop()
         child.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
         if child.returncode not in (0, 1, 4):
             raise SystemExit(f"refresh failed ({child.returncode}): {err.read()[-2000:]}")
-        return seconds, json.loads(out.read()), usage.ru_maxrss / 1024
+        return seconds, json.loads(out.read()), max(usage.ru_maxrss / 1024, tree_peak)
 
 
 FIXED_COSTS = {

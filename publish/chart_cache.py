@@ -1,10 +1,10 @@
 """Drawn charts kept between refreshes: drawing a chart with vl-convert takes 25-50 ms and is most
 of the time a profile's page takes to build, while most charts of a new edition, or of an edition
 built again under a new configuration, are the ones drawn before. A chart is kept under the hash
-of everything that decides its drawing (its Vega-Lite specification with its words and numbers,
-the number style, the vl-convert version and the drawing's own version below), so a kept drawing
-is never shown for a chart that would be drawn differently. Kept in the reports folder the
-refresh writes (`EMP_HOME/reports/chart-cache/`); a chart not used for `KEPT_DAYS` is removed.
+of everything that decides its drawing (what it shows with its words and numbers, the number
+style, the code that makes its specification, and the Altair and vl-convert versions), so a kept
+drawing is never shown for a chart that would be drawn differently. Kept in the reports folder
+the refresh writes (`EMP_HOME/reports/chart-cache/`); a chart not used for `KEPT_DAYS` is removed.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ import json
 import os
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
+import altair
 import vl_convert
 
 from sources.atomic import write_atomically
@@ -25,8 +27,8 @@ from sources.atomic import write_atomically
 CACHE_FOLDER = "chart-cache"
 #: a drawing not read or written for this many days is removed by `prune`
 KEPT_DAYS = 30
-#: raised whenever the drawing made from the same specification changes (the SVG's edits)
-DRAWING_VERSION = 1
+#: the code that turns what a chart shows into its drawing: a change to either draws anew
+CHART_CODE = (Path(__file__).with_name("charts.py"), Path(__file__))
 
 
 def chart_cache(reports_dir: Path | None) -> Path | None:
@@ -34,14 +36,16 @@ def chart_cache(reports_dir: Path | None) -> Path | None:
     return Path(reports_dir) / CACHE_FOLDER if reports_dir is not None else None
 
 
-def chart_key(spec: dict, locale: dict) -> str:
-    """The hash naming a drawing: what decides it, and the tools that draw it."""
-    text = json.dumps(
-        [spec, locale, vl_convert.__version__, DRAWING_VERSION],
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    )
+@lru_cache(maxsize=1)
+def _tools() -> str:
+    """The chart code's text and the versions of the libraries that draw."""
+    code = "".join(path.read_text(encoding="utf-8") for path in CHART_CODE)
+    return f"{altair.__version__} {vl_convert.__version__} {code}"
+
+
+def chart_key(shown: object) -> str:
+    """The hash naming a drawing: what it shows (JSON-like), and what draws it."""
+    text = json.dumps([shown, _tools()], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

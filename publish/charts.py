@@ -10,7 +10,7 @@ its row with no bar and the word for why; it is never drawn as 0."""
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -229,15 +229,19 @@ def chart_svg(
 ) -> str:
     """The chart as an SVG document (vector, no script), numbers in the reader's style; the
     drawing kept in `cache` when the same chart was drawn before (publish/chart_cache.py)."""
+    shown = [kind, points, unit, decimals, asdict(words), asdict(numbers)]
+    return kept_or_drawn(
+        cache, chart_key(shown), lambda: _drawn(kind, points, unit, decimals, words, numbers)
+    )
+
+
+def _drawn(
+    kind: str, points: list[dict], unit: str, decimals: int, words: ChartWords, numbers: NumberStyle
+) -> str:
     build = line_spec if kind == "line" else bar_spec
     spec = build(points, unit, decimals, words, numbers.rtl)
-    locale = numbers.locale()
-    return kept_or_drawn(cache, chart_key(spec, locale), lambda: _drawn(spec, locale))
-
-
-def _drawn(spec: dict, locale: dict) -> str:
     _fonts()
-    svg = vl_convert.vegalite_to_svg(spec, format_locale=locale)
+    svg = vl_convert.vegalite_to_svg(spec, format_locale=numbers.locale())
     # the figure around it names the chart and its data table follows: screen readers skip it
     # Vega places text for a left-to-right drawing: kept so inside a right-to-left page
     # (Arabic labels are still shaped and ordered right to left within themselves)

@@ -115,6 +115,8 @@ def open_sdg_frame(rows: pd.DataFrame, country: str, names: dict[str, str]) -> p
     rows = rows[rows["time_period"].map(frequency).notna().astype(bool)]
     if "preferred" in rows:
         rows = rows[rows["preferred"].fillna(True).astype(bool)]
+    if rows.empty:  # no value here: the file has its header alone
+        return pd.DataFrame(columns=["Year", "Series", "Units", "Value"])
 
     def label(column: str, mapping=None):
         values = rows[column]
@@ -290,8 +292,9 @@ def write_open_sdg(
     (folder / "meta").mkdir(parents=True, exist_ok=True)
     names = _names()
     written = []
+    by_indicator = dict(list(indicators.groupby("indicator_id", sort=False)))
     for indicator in catalogue:
-        everything = indicators[indicators["indicator_id"] == indicator.id]
+        everything = by_indicator.get(indicator.id, indicators.iloc[:0])
         rows = everything[~everything["series"].isin(variant_series(indicator))]
         frame = open_sdg_frame(rows, country, names)
         missing = left_out(everything, indicator)

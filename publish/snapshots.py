@@ -247,20 +247,7 @@ def publish_snapshot(
                 compression="zstd",
             )
             files.append(name)
-        batch_ids = sorted({b for ids in table.column("batch_ids").to_pylist() for b in ids})
-        counts = con.execute(
-            "SELECT indicator_id, count(*) FROM marts.indicators "
-            "WHERE list_contains(?, ref_area) GROUP BY 1 ORDER BY 1",
-            [areas],
-        ).fetchall()
-        exported = write_exports(
-            table.to_pandas(),
-            catalogue(),
-            country,
-            {"version": version, "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
-            staging / EXPORTS_DIR,
-        )
-        files += [str(p.relative_to(staging)) for p in exported]
+        # unchanged content: decided before the exports are written, which only repeat it
         digest = content_digest(published)
         if (
             skip_unchanged
@@ -270,6 +257,20 @@ def publish_snapshot(
         ):
             shutil.rmtree(staging, ignore_errors=True)
             return country_dir / previous["version"]
+        batch_ids = sorted({b for ids in table.column("batch_ids").to_pylist() for b in ids})
+        counts = con.execute(
+            "SELECT indicator_id, count(*) FROM marts.indicators "
+            "WHERE list_contains(?, ref_area) GROUP BY 1 ORDER BY 1",
+            [areas],
+        ).fetchall()
+        exported = write_exports(
+            published["indicators"],
+            catalogue(),
+            country,
+            {"version": version, "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            staging / EXPORTS_DIR,
+        )
+        files += [str(p.relative_to(staging)) for p in exported]
         manifest = {
             "profile": country,
             "version": version,
